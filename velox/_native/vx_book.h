@@ -1,0 +1,79 @@
+/*
+ * vx_book.h: lock-free order book of aggregated price levels.
+ *
+ * Each side holds `levels` counters of resting quantity. A price p maps to
+ * level (p - base_price) >> tick_shift; a price outside
+ * [base_price, base_price + (levels << tick_shift)) is an error, never clamped.
+ * A level's quantity changes by a compare-exchange-weak loop with exponential
+ * backoff (spin hints doubling up to VX_BOOK_BACKOFF_CAP) and at most
+ * max_retries attempts: under pathological contention the call reports
+ * VX_ETIMEOUT and changes nothing, instead of spinning forever. A removal that
+ * would go below zero fails with VX_EUNDERFLOW and changes nothing.
+ *
+ * Both sides are stored by *rank*, best first at the top: for bids rank ==
+ * level, for asks rank == levels - 1 - level, so "higher rank is better" on
+ * both sides and one code path serves both.
+ *
+ * Best price: each side keeps a hint word, (version << 32) | (rank + 1), with
+ * rank + 1 == 0 meaning "no level". The hint is an upper bound on the best
+ * non-empty rank whenever the book is quiescent; a query scans down from it to
+ * the first non-empty level. Adders that make a level non-empty raise the hint
+ * (and always bump the version) with a release RMW; a remover that empties the
+ * hinted level tries once to lower it, by an acquire read, a scan and a
+ * compare-exchange that fails if any adder bumped the version meanwhile. The
+ * argument that the true best is never lost is in docs/order-book.md; the
+ * explorer checks it (tests/explore) and so does the stress suite.
+ */
+#ifndef VX_BOOK_H
+#define VX_BOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vx_atomic.h"
+#include "vx_txn.h"
+
+#define VX_BOOK_BACKOFF_CAP 64
+#define VX_BOOK_DEFAULT_RETRIES 100
+#define VX_BOOK_MAX_LEVELS (1u << 20)
+#define VX_BOOK_MAX_TICK_SHIFT 40
+
+typedef struct vx_book_side {
+    /** (version << 32) | (best rank + 1): see the header comment. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 hint;
+    /** qty[rank]: resting quantity at that rank, >= 0. */
+    vx_atomic_i64 *qty;
+} vx_book_side;
+
+typedef struct vx_book {
+    vx_book_side side[2];  /**< indexed by enum vx_side */
+    int64_t base_price;    /**< price of level 0, in ticks */
+    uint32_t levels;       /**< levels per side */
+    uint32_t tick_shift;   /**< log2 of ticks per level */
+    uint32_t max_retries;  /**< compare-exchange attempts before VX_ETIMEOUT */
+} vx_book;
+
+/** Validate parameters (VX_EINVAL when the price range would not fit in int64). */
+int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries);
+vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries,
+                        int *err);
+/** Initialise in caller memory: qty arrays of `levels` counters for each side. */
+void vx_book_init(vx_book *b, vx_atomic_i64 *bid_qty, vx_atomic_i64 *ask_qty, int64_t base_price,
+                  uint32_t levels, uint32_t tick_shift, uint32_t max_retries);
+void vx_book_destroy(vx_book *b);
+
+/** Level of a price, or VX_ERANGE. */
+int64_t vx_book_level(const vx_book *b, int64_t price);
+/** Lowest price of a level. */
+int64_t vx_book_level_price(const vx_book *b, uint32_t level);
+
+/** Add qty (> 0) at price: VX_OK, VX_EINVAL, VX_ERANGE, VX_EOVERFLOW or VX_ETIMEOUT. */
+int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty);
+/** Remove qty (> 0) at price: VX_OK, VX_EINVAL, VX_ERANGE, VX_EUNDERFLOW or VX_ETIMEOUT. */
+int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
+/** Resting quantity at the level holding price (VX_ERANGE / VX_EINVAL as negatives). */
+int64_t vx_book_depth(vx_book *b, int side, int64_t price);
+/** Best level's price into *price; returns 1, or 0 when the side is empty. */
+int vx_book_best(vx_book *b, int side, int64_t *price);
+
+#endif /* VX_BOOK_H */

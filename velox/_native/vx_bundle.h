@@ -1,0 +1,40 @@
+/*
+ * vx_bundle.h: the bundle builder.
+ *
+ * Accumulates transactions in arrival order and hands out a bundle when
+ * max_txns are in (reason "size") or when the oldest waiting transaction has
+ * waited timeout ticks (reason "timeout", found by vx_builder_poll), or on an
+ * explicit flush. Single-threaded: one pipeline stage owns a builder, so it has
+ * no atomics. The clock is a parameter (`now`, in the same unit as the
+ * timeout): the pipeline passes TSC ticks, tests pass a fake clock, and the
+ * model build passes the explorer's virtual clock. No allocation after create.
+ */
+#ifndef VX_BUNDLE_H
+#define VX_BUNDLE_H
+
+#include <stdint.h>
+
+#include "vx_txn.h"
+
+typedef struct vx_builder {
+    uint32_t max_txns;  /**< 1..VX_BUNDLE_MAX */
+    uint64_t timeout;   /**< in the caller's clock unit, >= 1 */
+    uint64_t next_seq;  /**< number of the next bundle handed out */
+    vx_bundle cur;      /**< the bundle being filled */
+} vx_builder;
+
+int vx_builder_init(vx_builder *b, uint32_t max_txns, uint64_t timeout);
+/** Add t at time now. Returns 1 and fills *out when this push fills the
+ *  bundle (reason size), else 0. */
+int vx_builder_push(vx_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out);
+/** Returns 1 and fills *out if the oldest waiting transaction arrived at least
+ *  timeout before now (reason timeout), else 0. */
+int vx_builder_poll(vx_builder *b, uint64_t now, vx_bundle *out);
+/** Returns 1 and fills *out with whatever is waiting (reason flush), else 0. */
+int vx_builder_flush(vx_builder *b, uint64_t now, vx_bundle *out);
+/** Transactions waiting. */
+uint32_t vx_builder_pending(const vx_builder *b);
+/** Deadline (clock value) of the oldest waiting transaction; UINT64_MAX if none. */
+uint64_t vx_builder_deadline(const vx_builder *b);
+
+#endif /* VX_BUNDLE_H */

@@ -1,0 +1,78 @@
+/*
+ * vx_ring.h: bounded single-producer single-consumer ring of transactions.
+ *
+ * Algorithm: Lamport's SPSC queue ("Specifying concurrent program modules",
+ * TOPLAS 1983) with the cached opposite index of rigtorp/SPSCQueue
+ * (https://github.com/rigtorp/SPSCQueue, README "Implementation") and
+ * free-running 64-bit indices as in the Linux kernel's circular buffers
+ * (Documentation/core-api/circular-buffers.rst).
+ *
+ * Invariant: 0 <= tail - head <= capacity, computed in unsigned 64-bit
+ * arithmetic, so it holds across wrap-around of the counters; slot of index i
+ * is slots[i & mask]. Full <=> tail - head == capacity; empty <=> tail == head.
+ * capacity is a power of two, so every one of the 2^64 index values maps to a
+ * slot consistently across the wrap (2^64 is a multiple of capacity).
+ *
+ * Ownership: tail and head_cache are written only by the producer; head and
+ * tail_cache only by the consumer; each group sits on its own cache line.
+ */
+#ifndef VX_RING_H
+#define VX_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vx_atomic.h"
+#include "vx_txn.h"
+
+/** Largest capacity accepted (2^26 slots = 2 GiB of records). */
+#define VX_RING_MAX_CAPACITY (UINT64_C(1) << 26)
+
+typedef struct vx_ring {
+    /* ---- producer cache line ---- */
+    /** Next index the producer writes; written only by the producer, published
+     *  with release, observed by the consumer with acquire. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 tail;
+    /** Producer's last observed value of head (producer-private, plain). */
+    uint64_t head_cache;
+
+    /* ---- consumer cache line ---- */
+    /** Next index the consumer reads; written only by the consumer. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 head;
+    /** Consumer's last observed value of tail (consumer-private, plain). */
+    uint64_t tail_cache;
+
+    /* ---- read-only after creation ---- */
+    _Alignas(VX_CACHELINE) uint64_t capacity; /**< power of two, >= 1 */
+    uint64_t mask;                            /**< capacity - 1 */
+    vx_txn *slots;                            /**< capacity records, 64-byte aligned */
+} vx_ring;
+
+_Static_assert(offsetof(vx_ring, head) - offsetof(vx_ring, tail) >= VX_CACHELINE,
+               "producer and consumer indices must not share a cache line");
+_Static_assert(offsetof(vx_ring, capacity) - offsetof(vx_ring, head) >= VX_CACHELINE,
+               "consumer index must not share a cache line with the read-only fields");
+
+/** Is n a power of two in [1, VX_RING_MAX_CAPACITY]? */
+int vx_ring_capacity_ok(uint64_t n);
+
+/** Create a ring; *err gets VX_EINVAL (bad capacity) or VX_ENOMEM on NULL.
+ *  start_index places both counters (tests use it to reach the 2^64 wrap). */
+vx_ring *vx_ring_create(uint64_t capacity, uint64_t start_index, int *err);
+/** Initialise a ring in caller-provided memory (model build, tests). */
+void vx_ring_init(vx_ring *r, vx_txn *slots, uint64_t capacity, uint64_t start_index);
+void vx_ring_destroy(vx_ring *r);
+
+/** Producer only. Returns 1 if pushed, 0 if full (never blocks or overwrites). */
+int vx_ring_push(vx_ring *r, const vx_txn *t);
+/** Producer only. Pushes up to n records with one index publication; returns
+ *  how many were pushed (0 when full). */
+size_t vx_ring_push_many(vx_ring *r, const vx_txn *src, size_t n);
+/** Consumer only. Returns 1 and fills *out, or 0 if empty. */
+int vx_ring_pop(vx_ring *r, vx_txn *out);
+/** Consumer only. Pops up to n records into out; returns how many. */
+size_t vx_ring_pop_many(vx_ring *r, vx_txn *out, size_t n);
+/** Any thread: a snapshot of the occupancy, exact when both sides are quiet. */
+uint64_t vx_ring_len(vx_ring *r);
+
+#endif /* VX_RING_H */

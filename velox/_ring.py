@@ -1,0 +1,3 @@
+"""The SPSC ring of transactions (native)."""
+
+from ._native._core import SpscRing as SpscRing
