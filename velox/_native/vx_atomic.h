@@ -100,7 +100,7 @@ typedef struct { int64_t v; } vx_atomic_i64;
 
 /* Hooks implemented by the explorer (cffi extern "Python"). Values travel as
  * 64-bit patterns; is_signed tells the explorer how to print them. */
-void vx_model_init(void *addr, uint64_t value, int is_signed, const char *file, int line);
+void vx_model_init(void *addr, uint64_t value, int is_signed, const char *name, const char *file, int line);
 uint64_t vx_model_load(void *addr, int order, const char *file, int line);
 void vx_model_store(void *addr, uint64_t value, int order, const char *file, int line);
 uint64_t vx_model_rmw(void *addr, int kind, uint64_t operand, int order, const char *file, int line);
@@ -116,7 +116,7 @@ uint64_t vx_model_clock(void);
 
 #define vx_init(p, val) \
     ((p)->v = (VX__TYPE(p))(val), \
-     vx_model_init((void *)(p), (uint64_t)(VX__TYPE(p))(val), VX__SIGNED(p), __FILE__, __LINE__))
+     vx_model_init((void *)(p), (uint64_t)(VX__TYPE(p))(val), VX__SIGNED(p), #p, __FILE__, __LINE__))
 #define vx_load(p, o) ((VX__TYPE(p))vx_model_load((void *)(p), (o), __FILE__, __LINE__))
 #define vx_store(p, val, o) vx_model_store((void *)(p), (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__)
 #define vx_exchange(p, val, o) \
