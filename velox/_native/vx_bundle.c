@@ -1,6 +1,7 @@
 /* vx_bundle.c: bundle builder; see vx_bundle.h. */
 #include "vx_bundle.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int vx_builder_init(vx_builder *b, uint32_t max_txns, uint64_t timeout) {
@@ -15,6 +16,18 @@ int vx_builder_init(vx_builder *b, uint32_t max_txns, uint64_t timeout) {
     b->cur.seq = 0;
     return VX_OK;
 }
+
+vx_builder *vx_builder_new(uint32_t max_txns, uint64_t timeout) {
+    vx_builder *b = malloc(sizeof *b);
+    if (b == NULL) return NULL;
+    if (vx_builder_init(b, max_txns, timeout) != VX_OK) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void vx_builder_free(vx_builder *b) { free(b); }
 
 static void emit(vx_builder *b, uint64_t now, uint32_t reason, vx_bundle *out) {
     /* Copy header and only the filled records: the rest of out->txns is left

@@ -24,6 +24,9 @@ typedef struct vx_builder {
 } vx_builder;
 
 int vx_builder_init(vx_builder *b, uint32_t max_txns, uint64_t timeout);
+/** Heap-allocated builder (NULL on bad arguments or no memory). */
+vx_builder *vx_builder_new(uint32_t max_txns, uint64_t timeout);
+void vx_builder_free(vx_builder *b);
 /** Add t at time now. Returns 1 and fills *out when this push fills the
  *  bundle (reason size), else 0. */
 int vx_builder_push(vx_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out);
