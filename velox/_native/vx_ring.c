@@ -137,6 +137,54 @@ size_t vx_ring_pop_many(vx_ring *r, vx_txn *out, size_t n) {
     return k;
 }
 
+size_t vx_ring_reserve(vx_ring *r, size_t want, vx_txn **a, size_t *na, vx_txn **b) {
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    uint64_t space = producer_space(r, tail, want);
+    size_t k = want < space ? want : (size_t)space;
+    size_t first = (size_t)(tail & r->mask);
+    size_t run = k;
+    if (first + run > r->capacity) run = (size_t)r->capacity - first;
+    for (size_t i = 0; i < k; i++) VX_CELL_WRITE(&r->slots[(tail + i) & r->mask], sizeof(vx_txn));
+    *a = &r->slots[first];
+    *na = run;
+    *b = run < k ? &r->slots[0] : NULL;
+    return k;
+}
+
+void vx_ring_commit(vx_ring *r, size_t k) {
+    if (k == 0) return;
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    /* release: publishes the k slots written in place since vx_ring_reserve;
+     * pairs with the acquire load of tail in consumer_ready. */
+    vx_store(&r->tail, tail + k, VX_RELEASE);
+}
+
+size_t vx_ring_peek(vx_ring *r, size_t want, const vx_txn **a, size_t *na, const vx_txn **b) {
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    uint64_t ready = consumer_ready(r, head, want);
+    size_t k = want < ready ? want : (size_t)ready;
+    size_t first = (size_t)(head & r->mask);
+    size_t run = k;
+    if (first + run > r->capacity) run = (size_t)r->capacity - first;
+    for (size_t i = 0; i < k; i++) VX_CELL_READ(&r->slots[(head + i) & r->mask], sizeof(vx_txn));
+    *a = &r->slots[first];
+    *na = run;
+    *b = run < k ? &r->slots[0] : NULL;
+    return k;
+}
+
+void vx_ring_release(vx_ring *r, size_t k) {
+    if (k == 0) return;
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    /* release: our in-place reads of the k slots are done before the producer
+     * may reuse them; pairs with the acquire load of head in producer_space. */
+    vx_store(&r->head, head + k, VX_RELEASE);
+}
+
 uint64_t vx_ring_len(vx_ring *r) {
     /* acquire: the consumer advanced head only after observing tail >= head,
      * so the tail we load next is at least head (no negative length). Pairs

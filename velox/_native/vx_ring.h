@@ -72,6 +72,25 @@ size_t vx_ring_push_many(vx_ring *r, const vx_txn *src, size_t n);
 int vx_ring_pop(vx_ring *r, vx_txn *out);
 /** Consumer only. Pops up to n records into out; returns how many. */
 size_t vx_ring_pop_many(vx_ring *r, vx_txn *out, size_t n);
+/*
+ * Zero-copy batches (used by the pipeline): the caller reads or writes slots
+ * in place and publishes many of them with one index store. Free or ready
+ * slots come as at most two contiguous spans, because the run may wrap past
+ * the end of the slot array: *a holds *na records, *b (NULL when the run does
+ * not wrap) holds the rest, starting at slot 0.
+ */
+/** Producer only. Reserves up to `want` free slots for writing in place;
+ *  returns how many (0 when full). Nothing is visible to the consumer until
+ *  vx_ring_commit. A later reserve before the commit returns the same slots. */
+size_t vx_ring_reserve(vx_ring *r, size_t want, vx_txn **a, size_t *na, vx_txn **b);
+/** Producer only. Publishes the first k reserved slots (k <= the reserve). */
+void vx_ring_commit(vx_ring *r, size_t k);
+/** Consumer only. Up to `want` ready records, readable in place until
+ *  vx_ring_release; returns how many (0 when empty). */
+size_t vx_ring_peek(vx_ring *r, size_t want, const vx_txn **a, size_t *na, const vx_txn **b);
+/** Consumer only. Hands the first k peeked slots back to the producer. */
+void vx_ring_release(vx_ring *r, size_t k);
+
 /** Any thread: a snapshot of the occupancy, exact when both sides are quiet. */
 uint64_t vx_ring_len(vx_ring *r);
 
