@@ -17,7 +17,10 @@ Build modes come from environment variables (as msgspec and uvloop do):
 import os
 import sys
 
+import glob
+
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext as _build_ext
 
 import importlib.util
 
@@ -38,13 +41,33 @@ core_lib = (
     },
 )
 
+class build_ext(_build_ext):
+    """Build the static core library first, so that `setup.py build_ext
+    --inplace` alone is a complete rebuild (setuptools only runs build_clib
+    from `build`)."""
+
+    def run(self):
+        if self.distribution.has_c_libraries():
+            self.run_command("build_clib")
+        super().run()
+
+
+# Every native file: a change to any of them relinks the extension (build_ext
+# would otherwise keep a stale .so when only a .c or .h changed).
+NATIVE_DEPENDS = sorted(
+    glob.glob(os.path.join("velox", "_native", "*.[ch]"))
+    + glob.glob(os.path.join("velox", "_native", "*.px[di]"))
+)
+NATIVE_DEPENDS = [p for p in NATIVE_DEPENDS if not os.path.basename(p).startswith("_core.c")]
+
 core_ext = Extension(
     "velox._native._core",
     sources=[os.path.join("velox", "_native", "_core.pyx")],
     include_dirs=[os.path.join("velox", "_native")],
     extra_compile_args=cfg.c_flags(strict=False),
     extra_link_args=cfg.link_flags(),
-    libraries=["vxcore"],
+    libraries=["vxcore", "m"],
+    depends=NATIVE_DEPENDS,
 )
 
 ext_modules = cythonize(
@@ -59,6 +82,7 @@ setup_kwargs = dict(
     package_dir={"velox.models": "models"},
     package_data={"velox._native": ["*.h", "*.c", "*.pxd", "*.pyx", "*.pxi"]},
     zip_safe=False,
+    cmdclass={"build_ext": build_ext},
 )
 
 if os.environ.get("VELOX_NO_MODEL_BUILD") != "1" and os.path.exists(
