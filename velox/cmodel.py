@@ -30,7 +30,13 @@ import threading
 from types import ModuleType
 from typing import Any
 
-from .explore import _runtime as rt
+
+def _rt() -> ModuleType:
+    # Imported when first used: the runtime is the explorer's, and building a
+    # model module should not need it.
+    from .explore import _runtime
+
+    return _runtime
 
 _MASK64 = (1 << 64) - 1
 _RMW_FNS = {
@@ -62,7 +68,7 @@ class VirtualClock:
         self.now = self.start
 
     def read(self) -> int:
-        if rt.rt_choose(2):
+        if _rt().rt_choose(2):
             self.now += self.step
         return self.now
 
@@ -151,6 +157,7 @@ class ModelModule:
 def attach(module: ModuleType) -> ModelModule:
     """Attach the explorer hooks to a compiled model-build module (idempotent)."""
     ffi = module.ffi
+    rt = _rt()
     with _attach_lock:
         if id(ffi) in _attached:
             return ModelModule(module)
@@ -229,13 +236,15 @@ def _cache_dir() -> str:
 
 
 def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs: list[str] | None = None,
-          cache_dir: str | None = None, verbose: bool = False) -> ModelModule:
+          defines: dict[str, str] | None = None, cache_dir: str | None = None,
+          verbose: bool = False) -> ModelModule:
     """Compile your own C code in model mode and return the loaded cffi module
     (``module.lib`` has your functions, ``module.ffi`` the types).
 
     ``cdef``: declarations of what Python calls (cffi syntax); ``source``: the
     C prelude (your #includes); ``sources``: your .c files. Include
-    ``vx_atomic.h`` in them and reach shared memory only through its wrappers.
+    ``vx_atomic.h`` in them and reach shared memory only through its wrappers;
+    ``defines``: extra ``-D`` macros (name -> value).
     Builds are cached by a hash of everything that goes into them.
     """
     from ._native import _model_build as mb
@@ -244,7 +253,9 @@ def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs
         raise ValueError(f"module name must be a Python identifier, got {name!r}")
     include_dirs = list(include_dirs or [])
     h = hashlib.sha256()
-    for part in (name, cdef, source, mb.HOOKS_CDEF, " ".join(mb.model_cflags()), sys.version):
+    defines = dict(defines or {})
+    for part in (name, cdef, source, mb.HOOKS_CDEF, " ".join(mb.model_cflags()), sys.version,
+                 repr(sorted(defines.items()))):
         h.update(part.encode())
     for path in sources + [os.path.join(mb.HERE, "vx_atomic.h")]:
         with open(path, "rb") as f:
@@ -261,7 +272,8 @@ def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs
         os.makedirs(out, exist_ok=True)
         ffi = mb.make_ffibuilder(name, cdef=cdef, source=source,
                                  sources=[os.path.abspath(s) for s in sources],
-                                 include_dirs=[os.path.abspath(d) for d in include_dirs])
+                                 include_dirs=[os.path.abspath(d) for d in include_dirs],
+                                 defines=defines)
         ffi.compile(tmpdir=out, verbose=verbose)
     spec = importlib.util.spec_from_file_location(name, so)
     if spec is None or spec.loader is None:

@@ -46,10 +46,10 @@ def model_cflags() -> list[str]:
 
 
 def make_ffibuilder(module_name: str, *, cdef: str, source: str, sources: list[str],
-                    include_dirs: list[str]) -> FFI:
+                    include_dirs: list[str], defines: dict[str, str] | None = None) -> FFI:
     """An FFI builder for C code under the explorer: ``cdef`` declares what
     Python calls, ``source`` is the C prelude (#includes), ``sources`` the C
-    files compiled with -DVX_MODEL beside the hooks."""
+    files compiled with -DVX_MODEL beside the hooks; ``defines`` more -D flags."""
     ffi = FFI()
     ffi.cdef(HOOKS_CDEF)
     ffi.cdef(cdef)
@@ -58,7 +58,7 @@ def make_ffibuilder(module_name: str, *, cdef: str, source: str, sources: list[s
         source,
         sources=sources,
         include_dirs=[HERE, *include_dirs],
-        define_macros=[("VX_MODEL", "1")],
+        define_macros=[("VX_MODEL", "1"), *sorted((defines or {}).items())],
         extra_compile_args=model_cflags(),
     )
     return ffi
