@@ -1,0 +1,125 @@
+"""Test bodies that drive velox's C core (model build) under the explorer.
+
+Each ``*_test(...)`` returns a zero-argument function for ``explore.check``:
+it builds fresh C state, spawns the threads, joins them and asserts. The C
+objects are freed in ``finally`` blocks so abandoned executions do not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox import explore
+
+BID, ASK = 0, 1
+
+
+def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: bool = False):
+    """Producer pushes `items` records (retrying while full), consumer pops
+    them; FIFO, no loss, no duplication. With batch=True both sides use the
+    batch calls (push_many of the remaining records, pop_many of up to 2)."""
+    ffi, lib = m.ffi, m.lib
+
+    def body():
+        err = ffi.new("int *")
+        r = lib.vx_ring_create(capacity, start, err)
+        assert r != ffi.NULL, f"vx_ring_create failed: {err[0]}"
+        try:
+            def producer():
+                if batch:
+                    src = ffi.new("vx_txn[]", items)
+                    for i in range(items):
+                        src[i].id = i
+                        src[i].price = 1000 + i
+                    sent = 0
+                    while sent < items:
+                        k = lib.vx_ring_push_many(r, src + sent, items - sent)
+                        if k == 0:
+                            explore.spin_hint()
+                        sent += k
+                else:
+                    t = ffi.new("vx_txn *")
+                    for i in range(items):
+                        t.id = i
+                        t.price = 1000 + i
+                        while not lib.vx_ring_push(r, t):
+                            explore.spin_hint()
+
+            def consumer():
+                got = []
+                out = ffi.new("vx_txn[]", 2)
+                while len(got) < items:
+                    if batch:
+                        k = lib.vx_ring_pop_many(r, out, 2)
+                        got += [(out[j].id, out[j].price) for j in range(k)]
+                    else:
+                        k = lib.vx_ring_pop(r, out)
+                        if k:
+                            got.append((out[0].id, out[0].price))
+                    if k == 0:
+                        explore.spin_hint()
+                return got
+
+            p = explore.spawn(producer)
+            c = explore.spawn(consumer)
+            p.join()
+            got = c.join()
+            assert got == [(i, 1000 + i) for i in range(items)], f"consumer saw {got}"
+            assert lib.vx_ring_len(r) == 0
+        finally:
+            lib.vx_ring_destroy(r)
+
+    return body
+
+
+def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, levels: int = 4,
+              tick_shift: int = 0, base: int = 100, max_retries: int = 100):
+    """Threads apply (op, side, price, qty) lists to one book. After the joins:
+    every level's quantity equals the model's sum of the successful operations
+    (conservation; a Timeout changes nothing and is counted, never lost), no
+    level is negative, and best bid/ask equal a recomputation from the levels."""
+    ffi, lib = m.ffi, m.lib
+
+    def body():
+        err = ffi.new("int *")
+        b = lib.vx_book_create(base, levels, tick_shift, max_retries, err)
+        assert b != ffi.NULL, f"vx_book_create failed: {err[0]}"
+        try:
+            def worker(ops):
+                done = []
+                for op, side, price, qty in ops:
+                    fn = lib.vx_book_add if op == "add" else lib.vx_book_remove
+                    rc = fn(b, side, price, qty)
+                    assert rc in (0, -3, -5), f"{op}({side}, {price}, {qty}) returned {rc}"
+                    done.append(rc)
+                return done
+
+            hs = [explore.spawn(worker, ops) for ops in ops_by_thread]
+            results = [h.join() for h in hs]
+            expect: dict[tuple[int, int], int] = {}
+            for ops, rcs in zip(ops_by_thread, results):
+                for (op, side, price, qty), rc in zip(ops, rcs):
+                    if rc == 0:
+                        key = (side, (price - base) >> tick_shift)
+                        expect[key] = expect.get(key, 0) + (qty if op == "add" else -qty)
+            best = {BID: None, ASK: None}
+            for side in (BID, ASK):
+                for level in range(levels):
+                    price = base + (level << tick_shift)
+                    depth = lib.vx_book_depth(b, side, price)
+                    assert depth == expect.get((side, level), 0), (
+                        f"side {side} level {level}: depth {depth}, expected {expect.get((side, level), 0)}")
+                    if depth > 0:
+                        if side == BID:
+                            best[side] = price
+                        elif best[side] is None:
+                            best[side] = price
+            for side in (BID, ASK):
+                p = ffi.new("int64_t *")
+                got = p[0] if lib.vx_book_best(b, side, p) else None
+                assert got == best[side], f"best {'bid' if side == BID else 'ask'} {got}, levels say {best[side]}"
+            return results
+        finally:
+            lib.vx_book_destroy(b)
+
+    return body
