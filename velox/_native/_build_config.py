@@ -11,6 +11,7 @@ CORE_SOURCES = [
     "vx_book.c",
     "vx_tsc.c",
     "vx_bundle.c",
+    "vx_bench.c",
 ]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
