@@ -58,7 +58,7 @@ cdef class OrderBook:
         return self.base_price + (<int64_t>self.levels << self.tick_shift)
 
     cdef int _check(self, side, price, qty) except -1:
-        if isinstance(side, bool) or side not in (VX_BID, VX_ASK):
+        if isinstance(side, bool) or not isinstance(side, int) or side not in (VX_BID, VX_ASK):
             raise ValueError(f"side must be velox.BID (0) or velox.ASK (1), got {side!r}")
         _check_int("price", price, -0x8000000000000000, _INT64_MAX)
         if price < self.base_price or price >= self.max_price:

@@ -27,7 +27,7 @@ cdef class Transaction:
         _check_int("price", price, -0x8000000000000000, 0x7FFFFFFFFFFFFFFF)
         _check_int("qty", qty, 0, 0xFFFFFFFF)
         _check_int("producer", producer, 0, 0xFFFF)
-        if isinstance(side, bool) or side not in (VX_BID, VX_ASK):
+        if isinstance(side, bool) or not isinstance(side, int) or side not in (VX_BID, VX_ASK):
             raise ValueError(f"side must be velox.BID (0) or velox.ASK (1), got {side!r}")
         self.rec.id = id
         self.rec.ts = ts
