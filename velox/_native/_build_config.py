@@ -12,6 +12,8 @@ CORE_SOURCES = [
     "vx_tsc.c",
     "vx_bundle.c",
     "vx_bench.c",
+    "vx_mpmc.c",
+    "vx_stress.c",
 ]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
