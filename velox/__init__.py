@@ -20,6 +20,7 @@ from ._price import price_to_ticks as price_to_ticks
 from ._price import ticks_to_decimal as ticks_to_decimal
 from ._price import ticks_to_str as ticks_to_str
 from ._ring import SpscRing as SpscRing
+from ._mpmc import MpmcRing as MpmcRing
 from ._book import OrderBook as OrderBook
 from ._book import Timeout as Timeout
 from ._bundle import Bundle as Bundle
