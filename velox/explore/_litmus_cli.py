@@ -1,0 +1,112 @@
+"""``velox litmus FILE...``: run herd-format C litmus tests, print herd7's result layout.
+
+Exit status: 0 when every file ran (and, with ``--expect`` or ``--check-expected``,
+every observation matched); 1 when an observation disagrees with its expectation;
+2 on bad usage or a file that cannot be read or parsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._litmus import LitmusError, LitmusTest, format_result, parse_litmus, run_litmus
+
+DESCRIPTION = """\
+Run herdtools7 C litmus tests on velox's explorer and print herd7's result
+layout (Test, States, Ok/No, Witnesses, Positive/Negative, Condition,
+Observation, Time, Hash), so the output can be diffed line by line with
+'herd7 -model rc11.cat FILE'. Every execution the memory model allows is
+explored: RC11 (the default, as herd's rc11.cat) or sequential consistency.
+
+Supported: the initial state block, P0..Pn bodies with atomic_load/store/
+fetch_add/fetch_sub/exchange/compare_exchange_strong/weak (_explicit or not),
+atomic_thread_fence, plain '*x' accesses, int registers with arithmetic and
+'if', and exists / ~exists / forall conditions with /\\ \\/ ~ => plus
+'locations [...]' and 'filter'. Anything else is an error naming the line.
+"""
+
+EPILOG = """\
+expectations:
+  --expect KIND checks every file's Observation against KIND.
+  --check-expected reads each file's '(* expect: rc11=Never sc=Never *)'
+  comment and checks the entry for the selected --model.
+
+examples:
+  velox litmus tests/explore/litmus/SB+sc.litmus
+  velox litmus --model sc --check-expected tests/explore/litmus/*.litmus
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="velox litmus", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("files", nargs="+", metavar="FILE", help="herd C litmus test files")
+    ap.add_argument("--model", choices=("rc11", "sc"), default="rc11",
+                    help="memory model: rc11 (default, as herd's rc11.cat) or sc (sequential consistency)")
+    ap.add_argument("--expect", choices=("Always", "Sometimes", "Never"),
+                    help="exit 1 unless every test's Observation is KIND")
+    ap.add_argument("--check-expected", action="store_true",
+                    help="exit 1 unless each Observation matches the file's '(* expect: ... *)' entry for --model")
+    ap.add_argument("--summary", action="store_true",
+                    help="after the results, print one line per test to stderr: name, observation, expectation")
+    return ap
+
+
+def _expected(test: LitmusTest, model: str, args: argparse.Namespace) -> str | None:
+    if args.expect:
+        return args.expect
+    if args.check_expected:
+        found = dict(test.expectations)
+        return found.get(model, "")
+    return None
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``velox litmus``; returns the exit status."""
+    ap = _parser()
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+
+    tests: list[LitmusTest] = []
+    for path in args.files:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            print(f"velox litmus: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 2
+        try:
+            tests.append(parse_litmus(text, path))
+        except LitmusError as exc:
+            print(f"velox litmus: {exc}", file=sys.stderr)
+            return 2
+
+    disagreements: list[str] = []
+    for i, test in enumerate(tests, 1):
+        if len(tests) > 1:
+            print(f"[{i}/{len(tests)}] {test.name}", file=sys.stderr, flush=True)
+        result = run_litmus(test, args.model)
+        sys.stdout.write(format_result(result))
+        sys.stdout.flush()
+        expected = _expected(test, args.model, args)
+        if expected is None:
+            continue
+        if expected == "":
+            disagreements.append(f"{test.filename}: {test.name}: no '(* expect: {args.model}=... *)' entry")
+        elif expected != result.observation:
+            disagreements.append(
+                f"{test.filename}: {test.name}: expected {expected} under {args.model}, observed {result.observation}"
+            )
+        if args.summary:
+            print(f"{test.name}: {result.observation} (expected {expected or '?'})", file=sys.stderr)
+    for line in disagreements:
+        print(f"velox litmus: DISAGREES: {line}", file=sys.stderr)
+    if disagreements:
+        print(f"velox litmus: {len(disagreements)} of {len(tests)} tests disagree with their expectation", file=sys.stderr)
+        return 1
+    return 0
