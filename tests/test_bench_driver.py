@@ -1,0 +1,250 @@
+"""The native benchmark driver (vx_bench.c, velox bench): it runs, it delivers
+every record in order, it rejects bad arguments with clear errors, and its
+delivery check catches a driver that drops, duplicates or loses a record.
+
+The last part builds deliberately broken copies of vx_bench.c (mutants) with
+gcc into a temporary folder, beside a small C harness; nothing of it reaches
+the shipping sources. Small record counts keep the whole file to a few
+seconds; no test here looks at a time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import velox
+from velox import _bench
+from velox._bench_cli import main as bench_main
+
+NATIVE = Path(velox.__file__).parent / "_native"
+
+
+# ---------------------------------------------------------------- smoke
+
+
+@pytest.mark.parametrize(
+    ("capacity", "batch", "impl", "records"),
+    [
+        (1024, 1, "velox", 50_000),
+        (64, 16, "velox", 50_000),
+        (1024, 64, "velox", 50_001),  # a last, partial batch
+        (1024, 1, "lamport", 50_000),
+        (1, 1, "velox", 2_000),  # every push fills the ring
+        (2, 2, "velox", 2_000),  # every batch fills the ring
+        (1, 1, "lamport", 2_000),
+    ],
+)
+def test_spsc_delivers_every_record_in_order(capacity, batch, impl, records):
+    run = _bench.ring_run(capacity=capacity, records=records, batch=batch, impl=impl)
+    assert run.ok, run.describe_failure()
+    assert run.received == records
+    assert run.mismatch_at is None and run.got_id is None
+    assert 1 <= run.publications <= records
+    if batch == 1:
+        assert run.publications == records  # one index store per record
+    else:
+        assert run.publications >= -(-records // batch)
+
+
+def test_unpinned_runs_and_says_so():
+    run = _bench.ring_run(capacity=16, records=5_000, cpus=(-1, -1))
+    assert run.ok and run.pinned is False
+
+
+def test_round_trip_smoke():
+    rt = _bench.round_trip(iterations=2_000, samples=3)
+    assert len(rt.samples_ns) == 3 and rt.median_ns > 0
+
+
+def test_suite_interleaves_cases_and_records_round_trips():
+    lines: list[str] = []
+    results = _bench.run_suite(capacities=[64], batches=[16], records=5_000, repeats=2, round_trips=500,
+                               progress=lines.append)
+    assert [r.case.label for r in results] == ["velox per-item", "lamport per-item (peer)", "velox batch 16"]
+    assert all(len(r.runs) == 2 and r.ok for r in results)
+    assert all(run.round_trip_ns and run.round_trip_ns > 0 for r in results for run in r.runs)
+    assert len(lines) == 6 and lines[0].startswith("[1/6] repeat 1")
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"capacity": 3}, "capacity must be a power of two from 1 to 2\\*\\*26"),
+        ({"capacity": 0}, "capacity must be in \\[1, 67108864\\], got 0"),
+        ({"records": 0}, "records must be in \\[1, 1099511627776\\], got 0"),
+        ({"batch": 0}, "batch must be in \\[1, 4096\\], got 0"),
+        ({"batch": 4097}, "batch must be in \\[1, 4096\\], got 4097"),
+        ({"capacity": 8, "batch": 16}, "batch must not exceed the capacity"),
+        ({"impl": "lamport", "batch": 16}, "the Lamport peer is measured per item only"),
+        ({"impl": "rigtorp"}, "impl must be one of \\['lamport', 'velox'\\], got 'rigtorp'"),
+        ({"cpus": (0,)}, "cpus must be two CPU numbers"),
+        ({"cpus": (0, -2)}, "cpu_consumer must be in \\[-1, 2147483647\\], got -2"),
+    ],
+)
+def test_bad_arguments_are_rejected_clearly(kwargs, message):
+    args = {"capacity": 1024, "records": 1000, "batch": 1, "impl": "velox"} | kwargs
+    with pytest.raises(ValueError, match=message):
+        _bench.ring_run(**args)
+
+
+def test_bad_types_are_rejected():
+    with pytest.raises(TypeError, match="records must be an int, got float"):
+        _bench.ring_run(capacity=1024, records=1e6)
+    with pytest.raises(ValueError, match="iterations must be in"):
+        _bench.round_trip(iterations=0)
+    with pytest.raises(ValueError, match="samples must be an int >= 1"):
+        _bench.round_trip(samples=0)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_help_explains_itself(capsys):
+    assert bench_main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for word in ("round trip", "Lamport", "rigtorp", "--capacity", "--batch", "--cpus", "medians"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--capacity", "1000"], "--capacity: 1000 is not a power of two"),
+        (["--capacity", "x"], "--capacity must be comma-separated integers"),
+        (["--batch", "1"], "--batch: 1 is outside 2..4096"),
+        (["--records", "0"], "--records must be from 1 to"),
+        (["--cpus", "0"], "--cpus must be two CPU numbers"),
+        (["--capacity", "8", "--batch", "16"], "batch 16 exceeds capacity 8"),
+    ],
+)
+def test_cli_rejects_bad_arguments(argv, message, capsys):
+    assert bench_main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_runs_and_reports_medians_with_round_trip(tmp_path, capsys):
+    out_json = tmp_path / "ring.json"
+    rc = bench_main(["--capacity", "64", "--batch", "16", "--records", "5000", "--repeats", "1",
+                     "--round-trips", "500", "--json", str(out_json)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "velox per-item" in captured.out and "lamport per-item (peer)" in captured.out
+    assert "round trip ns" in captured.out and "velox per-item / Lamport peer" in captured.out
+    assert "[1/3] repeat 1" in captured.err  # progress
+    import json
+
+    data = json.loads(out_json.read_text())
+    assert [c["label"] for c in data["cases"]] == ["velox per-item", "lamport per-item (peer)", "velox batch 16"]
+    assert all(c["ok"] and c["median_round_trip_ns"] > 0 for c in data["cases"])
+
+
+# ---------------------------------------------------------------- mutants
+
+HARNESS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "vx_bench.h"
+int main(int argc, char **argv) {
+    vx_bench_config c = {strtoull(argv[1], 0, 10), strtoull(argv[2], 0, 10), (uint32_t)atoi(argv[3]),
+                         (uint32_t)atoi(argv[4]), -1, -1};
+    vx_bench_result r;
+    int rc = vx_bench_ring(&c, &r);
+    printf("rc=%d ok=%d received=%llu mismatch_at=%lld expected=%lld got=%lld\n", rc, r.ok,
+           (unsigned long long)r.received, (long long)r.mismatch_at, (long long)r.expected_id,
+           (long long)r.got_id);
+    return rc != 0;
+}
+"""
+
+#: name -> (line of vx_bench.c, replacement): each breaks delivery one way.
+MUTANTS = {
+    "none": (None, None),
+    "drops_record_1000": (
+        "static inline void fill_record(vx_txn *t, uint64_t seq) {",
+        "static inline void fill_record(vx_txn *t, uint64_t seq) { seq += (seq >= 1000);",
+    ),
+    "duplicates_record_999": (
+        "static inline void fill_record(vx_txn *t, uint64_t seq) {",
+        "static inline void fill_record(vx_txn *t, uint64_t seq) { seq -= (seq == 1000);",
+    ),
+    "never_sends_the_last_record": (
+        "for (uint64_t seq = 0; seq < n; seq++) {",
+        "for (uint64_t seq = 0; seq + 1 < n; seq++) {",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def build_driver(tmp_path_factory):
+    """Compile vx_bench.c (optionally mutated) with vx_ring.c and the harness."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the driver's mutants")
+    root = tmp_path_factory.mktemp("bench_mutants")
+    (root / "harness.c").write_text(HARNESS)
+    ring_o = root / "vx_ring.o"
+    subprocess.run(["gcc", "-std=gnu11", "-O1", "-c", "-I", str(NATIVE), str(NATIVE / "vx_ring.c"),
+                    "-o", str(ring_o)], check=True)
+    source = (NATIVE / "vx_bench.c").read_text()
+    built: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name in built:
+            return built[name]
+        line, replacement = MUTANTS[name]
+        text = source
+        if line is not None:
+            assert text.count(line) == 1, f"mutant {name}: {line!r} must occur once in vx_bench.c"
+            text = text.replace(line, replacement)
+        src = root / f"vx_bench_{name}.c"
+        src.write_text(text)
+        exe = root / name
+        subprocess.run(["gcc", "-std=gnu11", "-O1", "-pthread", "-I", str(NATIVE), str(root / "harness.c"),
+                        str(src), str(ring_o), "-o", str(exe)], check=True)
+        built[name] = exe
+        return exe
+
+    return build
+
+
+def _run(exe: Path, capacity: int, records: int, batch: int, impl: int) -> dict[str, int]:
+    out = subprocess.run([str(exe), str(capacity), str(records), str(batch), str(impl)],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return {k: int(v) for k, v in (kv.split("=") for kv in out.split())}
+
+
+# (capacity, batch, impl) with impl 0 = velox, 1 = Lamport peer.
+SHAPES = [(64, 1, 0), (64, 16, 0), (64, 1, 1)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_unmutated_driver_build_delivers(build_driver, shape):
+    got = _run(build_driver("none"), shape[0], 3_000, shape[1], shape[2])
+    assert got["ok"] == 1 and got["received"] == 3_000 and got["mismatch_at"] == -1
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_mutant_dropping_a_record_is_reported(build_driver, shape):
+    got = _run(build_driver("drops_record_1000"), shape[0], 3_000, shape[1], shape[2])
+    assert got["ok"] == 0
+    assert (got["mismatch_at"], got["expected"], got["got"]) == (1000, 1000, 1001)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_mutant_duplicating_a_record_is_reported(build_driver, shape):
+    got = _run(build_driver("duplicates_record_999"), shape[0], 3_000, shape[1], shape[2])
+    assert got["ok"] == 0
+    assert (got["mismatch_at"], got["expected"], got["got"]) == (1000, 1000, 999)
+
+
+@pytest.mark.parametrize("shape", [s for s in SHAPES if s[1] == 1])
+def test_mutant_losing_the_last_record_is_reported_not_hung(build_driver, shape):
+    got = _run(build_driver("never_sends_the_last_record"), shape[0], 3_000, shape[1], shape[2])
+    assert got["ok"] == 0 and got["received"] == 2_999
+    assert (got["mismatch_at"], got["expected"], got["got"]) == (2999, 2999, -1)
