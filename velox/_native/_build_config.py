@@ -14,6 +14,9 @@ CORE_SOURCES = [
     "vx_bench.c",
     "vx_mpmc.c",
     "vx_stress.c",
+    "vx_hist.c",
+    "vx_ingress.c",
+    "vx_pipeline.c",
 ]
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,0 +1,774 @@
+/* vx_pipeline.c: the four-stage pipeline; see vx_pipeline.h for the design. */
+#define _GNU_SOURCE
+#include "vx_pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vx_book.h"
+#include "vx_bundle.h"
+#include "vx_ingress.h"
+#include "vx_ring.h"
+#include "vx_tsc.h"
+#include "vx_wait.h"
+
+/* Records on ring2 per bundle at most: header, arrival records, transactions. */
+#define ARRIVALS_PER_REC 4
+#define MAX_BUNDLE_RECS (1 + (VX_BUNDLE_MAX + ARRIVALS_PER_REC - 1) / ARRIVALS_PER_REC + VX_BUNDLE_MAX)
+#define STAGING_RECS (VX_PIPE_MAX_BATCH * 3 + 2 * MAX_BUNDLE_RECS)
+#define OUT_BUF_RECS 2048
+#define CROSS_CHECK_EVERY 4096
+
+_Static_assert(VX_PIPE_MIN_RING >= MAX_BUNDLE_RECS, "ring2 must hold a whole bundle");
+
+/** Arrival ticks of up to four transactions, stored in one ring record. */
+typedef struct arrivals_rec {
+    uint64_t t[ARRIVALS_PER_REC];
+} arrivals_rec;
+_Static_assert(sizeof(arrivals_rec) == sizeof(vx_txn), "an arrival record fills one ring slot");
+
+/** One stage's statistics: written only by the thread running that stage. */
+typedef struct stage_stats {
+    _Alignas(VX_CACHELINE) vx_atomic_u64 ctr[VX_CTRS];
+    /** 1 once the stage has drained and published everything (release);
+     *  read by the next stage (acquire) and the monitor. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 done;
+} stage_stats;
+
+typedef struct resting {
+    int64_t price;
+    uint32_t qty; /**< 0 when the add failed: nothing to cancel */
+    uint8_t side;
+} resting;
+
+typedef struct ingress_state {
+    _Alignas(VX_CACHELINE) vx_ingress gen;
+    uint64_t owed;                      /**< arrivals due but not yet generated */
+    double sched[VX_PIPE_MAX_BATCH];    /**< their scheduled ticks */
+    int finished;
+} ingress_state;
+
+typedef struct book_state {
+    _Alignas(VX_CACHELINE) vx_book *book;
+    resting window[VX_ORDER_LIFETIME];  /**< the last VX_ORDER_LIFETIME orders */
+    uint64_t applied;
+    int64_t live_qty;                   /**< successful adds - successful cancels */
+    uint32_t since_cross;
+    int finished;
+} book_state;
+
+typedef struct bundle_state {
+    _Alignas(VX_CACHELINE) vx_builder builder;
+    vx_bundle out;
+    uint64_t arrival[VX_BUNDLE_MAX];    /**< when each pending transaction reached the builder */
+    vx_txn staging[STAGING_RECS];       /**< framed bundles waiting for room in ring2 */
+    size_t staged_off, staged_n;
+    int final_flushed;
+    int finished;
+} bundle_state;
+
+typedef struct output_state {
+    _Alignas(VX_CACHELINE) uint64_t next_id[VX_INGRESS_MAX_PRODUCERS];
+    uint64_t next_seq;
+    vx_txn buf[OUT_BUF_RECS];           /**< transactions waiting to be written */
+    size_t buf_n;
+    int fd;
+    int have_violation;
+    uint64_t viol_producer, viol_expected, viol_got;
+    int finished;
+} output_state;
+
+typedef struct pipe_thread {
+    pthread_t tid;
+    struct vx_pipeline *p;
+    int stages[VX_NSTAGES];
+    int nstages;
+    int cpu; /**< -1: not pinned */
+    vx_waiter waiter;
+    int created;
+} pipe_thread;
+
+struct vx_pipeline {
+    vx_pipeline_cfg cfg;
+    vx_ring *ring[3];
+    uint64_t timeout_ticks, slack_ticks, deadline;
+    int topology, nthreads, pinned;
+    /** Stop request: set by vx_pipeline_stop, polled by ingress. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 stop;
+    /** Threads still running: each decrements it as it exits. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 running;
+    stage_stats stats[VX_NSTAGES];
+    vx_hist hist[VX_NHIST];
+    ingress_state ing;
+    book_state bk;
+    bundle_state bu;
+    output_state ou;
+    pipe_thread threads[VX_NSTAGES];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Statistics helpers                                                      */
+/* ---------------------------------------------------------------------- */
+
+static inline void ctr_add(vx_pipeline *p, int stage, int i, uint64_t v) {
+    vx_atomic_u64 *c = &p->stats[stage].ctr[i];
+    /* relaxed load + store, not an RMW: the stage's thread is the only writer
+     * of its counters; the monitor reads them relaxed (vx_pipeline_counters). */
+    vx_store(c, vx_load(c, VX_RELAXED) + v, VX_RELAXED);
+}
+
+static inline void ctr_set(vx_pipeline *p, int stage, int i, uint64_t v) {
+    /* relaxed: single writer, as in ctr_add. */
+    vx_store(&p->stats[stage].ctr[i], v, VX_RELAXED);
+}
+
+static inline void stage_done(vx_pipeline *p, int stage) {
+    /* release: every record this stage committed to its output ring, and every
+     * plain write it made (ingress's per-producer counts), happens before the
+     * next stage's acquire load of done in upstream_done. */
+    vx_store(&p->stats[stage].done, 1, VX_RELEASE);
+}
+
+static inline int upstream_done(vx_pipeline *p, int stage) {
+    /* acquire: pairs with the release store in stage_done of the stage
+     * before; after it, an empty input ring is empty for good. */
+    return vx_load(&p->stats[stage - 1].done, VX_ACQUIRE) != 0;
+}
+
+static inline uint64_t diff_or_zero(vx_pipeline *p, uint64_t later, uint64_t earlier, int *skew) {
+    if (later >= earlier) return later - earlier;
+    (*skew)++;
+    return 0;
+}
+
+#define REC(a, na, b, i) ((i) < (na) ? &(a)[i] : &(b)[(i) - (na)])
+
+/* ---------------------------------------------------------------------- */
+/* Ingress                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static size_t ingress_step(vx_pipeline *p) {
+    ingress_state *st = &p->ing;
+    uint64_t now = vx_tsc_now();
+    /* relaxed: a request with nothing to publish; seeing it a pass late only
+     * delays the stop. Pairs with the store in vx_pipeline_stop. */
+    int stop = vx_load(&p->stop, VX_RELAXED) != 0 || (p->deadline != 0 && now >= p->deadline);
+    if (stop) {
+        ctr_add(p, VX_STAGE_INGRESS, VX_IN_BACKLOG, st->owed);
+        st->finished = 1;
+        stage_done(p, VX_STAGE_INGRESS);
+        return 1;
+    }
+    size_t want;
+    if (p->cfg.saturate) {
+        want = p->cfg.batch;
+    } else {
+        while (st->owed < p->cfg.batch && st->gen.next_arrival <= (double)now)
+            st->sched[st->owed++] = vx_ingress_advance(&st->gen);
+        want = (size_t)st->owed;
+        if (want == 0) return 0;
+    }
+    vx_txn *a, *b;
+    size_t na;
+    size_t k = vx_ring_reserve(p->ring[0], want, &a, &na, &b);
+    for (size_t i = 0; i < k; i++) vx_ingress_make(&st->gen, REC(a, na, b, i), now);
+    vx_ring_commit(p->ring[0], k);
+    if (!p->cfg.saturate) {
+        for (size_t i = 0; i < k; i++) {
+            double lag = (double)now - st->sched[i];
+            vx_hist_record(&p->hist[VX_H_LAG], lag > 0 ? (uint64_t)lag : 0);
+        }
+        if (p->cfg.backpressure == VX_BP_DROP) {
+            ctr_add(p, VX_STAGE_INGRESS, VX_IN_DROPPED, want - k);
+            st->owed = 0;
+        } else {
+            memmove(st->sched, st->sched + k, (want - k) * sizeof st->sched[0]);
+            st->owed -= k;
+        }
+    }
+    if (k < want) ctr_add(p, VX_STAGE_INGRESS, VX_IN_BLOCKED, 1);
+    if (k > 0) {
+        ctr_add(p, VX_STAGE_INGRESS, VX_IN_GENERATED, k);
+        ctr_add(p, VX_STAGE_INGRESS, VX_IN_BATCHES, 1);
+    }
+    return k;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Order book                                                              */
+/* ---------------------------------------------------------------------- */
+
+static void book_count(vx_pipeline *p, int rc) {
+    if (rc == VX_ETIMEOUT) ctr_add(p, VX_STAGE_BOOK, VX_BK_TIMEOUTS, 1);
+    else ctr_add(p, VX_STAGE_BOOK, VX_BK_ERRORS, 1);
+}
+
+static void book_cancel(vx_pipeline *p, resting *w) {
+    book_state *st = &p->bk;
+    if (w->qty == 0) return;
+    int rc = vx_book_remove(st->book, w->side, w->price, w->qty);
+    if (rc == VX_OK) {
+        st->live_qty -= w->qty;
+        ctr_add(p, VX_STAGE_BOOK, VX_BK_CANCELS, 1);
+    } else {
+        book_count(p, rc);
+    }
+    w->qty = 0;
+}
+
+static void book_apply(vx_pipeline *p, const vx_txn *t) {
+    book_state *st = &p->bk;
+    resting *w = &st->window[st->applied % VX_ORDER_LIFETIME];
+    book_cancel(p, w); /* the order placed VX_ORDER_LIFETIME transactions ago */
+    int rc = vx_book_add(st->book, t->side, t->price, t->qty);
+    if (rc == VX_OK) {
+        st->live_qty += t->qty;
+        w->price = t->price;
+        w->qty = t->qty;
+        w->side = t->side;
+    } else {
+        book_count(p, rc);
+    }
+    st->applied++;
+    if (p->cfg.price_mode == VX_PRICE_WALK && ++st->since_cross >= CROSS_CHECK_EVERY) {
+        st->since_cross = 0;
+        int64_t bid, ask;
+        ctr_add(p, VX_STAGE_BOOK, VX_BK_CROSS_CHECKS, 1);
+        if (vx_book_best(st->book, VX_BID, &bid) && vx_book_best(st->book, VX_ASK, &ask) && bid >= ask)
+            ctr_add(p, VX_STAGE_BOOK, VX_BK_CROSSED, 1);
+    }
+}
+
+/* At quiescence (this thread is the book's only writer and has stopped):
+ * resting quantity must equal adds - cancels, and after cancelling the last
+ * window the book must be empty. */
+static void book_finish(vx_pipeline *p) {
+    book_state *st = &p->bk;
+    vx_book *b = st->book;
+    int64_t total = 0;
+    for (uint32_t level = 0; level < b->levels; level++) {
+        int64_t price = vx_book_level_price(b, level);
+        total += vx_book_depth(b, VX_BID, price) + vx_book_depth(b, VX_ASK, price);
+    }
+    ctr_set(p, VX_STAGE_BOOK, VX_BK_CONSERVED, total == st->live_qty);
+    for (uint32_t i = 0; i < VX_ORDER_LIFETIME; i++) book_cancel(p, &st->window[i]);
+    int64_t bid, ask;
+    int empty = st->live_qty == 0 && !vx_book_best(b, VX_BID, &bid) && !vx_book_best(b, VX_ASK, &ask);
+    ctr_set(p, VX_STAGE_BOOK, VX_BK_EMPTY_AT_END, empty);
+    st->finished = 1;
+    stage_done(p, VX_STAGE_BOOK);
+}
+
+static size_t book_step(vx_pipeline *p) {
+    const vx_txn *a, *b;
+    size_t na;
+    size_t k = vx_ring_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
+    if (k == 0) {
+        if (!upstream_done(p, VX_STAGE_BOOK)) return 0;
+        k = vx_ring_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
+        if (k == 0) {
+            book_finish(p);
+            return 1;
+        }
+    }
+    vx_txn *wa, *wb;
+    size_t wna;
+    size_t room = vx_ring_reserve(p->ring[1], k, &wa, &wna, &wb);
+    if (room == 0) {
+        ctr_add(p, VX_STAGE_BOOK, VX_BK_BLOCKED, 1);
+        return 0;
+    }
+    if (room < k) {
+        k = room;
+        if (na > k) na = k;
+    }
+    uint64_t now = vx_tsc_now();
+    int skew = 0;
+    for (size_t i = 0; i < k; i++) {
+        const vx_txn *t = REC(a, na, b, i);
+        vx_hist_record(&p->hist[VX_H_AGE_BOOK], diff_or_zero(p, now, t->ts, &skew));
+        book_apply(p, t);
+        *REC(wa, wna, wb, i) = *t;
+    }
+    vx_ring_commit(p->ring[1], k);
+    vx_ring_release(p->ring[0], k);
+    ctr_add(p, VX_STAGE_BOOK, VX_BK_APPLIED, k);
+    return k;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Bundle builder                                                          */
+/* ---------------------------------------------------------------------- */
+
+/* Frame the bundle in st->out (arrival ticks in st->arrival) into staging. */
+static void bundle_stage_out(vx_pipeline *p) {
+    bundle_state *st = &p->bu;
+    const vx_bundle *bd = &st->out;
+    vx_txn *dst = st->staging + st->staged_off + st->staged_n;
+    vx_txn hdr = {.id = bd->seq,
+                  .ts = bd->flush_ts,
+                  .price = (int64_t)bd->first_ts,
+                  .qty = bd->count,
+                  .side = (uint8_t)bd->reason,
+                  .flags = VX_PIPE_HEADER,
+                  .producer = 0};
+    size_t n = 0;
+    dst[n++] = hdr;
+    for (uint32_t i = 0; i < bd->count; i += ARRIVALS_PER_REC) {
+        arrivals_rec ar = {{0, 0, 0, 0}};
+        for (uint32_t j = 0; j < ARRIVALS_PER_REC && i + j < bd->count; j++) ar.t[j] = st->arrival[i + j];
+        memcpy(&dst[n++], &ar, sizeof ar);
+    }
+    memcpy(&dst[n], bd->txns, bd->count * sizeof(vx_txn));
+    n += bd->count;
+    st->staged_n += n;
+    ctr_add(p, VX_STAGE_BUNDLE, VX_BU_BUNDLES, 1);
+    ctr_add(p, VX_STAGE_BUNDLE,
+            bd->reason == VX_FLUSH_SIZE ? VX_BU_SIZE : bd->reason == VX_FLUSH_TIMEOUT ? VX_BU_TIMEOUT : VX_BU_FLUSH,
+            1);
+}
+
+/* Push staged records to ring2; returns 1 when staging is empty. */
+static int bundle_push_staged(vx_pipeline *p, size_t *work) {
+    bundle_state *st = &p->bu;
+    if (st->staged_n == 0) {
+        st->staged_off = 0;
+        return 1;
+    }
+    size_t k = vx_ring_push_many(p->ring[2], st->staging + st->staged_off, st->staged_n);
+    *work += k;
+    st->staged_off += k;
+    st->staged_n -= k;
+    if (st->staged_n == 0) {
+        st->staged_off = 0;
+        return 1;
+    }
+    ctr_add(p, VX_STAGE_BUNDLE, VX_BU_BLOCKED, 1);
+    return 0;
+}
+
+static size_t bundle_step(vx_pipeline *p) {
+    bundle_state *st = &p->bu;
+    size_t work = 0;
+    if (!bundle_push_staged(p, &work)) return work;
+    if (st->final_flushed) {
+        st->finished = 1;
+        stage_done(p, VX_STAGE_BUNDLE);
+        return 1;
+    }
+    uint64_t now = vx_tsc_now();
+    if (vx_builder_poll(&st->builder, now, &st->out)) {
+        bundle_stage_out(p);
+        work++;
+    }
+    const vx_txn *a, *b;
+    size_t na;
+    size_t k = vx_ring_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
+    if (k == 0 && work == 0 && upstream_done(p, VX_STAGE_BUNDLE)) {
+        k = vx_ring_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
+        if (k == 0) {
+            if (vx_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
+            st->final_flushed = 1;
+            bundle_push_staged(p, &work);
+            return 1;
+        }
+    }
+    int skew = 0;
+    for (size_t i = 0; i < k; i++) {
+        const vx_txn *t = REC(a, na, b, i);
+        vx_hist_record(&p->hist[VX_H_AGE_BUNDLE], diff_or_zero(p, now, t->ts, &skew));
+        st->arrival[vx_builder_pending(&st->builder)] = now;
+        if (vx_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
+    }
+    if (k > 0) {
+        vx_ring_release(p->ring[1], k);
+        ctr_add(p, VX_STAGE_BUNDLE, VX_BU_IN, k);
+    }
+    work += k;
+    bundle_push_staged(p, &work);
+    return work;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output                                                                  */
+/* ---------------------------------------------------------------------- */
+
+static void output_write(vx_pipeline *p, int final) {
+    output_state *st = &p->ou;
+    if (st->fd < 0 || st->buf_n == 0) return;
+    if (!final && st->buf_n < OUT_BUF_RECS) return;
+    const char *src = (const char *)st->buf;
+    size_t left = st->buf_n * sizeof(vx_txn);
+    while (left > 0) {
+        ssize_t w = write(st->fd, src, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            ctr_add(p, VX_STAGE_OUTPUT, VX_OU_WRITE_ERR, 1);
+            st->fd = -1;
+            break;
+        }
+        src += w;
+        left -= (size_t)w;
+    }
+    st->buf_n = 0;
+}
+
+static void output_violation(output_state *st, uint64_t producer, uint64_t expected, uint64_t got) {
+    if (st->have_violation) return;
+    st->have_violation = 1;
+    st->viol_producer = producer;
+    st->viol_expected = expected;
+    st->viol_got = got;
+}
+
+/* Check and deliver one framed bundle starting at record index i. */
+static void output_bundle(vx_pipeline *p, const vx_txn *a, size_t na, const vx_txn *b, size_t i, uint64_t now,
+                          int *skew) {
+    output_state *st = &p->ou;
+    const vx_txn *hdr = REC(a, na, b, i);
+    uint32_t count = hdr->qty;
+    uint32_t nar = (count + ARRIVALS_PER_REC - 1) / ARRIVALS_PER_REC;
+    uint64_t flush_ts = hdr->ts, first_ts = (uint64_t)hdr->price;
+    uint32_t reason = hdr->side;
+    if (hdr->id != st->next_seq) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SEQ_VIOL, 1);
+    st->next_seq = hdr->id + 1;
+    if (count < 1 || count > p->cfg.bundle_size || (reason == VX_FLUSH_SIZE && count != p->cfg.bundle_size))
+        ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SIZE_VIOL, 1);
+    if (reason != VX_FLUSH_SIZE && reason != VX_FLUSH_TIMEOUT && reason != VX_FLUSH_FLUSH)
+        ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
+    if (reason == VX_FLUSH_FLUSH) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FLUSH_BUNDLES, 1);
+    uint64_t held = diff_or_zero(p, flush_ts, first_ts, skew);
+    if (reason == VX_FLUSH_TIMEOUT) {
+        if (held < p->timeout_ticks) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_EARLY, 1);
+        else vx_hist_record(&p->hist[VX_H_FLUSH_LATE], held - p->timeout_ticks);
+    }
+    if (held > p->timeout_ticks + p->slack_ticks) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_LATE, 1);
+    for (uint32_t j = 0; j < count; j++) {
+        arrivals_rec ar;
+        memcpy(&ar, REC(a, na, b, i + 1 + j / ARRIVALS_PER_REC), sizeof ar);
+        const vx_txn *t = REC(a, na, b, i + 1 + nar + j);
+        if (t->flags != 0) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
+        uint32_t pr = t->producer;
+        if (pr >= p->cfg.producers) {
+            ctr_add(p, VX_STAGE_OUTPUT, VX_OU_BAD_PRODUCER, 1);
+            output_violation(st, pr, 0, t->id);
+        } else {
+            uint64_t want = st->next_id[pr];
+            if (t->id != want) {
+                ctr_add(p, VX_STAGE_OUTPUT, t->id > want ? VX_OU_GAP : VX_OU_BACKWARD, 1);
+                output_violation(st, pr, want, t->id);
+            }
+            st->next_id[pr] = t->id + 1; /* resynchronise: one fault, one count */
+        }
+        uint64_t total = diff_or_zero(p, now, t->ts, skew);
+        uint64_t hold = diff_or_zero(p, flush_ts, ar.t[j % ARRIVALS_PER_REC], skew);
+        vx_hist_record(&p->hist[VX_H_TOTAL], total);
+        vx_hist_record(&p->hist[VX_H_E2E], diff_or_zero(p, total, hold, skew));
+        if (st->fd >= 0) {
+            st->buf[st->buf_n++] = *t;
+            output_write(p, 0);
+        }
+    }
+    ctr_add(p, VX_STAGE_OUTPUT, VX_OU_TXNS, count);
+    ctr_add(p, VX_STAGE_OUTPUT, VX_OU_BUNDLES, 1);
+}
+
+static void output_finish(vx_pipeline *p) {
+    output_state *st = &p->ou;
+    output_write(p, 1);
+    /* Every stage before us is done, and done flags chain release -> acquire
+     * from ingress to here, so ingress's per-producer counts are visible. */
+    uint64_t mismatched = 0;
+    for (uint32_t pr = 0; pr < p->cfg.producers; pr++)
+        if (st->next_id[pr] != p->ing.gen.next_id[pr]) {
+            mismatched++;
+            output_violation(st, pr, p->ing.gen.next_id[pr], st->next_id[pr]);
+        }
+    ctr_set(p, VX_STAGE_OUTPUT, VX_OU_TAIL_MISMATCH, mismatched);
+    st->finished = 1;
+    stage_done(p, VX_STAGE_OUTPUT);
+}
+
+static size_t output_step(vx_pipeline *p) {
+    const vx_txn *a, *b;
+    size_t na;
+    size_t want = 2 * (size_t)p->cfg.batch + MAX_BUNDLE_RECS;
+    size_t k = vx_ring_peek(p->ring[2], want, &a, &na, &b);
+    if (k == 0) {
+        if (!upstream_done(p, VX_STAGE_OUTPUT)) return 0;
+        k = vx_ring_peek(p->ring[2], want, &a, &na, &b);
+        if (k == 0) {
+            output_finish(p);
+            return 1;
+        }
+    }
+    uint64_t now = vx_tsc_now();
+    int skew = 0;
+    size_t i = 0;
+    while (i < k) {
+        const vx_txn *hdr = REC(a, na, b, i);
+        if (hdr->flags != VX_PIPE_HEADER || hdr->qty > VX_BUNDLE_MAX) {
+            ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
+            i++; /* skip until the next header */
+            continue;
+        }
+        size_t need = 1 + (hdr->qty + ARRIVALS_PER_REC - 1) / ARRIVALS_PER_REC + hdr->qty;
+        if (i + need > k) break; /* the rest of this bundle is not published yet */
+        output_bundle(p, a, na, b, i, now, &skew);
+        i += need;
+    }
+    if (skew) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SKEW, (uint64_t)skew);
+    vx_ring_release(p->ring[2], i);
+    return i;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Threads                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static int stage_finished(vx_pipeline *p, int s) {
+    switch (s) {
+    case VX_STAGE_INGRESS: return p->ing.finished;
+    case VX_STAGE_BOOK: return p->bk.finished;
+    case VX_STAGE_BUNDLE: return p->bu.finished;
+    default: return p->ou.finished;
+    }
+}
+
+static size_t stage_step(vx_pipeline *p, int s) {
+    switch (s) {
+    case VX_STAGE_INGRESS: return ingress_step(p);
+    case VX_STAGE_BOOK: return book_step(p);
+    case VX_STAGE_BUNDLE: return bundle_step(p);
+    default: return output_step(p);
+    }
+}
+
+static void *thread_main(void *arg) {
+    pipe_thread *th = arg;
+    vx_pipeline *p = th->p;
+    if (th->cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(th->cpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
+    for (;;) {
+        size_t work = 0;
+        int all_done = 1;
+        for (int i = 0; i < th->nstages; i++) {
+            int s = th->stages[i];
+            if (stage_finished(p, s)) continue;
+            work += stage_step(p, s);
+            if (!stage_finished(p, s)) all_done = 0;
+        }
+        if (all_done) break;
+        if (work) vx_wait_reset(&th->waiter);
+        else vx_wait_idle(&th->waiter);
+    }
+    /* release: this thread's final writes (statistics, done flags) happen
+     * before vx_pipeline_finished's acquire load sees the count drop. */
+    vx_fetch_sub(&p->running, 1, VX_RELEASE);
+    return NULL;
+}
+
+static int usable_cpus(int *cpus, int max) {
+    cpu_set_t set;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set)) cpus[n++] = c;
+    return n > 0 ? n : 1;
+}
+
+static void plan_threads(vx_pipeline *p) {
+    /* Stages per thread, by topology: -2 starts the next thread, -1 ends. */
+    static const int groups[5][8] = {
+        [VX_TOPO_AUTO] = {-1},
+        [VX_TOPO_SINGLE] = {0, 1, 2, 3, -1},
+        [VX_TOPO_PAIRS] = {0, 1, -2, 2, 3, -1},
+        [VX_TOPO_SPLIT] = {0, -2, 1, 2, 3, -1},
+        [VX_TOPO_STAGES] = {0, -2, 1, -2, 2, -2, 3, -1},
+    };
+    int cpus[1024];
+    int ncpu = usable_cpus(cpus, 1024);
+    int topo = p->cfg.topology;
+    if (topo == VX_TOPO_AUTO) topo = ncpu >= 4 ? VX_TOPO_STAGES : ncpu >= 2 ? VX_TOPO_PAIRS : VX_TOPO_SINGLE;
+    p->topology = topo;
+    memset(p->threads, 0, sizeof p->threads);
+    int nt = 0;
+    for (int i = 0; groups[topo][i] != -1; i++) {
+        int g = groups[topo][i];
+        if (g == -2) {
+            nt++;
+            continue;
+        }
+        pipe_thread *th = &p->threads[nt];
+        th->stages[th->nstages++] = g;
+    }
+    nt++;
+    p->nthreads = nt;
+    p->pinned = p->cfg.pin && ncpu >= nt;
+    for (int i = 0; i < nt; i++) {
+        p->threads[i].p = p;
+        p->threads[i].cpu = p->pinned ? cpus[i] : -1;
+        vx_wait_init(&p->threads[i].waiter, p->cfg.wait);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Life cycle                                                              */
+/* ---------------------------------------------------------------------- */
+
+int vx_pipeline_cfg_ok(const vx_pipeline_cfg *c) {
+    if (!c->saturate && !(c->rate > 0 && c->rate <= 1e9)) return VX_EINVAL;
+    if (c->price_mode != VX_PRICE_UNIFORM && c->price_mode != VX_PRICE_WALK) return VX_EINVAL;
+    if (c->backpressure != VX_BP_DROP && c->backpressure != VX_BP_BLOCK) return VX_EINVAL;
+    if (c->wait < VX_WAIT_BUSY || c->wait > VX_WAIT_PARK) return VX_EINVAL;
+    if (c->topology < VX_TOPO_AUTO || c->topology > VX_TOPO_STAGES) return VX_EINVAL;
+    if (!vx_ring_capacity_ok(c->ring_capacity) || c->ring_capacity < VX_PIPE_MIN_RING) return VX_EINVAL;
+    if (c->bundle_size < 1 || c->bundle_size > VX_BUNDLE_MAX) return VX_EINVAL;
+    if (c->bundle_timeout_ns < 1 || c->bundle_timeout_ns > UINT64_C(10000000000)) return VX_EINVAL;
+    if (c->flush_slack_ns > UINT64_C(10000000000)) return VX_EINVAL;
+    if (c->producers < 1 || c->producers > VX_INGRESS_MAX_PRODUCERS) return VX_EINVAL;
+    if (c->batch < 1 || c->batch > VX_PIPE_MAX_BATCH) return VX_EINVAL;
+    return VX_OK;
+}
+
+vx_pipeline *vx_pipeline_create(const vx_pipeline_cfg *cfg, int *err) {
+    *err = vx_pipeline_cfg_ok(cfg);
+    if (*err != VX_OK) return NULL;
+    vx_pipeline *p = aligned_alloc(VX_CACHELINE, (sizeof(vx_pipeline) + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE);
+    if (p == NULL) {
+        *err = VX_ENOMEM;
+        return NULL;
+    }
+    memset(p, 0, sizeof *p);
+    p->cfg = *cfg;
+    if (p->cfg.saturate) p->cfg.backpressure = VX_BP_BLOCK;
+    vx_init(&p->stop, 0);
+    vx_init(&p->running, 0);
+    for (int s = 0; s < VX_NSTAGES; s++) {
+        for (int i = 0; i < VX_CTRS; i++) vx_init(&p->stats[s].ctr[i], 0);
+        vx_init(&p->stats[s].done, 0);
+    }
+    for (int h = 0; h < VX_NHIST; h++) vx_hist_init(&p->hist[h]);
+    for (int r = 0; r < 3; r++) {
+        p->ring[r] = vx_ring_create(cfg->ring_capacity, 0, err);
+        if (p->ring[r] == NULL) goto fail;
+    }
+    p->bk.book = vx_book_create(VX_INGRESS_BASE_PRICE, VX_INGRESS_LEVELS, VX_INGRESS_TICK_SHIFT,
+                                VX_BOOK_DEFAULT_RETRIES, err);
+    if (p->bk.book == NULL) goto fail;
+    double ns_per_tick = vx_tsc_ns_per_tick();
+    p->timeout_ticks = vx_tsc_from_ns(cfg->bundle_timeout_ns);
+    if (p->timeout_ticks < 1) p->timeout_ticks = 1;
+    p->slack_ticks = vx_tsc_from_ns(cfg->flush_slack_ns);
+    *err = vx_builder_init(&p->bu.builder, cfg->bundle_size, p->timeout_ticks);
+    if (*err != VX_OK) goto fail;
+    p->ou.fd = cfg->out_fd;
+    plan_threads(p);
+    (void)ns_per_tick;
+    *err = VX_OK;
+    return p;
+fail:
+    vx_pipeline_destroy(p);
+    return NULL;
+}
+
+int vx_pipeline_start(vx_pipeline *p) {
+    double rate_per_tick = p->cfg.saturate ? 0.0 : p->cfg.rate * vx_tsc_ns_per_tick() / 1e9;
+    uint64_t start = vx_tsc_now();
+    int rc = vx_ingress_init(&p->ing.gen, p->cfg.seed, p->cfg.price_mode, p->cfg.producers, rate_per_tick, start);
+    if (rc != VX_OK) return EINVAL;
+    p->deadline = p->cfg.duration_ns ? start + vx_tsc_from_ns(p->cfg.duration_ns) : 0;
+    /* relaxed: set before any thread exists; pthread_create publishes it. */
+    vx_store(&p->running, (uint64_t)p->nthreads, VX_RELAXED);
+    for (int i = 0; i < p->nthreads; i++) {
+        rc = pthread_create(&p->threads[i].tid, NULL, thread_main, &p->threads[i]);
+        if (rc != 0) {
+            /* Stop what started; the missing threads' stages never finish, so
+             * the caller must not join a pipeline that failed to start. */
+            vx_pipeline_stop(p);
+            /* relaxed: the count of threads that will never run; only the
+             * caller's error path reads it. */
+            vx_fetch_sub(&p->running, (uint64_t)(p->nthreads - i), VX_RELAXED);
+            return rc;
+        }
+        p->threads[i].created = 1;
+    }
+    return 0;
+}
+
+void vx_pipeline_stop(vx_pipeline *p) {
+    /* relaxed: a request; ingress polls it (relaxed) and publishes its own
+     * completion through its done flag. */
+    vx_store(&p->stop, 1, VX_RELAXED);
+}
+
+int vx_pipeline_finished(vx_pipeline *p) {
+    /* acquire: pairs with each thread's release decrement in thread_main. */
+    return vx_load(&p->running, VX_ACQUIRE) == 0;
+}
+
+void vx_pipeline_join(vx_pipeline *p) {
+    for (int i = 0; i < p->nthreads; i++)
+        if (p->threads[i].created) {
+            pthread_join(p->threads[i].tid, NULL);
+            p->threads[i].created = 0;
+        }
+}
+
+void vx_pipeline_destroy(vx_pipeline *p) {
+    if (p == NULL) return;
+    vx_pipeline_stop(p);
+    vx_pipeline_join(p);
+    for (int r = 0; r < 3; r++) vx_ring_destroy(p->ring[r]);
+    vx_book_destroy(p->bk.book);
+    free(p);
+}
+
+void vx_pipeline_counters(vx_pipeline *p, uint64_t *out) {
+    for (int s = 0; s < VX_NSTAGES; s++)
+        for (int i = 0; i < VX_CTRS; i++)
+            /* relaxed: statistics; each counter has a single writer (ctr_add). */
+            out[s * VX_CTRS + i] = vx_load(&p->stats[s].ctr[i], VX_RELAXED);
+}
+
+void vx_pipeline_hist(vx_pipeline *p, int which, vx_hist_snap *out) {
+    if (which < 0 || which >= VX_NHIST) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    vx_hist_snapshot(&p->hist[which], out);
+}
+
+uint64_t vx_pipeline_ring_len(vx_pipeline *p, int ring) {
+    if (ring < 0 || ring > 2) return 0;
+    return vx_ring_len(p->ring[ring]);
+}
+
+int vx_pipeline_threads(vx_pipeline *p) { return p->nthreads; }
+int vx_pipeline_pinned(vx_pipeline *p) { return p->pinned; }
+int vx_pipeline_topology(vx_pipeline *p) { return p->topology; }
+uint64_t vx_pipeline_timeout_ticks(vx_pipeline *p) { return p->timeout_ticks; }
+
+int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *expected, uint64_t *got) {
+    if (!p->ou.have_violation) return 0;
+    *producer = p->ou.viol_producer;
+    *expected = p->ou.viol_expected;
+    *got = p->ou.viol_got;
+    return 1;
+}
+
+void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps) {
+    *yields = *sleeps = 0;
+    for (int i = 0; i < p->nthreads; i++) {
+        *yields += p->threads[i].waiter.yields;
+        *sleeps += p->threads[i].waiter.sleeps;
+    }
+}
