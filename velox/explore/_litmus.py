@@ -407,7 +407,7 @@ class _Parser:
         atomic: set[str] = set()
         while not self.at("}"):
             if self.peek().kind == "eof":
-                raise self.error("initial state block is not closed by '}'", start)
+                raise self.error("initial state block opened here is not closed by '}'", start)
             tok = self.peek()
             if tok.kind == "num" and self.at(":", 1):
                 proc = int(self.next().text)
@@ -483,11 +483,11 @@ class _Parser:
         return Process(pid, tuple(params), body, tuple(self._regs), tok.line)
 
     def parse_block(self) -> tuple[Stmt, ...]:
-        self.expect("{")
+        open_tok = self.expect("{")
         stmts: list[Stmt] = []
         while not self.at("}"):
             if self.peek().kind == "eof":
-                raise self.error("process body is not closed by '}'")
+                raise self.error(f"process body opened at line {open_tok.line} is not closed by '}}'")
             stmts.extend(self.parse_statement())
         self.next()
         return tuple(stmts)
