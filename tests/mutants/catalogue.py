@@ -1,0 +1,120 @@
+"""The catalogue of native mutants: deliberately wrong variants of the C core
+and its Cython binding, each known to be caught by some gate.
+
+A mutant is a list of exact-text edits ``(file, old, new)`` applied to a copy
+of ``velox/_native/`` (never to the shipping sources). ``file`` is a name in
+that folder; ``old`` must occur exactly once in it, or ``apply_edits`` raises
+``MutantRotError``: when someone rewrites the code a mutant targets, the
+mutant fails loudly instead of silently building the correct code.
+
+To add a mutant, add an entry to ``MUTANTS``; name the gate that must catch it
+in ``caught_by`` (the stateful machine's name, ``"stress"``, ``"explore"``...),
+so each gate's test can pick its own mutants. Keep the edit minimal and
+realistic: the bug a tired engineer would write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MutantRotError(RuntimeError):
+    """An edit's ``old`` text is missing (or ambiguous) in the file it targets."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Edit:
+    """Replace the one occurrence of ``old`` in ``file`` by ``new``."""
+
+    file: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mutant:
+    """A named wrong variant: what is wrong, the edits, and which gates catch it."""
+
+    name: str
+    description: str
+    edits: tuple[Edit, ...]
+    caught_by: tuple[str, ...]
+
+
+def _m(name: str, description: str, caught_by: tuple[str, ...], *edits: tuple[str, str, str]) -> Mutant:
+    return Mutant(name=name, description=description, caught_by=caught_by,
+                  edits=tuple(Edit(file=f, old=o, new=n) for f, o, n in edits))
+
+
+_ALL = [
+    _m("ring_overwrites_when_full",
+       "push never reports full: it writes the slot of the oldest record (an overwriting ring)",
+       ("ring",),
+       ("vx_ring.c",
+        "    if (producer_space(r, tail, 1) == 0) return 0;\n    vx_txn *slot",
+        "    (void)producer_space(r, tail, 1); /* MUTANT: never full */\n    vx_txn *slot")),
+    _m("ring_mask_off_by_one",
+       "the index mask is capacity instead of capacity - 1 (writes past the slots: run it in a child)",
+       ("ring",),
+       ("vx_ring.c", "    r->mask = capacity - 1;", "    r->mask = capacity; /* MUTANT */")),
+    _m("book_clamps_out_of_range",
+       "a price outside the book is clamped to the first or last level instead of raising ValueError",
+       ("book",),
+       ("_book.pxi",
+        "        if price < self.base_price or price >= self.max_price:",
+        "        if False:  # MUTANT: range left to C, which clamps"),
+       ("vx_book.c",
+        "    if (price < b->base_price) return VX_ERANGE;",
+        "    if (price < b->base_price) return 0; /* MUTANT: clamp */"),
+       ("vx_book.c",
+        "    if (level >= b->levels) return VX_ERANGE;",
+        "    if (level >= b->levels) level = b->levels - 1; /* MUTANT: clamp */")),
+    _m("book_remove_below_zero",
+       "remove does not check the resting quantity: a level can go negative",
+       ("book",),
+       ("vx_book.c",
+        "            if (cur < -delta) return VX_EUNDERFLOW;",
+        "            (void)0; /* MUTANT: no underflow check */")),
+    _m("book_hint_overwritten",
+       "raising the best-price hint overwrites it with the new level even when that level is worse",
+       ("book",),
+       ("vx_book.c",
+        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;",
+        "        uint32_t want = rank + 1; (void)r1; /* MUTANT */")),
+    _m("builder_flushes_late",
+       "poll's timeout comparison is off by one: a bundle times out one tick after its deadline",
+       ("bundle",),
+       ("vx_bundle.c",
+        "now - b->cur.first_ts < b->timeout",
+        "now - b->cur.first_ts <= b->timeout /* MUTANT */")),
+    _m("builder_backward_clock_times_out",
+       "poll forgets that a clock may go backwards: now - first_ts wraps and the bundle times out",
+       ("bundle",),
+       ("vx_bundle.c",
+        "if (now < b->cur.first_ts || now - b->cur.first_ts",
+        "if (now - b->cur.first_ts")),
+]
+
+#: name -> Mutant, in catalogue order.
+MUTANTS: dict[str, Mutant] = {m.name: m for m in _ALL}
+
+
+def for_gate(gate: str) -> list[Mutant]:
+    """The mutants a gate (e.g. "ring", "stress") must catch."""
+    return [m for m in MUTANTS.values() if gate in m.caught_by]
+
+
+def apply_edits(mutant: Mutant, sources: dict[str, str]) -> dict[str, str]:
+    """The sources (file name -> text) with the mutant's edits applied; raises
+    MutantRotError if an edit's text is not found exactly once."""
+    out = dict(sources)
+    for e in mutant.edits:
+        if e.file not in out:
+            raise MutantRotError(f"mutant {mutant.name}: file {e.file!r} is not in velox/_native/")
+        count = out[e.file].count(e.old)
+        if count != 1:
+            raise MutantRotError(
+                f"mutant {mutant.name}: {e.file} contains the text to replace {count} times (need exactly 1); "
+                f"the code changed under the mutant, update tests/mutants/catalogue.py:\n{e.old}")
+        out[e.file] = out[e.file].replace(e.old, e.new)
+    return out

@@ -1,0 +1,72 @@
+"""Proof that the stateful gate can fail: each machine, run against a
+deliberately wrong native build from tests/mutants/catalogue.py, finds a
+failure; run against the unmutated build made by the same builder, it passes.
+
+Each run uses the ci profile's example and step budget with a fixed seed
+(``derandomize``) and no example database (a saved counterexample would make
+the hunt trivially short), in a forked child because some mutants write out
+of bounds. The number of examples until the first failure is printed, for the
+report (``pytest -s`` shows it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from mutants.build import build_core_mutant, run_isolated
+from mutants.catalogue import for_gate
+from test_book_machine import book_machine
+from test_bundle_machine import bundle_machine
+from test_ring_machine import ring_machine
+
+MACHINES: dict[str, Callable[[Any], Any]] = {"ring": ring_machine, "book": book_machine, "bundle": bundle_machine}
+CASES = [(gate, m.name) for gate in MACHINES for m in for_gate(gate)]
+
+
+def _hunt(gate: str, mutant: str | None) -> dict[str, Any]:
+    """Build ``mutant`` (None: unmutated), run the gate's machine on it in a
+    child process; returns what happened."""
+    module = build_core_mutant(mutant)
+    budget = settings.default
+
+    def run() -> dict[str, Any]:
+        machine = MACHINES[gate](module)
+        hunt = settings(max_examples=budget.max_examples, stateful_step_count=budget.stateful_step_count,
+                        database=None, derandomize=True, deadline=None, phases=[Phase.generate],
+                        suppress_health_check=list(HealthCheck), print_blob=False)
+        try:
+            run_state_machine_as_test(machine, settings=hunt)
+        except AssertionError as exc:
+            return {"caught": True, "after": machine.first_failure_at, "examples": machine.examples,
+                    "why": str(exc).splitlines()[0]}
+        return {"caught": False, "examples": machine.examples}
+
+    res = run_isolated(run)
+    if not res["ok"]:
+        # A crash or an unexpected exception in the child: report it as is.
+        return {"caught": res["error"].startswith("crashed"), "why": res["error"], "after": None,
+                "traceback": res.get("traceback", "")}
+    return res["value"]
+
+
+@pytest.mark.parametrize("gate,mutant", CASES, ids=[f"{g}-{m}" for g, m in CASES])
+def test_machine_catches_mutant(gate: str, mutant: str) -> None:
+    res = _hunt(gate, mutant)
+    print(f"\n{gate} machine vs {mutant}: caught={res['caught']} after {res.get('after')} examples: "
+          f"{res.get('why')}", file=sys.stderr)
+    assert res["caught"], (
+        f"the {gate} machine did not catch mutant {mutant} within the ci budget "
+        f"({res.get('examples')} examples): the gate is too weak for this bug\n{res.get('traceback', '')}")
+
+
+@pytest.mark.parametrize("gate", list(MACHINES))
+def test_machine_passes_unmutated_build(gate: str) -> None:
+    """Control: the builder itself changes nothing, so the hunt must come up empty."""
+    res = _hunt(gate, None)
+    assert not res["caught"] and "traceback" not in res, (
+        f"the {gate} machine failed on the unmutated build: {res.get('why')}\n{res.get('traceback', '')}")
