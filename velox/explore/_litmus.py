@@ -320,7 +320,7 @@ _TYPE_WORDS = {
     "int", "long", "short", "char", "unsigned", "signed", "volatile", "const",
     "_Atomic", "atomic_int", "atomic_long", "atomic_uint", "atomic_ulong", "atomic_llong",
     "intptr_t", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
-    "uint32_t", "uint64_t", "atomic_intptr_t",
+    "uint32_t", "uint64_t", "atomic_intptr_t", "__int128", "__int128_t", "__uint128_t",
 }
 _UNSUPPORTED_STATEMENTS = {
     "while", "for", "do", "goto", "return", "switch", "break", "continue", "case",
@@ -1007,7 +1007,8 @@ def _drive(program: Program, objects: dict[str, Any], api: Any) -> dict[str, int
         elif op.kind == "cas_weak":
             result = obj.compare_exchange_weak(op.expected, op.value, op.order, op.failure_order)
         elif op.kind == "fence":
-            result = api.fence(op.order)
+            # A relaxed fence has no effect in C11 (herd accepts it as a no-op too).
+            result = None if op.order == "relaxed" else api.fence(op.order)
         elif op.kind == "read":
             result = obj.get()
         elif op.kind == "write":
@@ -1131,37 +1132,40 @@ def run_litmus(test: LitmusTest, model: str = "rc11", api: Any = None) -> Litmus
     return tally(test, model, Counter(counts), time.process_time() - start)
 
 
-def format_value(v: int) -> str:
+def format_value(v: int, hexa: bool = False) -> str:
+    """A value as herd prints it: decimal, or ``0x..`` with herd's ``-hexa``."""
+    if hexa:
+        return f"-0x{-v:x}" if v < 0 else f"0x{v:x}"
     return str(v)
 
 
-def format_prop(prop: Prop, above: str = "top") -> str:
+def format_prop(prop: Prop, above: str = "top", hexa: bool = False) -> str:
     """herd's pretty-printer for propositions (ConstrGen.pp_prop): minimal parentheses."""
     if isinstance(prop, Atom):
-        rhs = str(prop.value) if isinstance(prop.value, Loc) else format_value(prop.value)
+        rhs = str(prop.value) if isinstance(prop.value, Loc) else format_value(prop.value, hexa)
         return f"{prop.loc}={rhs}"
     if isinstance(prop, Not):
-        return f"not ({format_prop(prop.prop)})"
+        return f"not ({format_prop(prop.prop, 'top', hexa)})"
     if isinstance(prop, And):
         if not prop.props:
             return "true"
-        s = " /\\ ".join(format_prop(p, "and") for p in prop.props)
+        s = " /\\ ".join(format_prop(p, "and", hexa) for p in prop.props)
         return f"({s})" if above == "implies" else s
     if isinstance(prop, Or):
         if not prop.props:
             return "false"
-        s = " \\/ ".join(format_prop(p, "or") for p in prop.props)
+        s = " \\/ ".join(format_prop(p, "or", hexa) for p in prop.props)
         return f"({s})" if above in ("and", "implies") else s
-    s = f"{format_prop(prop.left, 'implies')} => {format_prop(prop.right, 'implies')}"
+    s = f"{format_prop(prop.left, 'implies', hexa)} => {format_prop(prop.right, 'implies', hexa)}"
     return f"({s})" if above in ("and", "or") else s
 
 
-def format_condition(cond: Condition) -> str:
-    return f"{cond.quantifier} ({format_prop(cond.prop)})"
+def format_condition(cond: Condition, hexa: bool = False) -> str:
+    return f"{cond.quantifier} ({format_prop(cond.prop, 'top', hexa)})"
 
 
-def format_state(test: LitmusTest, state: tuple[int, ...]) -> str:
-    return " ".join(f"{loc}={format_value(v)};" for loc, v in zip(test.displayed, state))
+def format_state(test: LitmusTest, state: tuple[int, ...], hexa: bool = False) -> str:
+    return " ".join(f"{loc}={format_value(v, hexa)};" for loc, v in zip(test.displayed, state))
 
 
 def test_hash(test: LitmusTest) -> str:
@@ -1181,17 +1185,20 @@ def test_hash(test: LitmusTest) -> str:
     return hashlib.md5(digest).hexdigest()
 
 
-def format_result(result: LitmusResult) -> str:
-    """herd7's result layout for one test, ending with the blank line herd prints."""
+def format_result(result: LitmusResult, hexa: bool = False) -> str:
+    """herd7's result layout for one test, ending with the blank line herd prints.
+
+    ``hexa`` prints values as herd's ``-hexa`` option does (``0x1``).
+    """
     t = result.test
     pos, neg = result.positive, result.negative
     wit_pos, wit_neg = (neg, pos) if t.condition.quantifier == "~exists" else (pos, neg)
     lines = [f"Test {t.name} {t.kind}", f"States {len(result.states)}"]
-    lines += [format_state(t, s) for s in sorted(result.states)]
+    lines += [format_state(t, s, hexa) for s in sorted(result.states)]
     lines.append("Undef" if result.undef else ("Ok" if result.ok else "No"))
     lines += ["Witnesses", f"Positive: {wit_pos} Negative: {wit_neg}"]
     lines += [f"Flag {f}" for f in result.flags]
-    lines.append(f"Condition {format_condition(t.condition)}")
+    lines.append(f"Condition {format_condition(t.condition, hexa)}")
     lines.append(f"Observation {t.name} {result.observation} {pos} {neg}")
     lines.append(f"Time {t.name} {result.elapsed:0.2f}")
     lines.append(f"Hash={test_hash(t)}")

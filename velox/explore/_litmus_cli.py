@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="exit 1 unless every test's Observation is KIND")
     ap.add_argument("--check-expected", action="store_true",
                     help="exit 1 unless each Observation matches the file's '(* expect: ... *)' entry for --model")
+    ap.add_argument("--hexa", action="store_true", help="print values in hexadecimal, as herd7 -hexa does")
     ap.add_argument("--summary", action="store_true",
                     help="after the results, print one line per test to stderr: name, observation, expectation")
     return ap
@@ -91,9 +92,11 @@ def main(argv: list[str]) -> int:
         if len(tests) > 1:
             print(f"[{i}/{len(tests)}] {test.name}", file=sys.stderr, flush=True)
         result = run_litmus(test, args.model)
-        sys.stdout.write(format_result(result))
+        sys.stdout.write(format_result(result, hexa=args.hexa))
         sys.stdout.flush()
         expected = _expected(test, args.model, args)
+        if args.summary:
+            print(f"{test.name}: {result.observation} (expected {expected or '-'})", file=sys.stderr)
         if expected is None:
             continue
         if expected == "":
@@ -102,8 +105,6 @@ def main(argv: list[str]) -> int:
             disagreements.append(
                 f"{test.filename}: {test.name}: expected {expected} under {args.model}, observed {result.observation}"
             )
-        if args.summary:
-            print(f"{test.name}: {result.observation} (expected {expected or '?'})", file=sys.stderr)
     for line in disagreements:
         print(f"velox litmus: DISAGREES: {line}", file=sys.stderr)
     if disagreements:
