@@ -1,0 +1,432 @@
+"""The native pipeline from Python: a configuration, a run, and its report.
+
+``PipelineConfig`` holds every knob (validated with a message that says what
+is allowed); ``Pipeline(config)`` owns one native run: ``start()`` launches
+the C threads (they never take the GIL), ``snapshot()`` reads the statistics
+off the hot path while they run, ``stop()`` asks ingress to stop early
+(Ctrl-C), and ``wait()`` joins them and returns a ``PipelineReport`` with the
+counts, the latency percentiles and the invariant verdict. ``run_pipeline``
+does all of that in one call, with an optional callback once a second.
+
+The invariants are checked natively, by the output stage, on every record:
+each producer's sequence numbers arrive in order with no gap or duplicate,
+bundles are numbered in order and never exceed the size limit, timeout
+flushes happen after the timeout and not later than timeout + slack, and the
+book stage checks conservation and emptiness once it is quiescent. This
+module only turns the counters into named verdicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._native import _core
+
+PRICE_MODES = ("uniform", "walk")
+BACKPRESSURES = ("drop", "block")
+WAITS = ("busy", "yield", "park")
+TOPOLOGIES = ("auto", "single", "pairs", "split", "stages")
+#: what each topology runs on each thread (I ingress, B book, U bundle, O output)
+TOPOLOGY_THREADS = {"single": "I+B+U+O", "pairs": "I+B | U+O", "split": "I | B+U+O", "stages": "I | B | U | O"}
+
+STAGES = ("ingress", "book", "bundle", "output")
+HISTOGRAMS = ("ingress_lag", "age_at_book", "age_at_bundle", "e2e", "total", "flush_late")
+REPORT_SCHEMA = "velox.pipeline.report/1"
+
+# Counter indices, as in vx_pipeline.h (tests/test_pipeline.py pins a few of them by behaviour).
+_CTR = {
+    "ingress": ["generated", "dropped", "blocked", "backlog", "batches"],
+    "book": ["applied", "timeouts", "errors", "cancels", "cross_checks", "crossed", "conserved",
+             "empty_at_end", "blocked"],
+    "bundle": ["in", "bundles", "size", "timeout", "flush", "blocked"],
+    "output": ["txns", "bundles", "gap", "backward", "bad_producer", "size_violations", "seq_violations",
+               "early_flushes", "late_flushes", "frame_errors", "tail_mismatch", "clock_skew", "write_errors",
+               "flush_bundles"],
+}
+
+
+class PipelineConfigError(ValueError):
+    """A pipeline setting outside what the pipeline accepts; the message says
+    which setting and what is allowed."""
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise PipelineConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_number(name: str, value: float, lo: float, hi: float, *, integer: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        kind = "an integer" if integer else "a number"
+        raise PipelineConfigError(f"{name} must be {kind}; got {value!r}")
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise PipelineConfigError(f"{name} must be from {lo:g} to {hi:g}; got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfig:
+    """Settings of one pipeline run. Defaults are the seed's: 10 s at 100,000
+    transactions per second, uniform prices, drop on a full first ring,
+    bundles of 16 or 100 us."""
+
+    duration: float = 10.0
+    """Seconds of ingress; 0 runs until stop() (Ctrl-C)."""
+    rate: float = 100_000.0
+    """Poisson arrival rate, transactions per second (ignored with saturate)."""
+    saturate: bool = False
+    """Generate as fast as the pipeline accepts (implies block backpressure)."""
+    price_mode: str = "uniform"
+    """``uniform`` ($90-$110, random side; the book crosses) or ``walk``
+    (random-walk mid, bids below and asks above: never crosses)."""
+    backpressure: str = "drop"
+    """When the first ring is full: ``drop`` (count) or ``block`` (wait)."""
+    wait: str = "yield"
+    """Idle threads: ``busy`` spin, ``yield`` (spin then sched_yield) or ``park`` (spin, yield, sleep)."""
+    topology: str = "auto"
+    """Stages per thread: ``auto`` (one per stage with 4+ CPUs, two pairs with
+    2-3, one thread with 1), ``single``, ``pairs``, ``split`` or ``stages``."""
+    pin: bool = True
+    """Pin threads to distinct CPUs when there are at least as many CPUs as threads."""
+    ring_capacity: int = 4096
+    """Records per ring (power of two, 64 to 2**26)."""
+    bundle_size: int = 16
+    """Transactions per full bundle (1-16)."""
+    bundle_timeout_us: float = 100.0
+    """A bundle is flushed when its oldest transaction has waited this long."""
+    flush_slack_us: float = 5000.0
+    """How much later than the timeout a bundle may be flushed before it is a
+    violation (threads can be preempted on a shared machine)."""
+    seed: int | None = None
+    """Seed of the generator; None picks one (it is in the report)."""
+    producers: int = 4
+    """Logical producers, each with its own sequence numbers (1-256)."""
+    batch: int = 64
+    """Most records a stage moves per ring index store (1-256)."""
+    output: str | None = None
+    """File to write delivered transactions to, 32-byte wire records in delivery order."""
+
+    def validate(self) -> None:
+        """Raise PipelineConfigError naming the first bad setting."""
+        _check_number("duration", self.duration, 0, 7 * 24 * 3600)
+        if not self.saturate:
+            _check_number("rate", self.rate, 1, 1e9)
+        _check_choice("price_mode", self.price_mode, PRICE_MODES)
+        _check_choice("backpressure", self.backpressure, BACKPRESSURES)
+        _check_choice("wait", self.wait, WAITS)
+        _check_choice("topology", self.topology, TOPOLOGIES)
+        _check_number("ring_capacity", self.ring_capacity, _core.PIPE_MIN_RING, 1 << 26, integer=True)
+        if self.ring_capacity & (self.ring_capacity - 1):
+            raise PipelineConfigError(f"ring_capacity must be a power of two; got {self.ring_capacity}")
+        _check_number("bundle_size", self.bundle_size, 1, _core.BUNDLE_MAX, integer=True)
+        _check_number("bundle_timeout_us", self.bundle_timeout_us, 0.001, 10_000_000)
+        _check_number("flush_slack_us", self.flush_slack_us, 0, 10_000_000)
+        if self.seed is not None:
+            _check_number("seed", self.seed, 0, 2**64 - 1, integer=True)
+        _check_number("producers", self.producers, 1, _core.MAX_PRODUCERS, integer=True)
+        _check_number("batch", self.batch, 1, _core.PIPE_MAX_BATCH, integer=True)
+        if self.saturate and self.backpressure == "drop" and self.backpressure_explicit:
+            raise PipelineConfigError(
+                "saturate generates only what the pipeline accepts, so backpressure 'drop' does not apply; "
+                "leave backpressure at its default or pass 'block'")
+
+    # Set by the command line when the user named --backpressure explicitly.
+    backpressure_explicit: bool = field(default=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("backpressure_explicit")
+        if self.saturate:
+            d["backpressure"] = "block"
+        return d
+
+
+@dataclass(frozen=True, kw_only=True)
+class Invariant:
+    """One checked property of a run and its outcome."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snapshot:
+    """Statistics read while the pipeline runs (counters are cumulative)."""
+
+    elapsed: float
+    counters: dict[str, dict[str, int]]
+    rings: tuple[int, int, int]
+    e2e_p99_ns: float
+    finished: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineReport:
+    """Everything one run measured and whether its invariants held."""
+
+    config: dict[str, Any]
+    seed: int
+    topology: str
+    threads: int
+    pinned: bool
+    cpus: int
+    elapsed_s: float
+    ns_per_tick: float
+    counters: dict[str, dict[str, int]]
+    latency_ns: dict[str, dict[str, float]]
+    invariants: list[Invariant]
+    first_violation: dict[str, int] | None
+    wait_yields: int
+    wait_sleeps: int
+    interrupted: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when every invariant held."""
+        return all(inv.ok for inv in self.invariants)
+
+    @property
+    def generated(self) -> int:
+        return self.counters["ingress"]["generated"]
+
+    @property
+    def dropped(self) -> int:
+        return self.counters["ingress"]["dropped"]
+
+    @property
+    def delivered(self) -> int:
+        return self.counters["output"]["txns"]
+
+    @property
+    def throughput(self) -> float:
+        """Delivered transactions per second of run time."""
+        return self.delivered / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "schema": REPORT_SCHEMA,
+            "ok": self.ok,
+            "config": self.config,
+            "seed": self.seed,
+            "topology": self.topology,
+            "threads": self.threads,
+            "pinned": self.pinned,
+            "cpus": self.cpus,
+            "elapsed_s": self.elapsed_s,
+            "ns_per_tick": self.ns_per_tick,
+            "throughput_txn_per_s": self.throughput,
+            "counters": self.counters,
+            "latency_ns": self.latency_ns,
+            "invariants": [dataclasses.asdict(i) for i in self.invariants],
+            "first_violation": self.first_violation,
+            "wait": {"yields": self.wait_yields, "sleeps": self.wait_sleeps},
+            "interrupted": self.interrupted,
+        }
+
+    def write_json(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_json_dict(), f, indent=2, sort_keys=True)
+            f.write("\n")
+
+
+def _named_counters(raw: list[list[int]]) -> dict[str, dict[str, int]]:
+    return {stage: {name: raw[s][i] for i, name in enumerate(_CTR[stage])} for s, stage in enumerate(STAGES)}
+
+
+def _invariants(cfg: PipelineConfig, c: dict[str, dict[str, int]], first: dict[str, int] | None,
+                flush_late: dict[str, float]) -> list[Invariant]:
+    ing, book, bun, out = c["ingress"], c["book"], c["bundle"], c["output"]
+    offered = ing["generated"] + ing["dropped"]
+    inv = []
+    lost = ing["generated"] - out["txns"]
+    inv.append(Invariant(
+        name="no loss",
+        ok=lost == 0 and book["applied"] == ing["generated"] and bun["in"] == ing["generated"],
+        detail=(f"offered {offered} = delivered {out['txns']} + dropped {ing['dropped']}"
+                + ("" if lost == 0 else f" + LOST {lost}")
+                + f"; book applied {book['applied']}, builder took {bun['in']}"),
+    ))
+    fifo_bad = out["gap"] + out["backward"] + out["bad_producer"] + out["tail_mismatch"]
+    detail = (f"{cfg.producers} producers, every id in order: gaps {out['gap']}, going back {out['backward']}, "
+              f"unknown producer {out['bad_producer']}, producers short at the end {out['tail_mismatch']}")
+    if first is not None:
+        detail += (f"; first: producer {first['producer']} expected id {first['expected']}, "
+                   f"got {first['got']}")
+    inv.append(Invariant(name="FIFO per producer", ok=fifo_bad == 0, detail=detail))
+    inv.append(Invariant(
+        name="bundle sizes <= limit",
+        ok=out["size_violations"] == 0 and out["seq_violations"] == 0 and out["frame_errors"] == 0
+        and out["flush_bundles"] <= 1 and out["bundles"] == bun["bundles"],
+        detail=(f"{out['bundles']} bundles of 1..{cfg.bundle_size}: size violations {out['size_violations']}, "
+                f"out of sequence {out['seq_violations']}, framing errors {out['frame_errors']}, "
+                f"final flushes {out['flush_bundles']} (at most 1)"),
+    ))
+    inv.append(Invariant(
+        name="timeout flushes within bound",
+        ok=out["early_flushes"] == 0 and out["late_flushes"] == 0,
+        detail=(f"{bun['timeout']} timeout flushes, none before {cfg.bundle_timeout_us:g} us "
+                f"(early: {out['early_flushes']}), none held past timeout + {cfg.flush_slack_us:g} us "
+                f"(late: {out['late_flushes']}); latest {flush_late.get('max', 0.0) / 1000:.1f} us after the deadline"),
+    ))
+    inv.append(Invariant(
+        name="book conserved and empty at the end",
+        ok=book["conserved"] == 1 and book["empty_at_end"] == 1 and book["errors"] == 0,
+        detail=(f"resting quantity == adds - cancels: {'yes' if book['conserved'] else 'NO'}; empty after the "
+                f"last cancels: {'yes' if book['empty_at_end'] else 'NO'}; errors {book['errors']}, "
+                f"timeouts {book['timeouts']} (counted, the order is skipped)"),
+    ))
+    if cfg.price_mode == "walk":
+        inv.append(Invariant(
+            name="spread >= 0 (walk prices never cross)",
+            ok=book["crossed"] == 0,
+            detail=f"{book['cross_checks']} best bid/ask checks, crossed {book['crossed']}",
+        ))
+    return inv
+
+
+class Pipeline:
+    """One run of the native pipeline (start it once)."""
+
+    def __init__(self, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.config.validate()
+        self.seed = self.config.seed if self.config.seed is not None else random.randrange(1 << 63)
+        self._fd = -1
+        if self.config.output is not None:
+            try:
+                self._fd = os.open(self.config.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            except OSError as e:
+                raise PipelineConfigError(f"cannot open output file {self.config.output!r}: {e.strerror}") from None
+        cfg = self.config
+        self._native = _core._NativePipeline({
+            "rate": float(cfg.rate),
+            "duration_ns": int(cfg.duration * 1e9),
+            "saturate": int(cfg.saturate),
+            "price_mode": PRICE_MODES.index(cfg.price_mode),
+            "backpressure": BACKPRESSURES.index(cfg.backpressure),
+            "wait": WAITS.index(cfg.wait),
+            "topology": TOPOLOGIES.index(cfg.topology),
+            "pin": int(cfg.pin),
+            "ring_capacity": cfg.ring_capacity,
+            "bundle_size": cfg.bundle_size,
+            "bundle_timeout_ns": max(1, round(cfg.bundle_timeout_us * 1000)),
+            "flush_slack_ns": round(cfg.flush_slack_us * 1000),
+            "seed": self.seed,
+            "producers": cfg.producers,
+            "batch": cfg.batch,
+            "out_fd": self._fd,
+        })
+        self._ns_per_tick = _core.tsc_ns_per_tick()
+        self._t0 = 0.0
+        self._t1: float | None = None
+        self._interrupted = False
+
+    @property
+    def topology(self) -> str:
+        return TOPOLOGIES[self._native.topology]
+
+    @property
+    def threads(self) -> int:
+        return self._native.threads
+
+    def start(self) -> None:
+        self._t0 = time.perf_counter()
+        self._native.start()
+
+    def stop(self) -> None:
+        """Ask ingress to stop now; the rings drain and every transaction is accounted for."""
+        self._interrupted = True
+        self._native.stop()
+
+    def finished(self) -> bool:
+        done = self._native.finished()
+        if done and self._t1 is None:
+            self._t1 = time.perf_counter()
+        return done
+
+    def snapshot(self) -> Snapshot:
+        """Counters, ring occupancy and end-to-end p99 so far (read off the hot path)."""
+        finished = self.finished()
+        e2e = self._native.hist(HISTOGRAMS.index("e2e"))
+        return Snapshot(
+            elapsed=time.perf_counter() - self._t0,
+            counters=_named_counters(self._native.counters()),
+            rings=(self._native.ring_len(0), self._native.ring_len(1), self._native.ring_len(2)),
+            e2e_p99_ns=e2e["p99"] * self._ns_per_tick,
+            finished=finished,
+        )
+
+    def wait(self) -> PipelineReport:
+        """Join the threads and build the report."""
+        self._native.join()
+        if self._t1 is None:
+            self._t1 = time.perf_counter()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        counters = _named_counters(self._native.counters())
+        latency = {}
+        for i, name in enumerate(HISTOGRAMS):
+            h = self._native.hist(i)
+            latency[name] = {k: (v * self._ns_per_tick if k not in ("count",) else v) for k, v in h.items()}
+            latency[name]["mean"] = latency[name]["sum"] / h["count"] if h["count"] else 0.0
+            del latency[name]["sum"]
+        fv = self._native.first_violation()
+        first = None if fv is None else {"producer": fv[0], "expected": fv[1], "got": fv[2]}
+        yields, sleeps = self._native.wait_stats()
+        return PipelineReport(
+            config=self.config.to_dict() | {"seed": self.seed},
+            seed=self.seed,
+            topology=self.topology,
+            threads=self.threads,
+            pinned=self._native.pinned,
+            cpus=len(os.sched_getaffinity(0)),
+            elapsed_s=self._t1 - self._t0,
+            ns_per_tick=self._ns_per_tick,
+            counters=counters,
+            latency_ns=latency,
+            invariants=_invariants(self.config, counters, first, latency["flush_late"]),
+            first_violation=first,
+            wait_yields=yields,
+            wait_sleeps=sleeps,
+            interrupted=self._interrupted,
+        )
+
+
+def drive(pipe: Pipeline, *, on_tick: Callable[[Snapshot], None] | None = None, tick_seconds: float = 1.0,
+          on_interrupt: Callable[[], None] | None = None) -> PipelineReport:
+    """Start ``pipe``, call ``on_tick`` with a Snapshot every ``tick_seconds``
+    until it finishes, and return its report. Ctrl-C (KeyboardInterrupt) stops
+    ingress; the rings still drain and the report accounts for every
+    transaction."""
+    pipe.start()
+    next_tick = time.perf_counter() + tick_seconds
+    while True:
+        try:
+            if pipe.finished():
+                break
+            time.sleep(min(0.02, max(0.0, next_tick - time.perf_counter())))
+            if time.perf_counter() >= next_tick:
+                next_tick += tick_seconds
+                if on_tick is not None:
+                    on_tick(pipe.snapshot())
+        except KeyboardInterrupt:
+            if on_interrupt is not None:
+                on_interrupt()
+            pipe.stop()
+    return pipe.wait()
+
+
+def run_pipeline(config: PipelineConfig | None = None, *,
+                 on_tick: Callable[[Snapshot], None] | None = None,
+                 tick_seconds: float = 1.0) -> PipelineReport:
+    """Run the pipeline to completion and return its report (see ``drive``)."""
+    return drive(Pipeline(config), on_tick=on_tick, tick_seconds=tick_seconds)
