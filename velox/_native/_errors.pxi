@@ -26,3 +26,18 @@ cdef inline int _check_int(str name, object value, object lo, object hi) except 
     if value < lo or value > hi:
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
     return 0
+
+
+cdef object _byte_view(object buffer, bint writable, str what):
+    """A flat byte view of a bytes-like buffer, or a TypeError saying what is accepted."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise TypeError(f"{what} needs a bytes-like object (bytes, bytearray, memoryview, array), "
+                        f"got {type(buffer).__name__}") from None
+    if not view.c_contiguous:
+        raise TypeError(f"{what} needs a C-contiguous buffer, got a strided view")
+    if writable and view.readonly:
+        raise TypeError(f"{what} needs a writable buffer (bytearray or a memoryview of one), "
+                        f"got read-only {type(buffer).__name__}")
+    return view.cast("B")

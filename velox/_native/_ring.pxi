@@ -49,7 +49,7 @@ cdef class SpscRing:
     def push_many(self, buffer):
         """Push the records of a bytes-like buffer of 32-byte records (as many
         as fit). Returns how many were pushed; the caller keeps the rest."""
-        cdef const unsigned char[::1] view = memoryview(buffer).cast("B")
+        cdef const unsigned char[::1] view = _byte_view(buffer, False, "push_many")
         cdef Py_ssize_t nbytes = view.shape[0]
         if nbytes % sizeof(vx_txn) != 0:
             raise ValueError(
@@ -79,7 +79,7 @@ cdef class SpscRing:
 
     def pop_into(self, buffer):
         """Pop into a writable buffer (whole 32-byte records); returns how many."""
-        cdef unsigned char[::1] view = memoryview(buffer).cast("B")
+        cdef unsigned char[::1] view = _byte_view(buffer, True, "pop_into")
         cdef size_t n = view.shape[0] // sizeof(vx_txn)
         cdef size_t got
         if n == 0:

@@ -68,7 +68,7 @@ cdef class Transaction:
     @classmethod
     def from_bytes(cls, data):
         """Read a transaction from exactly 32 bytes (any bytes-like object)."""
-        cdef const unsigned char[::1] view = memoryview(data).cast("B")
+        cdef const unsigned char[::1] view = _byte_view(data, False, "Transaction.from_bytes")
         if view.shape[0] != sizeof(vx_txn):
             raise ValueError(f"a transaction is exactly {sizeof(vx_txn)} bytes, got {view.shape[0]}")
         cdef Transaction t = Transaction.__new__(Transaction)
