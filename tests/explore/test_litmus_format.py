@@ -21,6 +21,7 @@ from velox.explore import _litmus_cli
 from velox.explore._litmus import format_result, parse_litmus, tally
 
 sys.path.insert(0, os.path.dirname(__file__))
+from test_litmus_rc11_oracle import rc11_result  # noqa: E402
 from test_litmus_sc_oracle import sc_outcome_counts, sc_result  # noqa: E402
 
 SUITE = os.path.join(os.path.dirname(__file__), "litmus")
@@ -213,6 +214,39 @@ Positive: 1 Negative: 0
 Condition forall (0:r1=0x0 /\\ 0:r3=0x0)
 Observation C04 Always 1 0
 """
+# herdtools7 C08: a racy test; herd prints Undef and the *undef* flag.
+C08 = """C C08
+
+(* Test to ensure diy generated tests are accepted by herd - int128*)
+
+{__int128 y; __int128 x;}
+
+P0 (volatile __int128* y,volatile __int128* x) {
+  __int128 r0 = *x;
+  atomic_thread_fence(memory_order_relaxed);
+  *y = 1;
+}
+
+P1 (volatile __int128* y,volatile __int128* x) {
+  __int128 r0 = *y;
+  atomic_thread_fence(memory_order_relaxed);
+  *x = 1;
+}
+
+exists (0:r0=1 /\\ 1:r0=1)
+"""
+C08_HERD = """Test C08 Allowed
+States 3
+0:r0=0x0; 1:r0=0x0;
+0:r0=0x0; 1:r0=0x1;
+0:r0=0x1; 1:r0=0x0;
+Undef
+Witnesses
+Positive: 0 Negative: 3
+Flag *undef*
+Condition exists (0:r0=0x1 /\\ 1:r0=0x1)
+Observation C08 Never 0 3
+"""
 HERD_GOLDEN = [("C13", C13, C13_HERD), ("C14", C14, C14_HERD), ("C01", C01, C01_HERD),
                ("C03", C03, C03_HERD), ("C04", C04, C04_HERD)]
 
@@ -227,6 +261,12 @@ def test_matches_herd7_expected_output_with_sc_oracle(name, source, herd):
     out = format_result(sc_result(parse_litmus(source, name)), hexa=True)
     assert _without_time_and_hash(out) == herd
     parse_herd_output(out)
+
+
+@pytest.mark.parametrize("name, source, herd", HERD_GOLDEN + [("C08", C08, C08_HERD)], ids=[g[0] for g in HERD_GOLDEN] + ["C08"])
+def test_matches_herd7_expected_output_with_rc11_oracle(name, source, herd):
+    out = format_result(rc11_result(parse_litmus(source, name)), hexa=True)
+    assert _without_time_and_hash(out) == herd
 
 
 def test_golden_mp_layout_from_the_issue():

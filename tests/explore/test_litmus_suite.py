@@ -25,6 +25,7 @@ from velox import explore
 from velox.explore._litmus import LitmusResult, LitmusTest, parse_litmus, run_litmus, tally
 
 sys.path.insert(0, os.path.dirname(__file__))
+from test_litmus_rc11_oracle import rc11_result  # noqa: E402
 from test_litmus_sc_oracle import sc_outcome_counts  # noqa: E402
 
 SUITE = os.path.join(os.path.dirname(__file__), "litmus")
@@ -70,6 +71,11 @@ def test_suite_size_and_families():
 
 def test_sc_oracle_agrees_with_every_published_sc_verdict():
     assert suite_disagreements("sc", oracle_runner) == []
+
+
+def test_rc11_oracle_agrees_with_every_published_rc11_verdict():
+    """The hand-derived RC11 verdicts, checked by a mechanical transcription of rc11.cat."""
+    assert suite_disagreements("rc11", lambda test, model: rc11_result(test)) == []
 
 
 def test_rc11_verdicts_are_never_stronger_than_sc():
@@ -138,6 +144,16 @@ def test_engine_sc_states_match_the_oracle(name):
     """Under SC the engine must reach exactly the oracle's final states."""
     oracle = oracle_runner(TESTS[name], "sc")
     assert set(engine_result(name, "sc").states) == set(oracle.states)
+
+
+@needs_engine
+@pytest.mark.parametrize("name", sorted(TESTS))
+def test_engine_rc11_states_and_counts_match_the_axiomatic_oracle(name):
+    """Same final states, and per state the same number of executions (rf/mo graphs), as rc11.cat."""
+    oracle = rc11_result(TESTS[name])
+    engine = engine_result(name, "rc11")
+    assert engine.states == oracle.states
+    assert engine.undef == oracle.undef
 
 
 @needs_engine
