@@ -1,0 +1,121 @@
+"""The Python front end: std-shaped shims over the runtime (``_runtime.py``).
+
+Concurrent algorithms written in Python use these classes the way C code uses
+``vx_atomic.h``: every operation becomes a scheduled, recorded event of the
+execution being explored, tagged with the caller's ``file:line``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from . import _runtime as rt
+from ._threads import JoinHandle
+
+
+def _site() -> tuple[str, int]:
+    f = sys._getframe(2)
+    return (f.f_code.co_filename, f.f_lineno)
+
+
+class Atomic:
+    """An atomic memory location. Create it inside the test: each execution needs fresh state."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, initial: Any, *, name: str | None = None) -> None:
+        self.name = name
+        rt.rt_init(self, initial, name, _site())
+
+    def load(self, order: Any = "seq_cst") -> Any:
+        """Atomic load with the given order (relaxed, acquire or seq_cst)."""
+        return rt.rt_load(self, order, _site())
+
+    def store(self, value: Any, order: Any = "seq_cst") -> None:
+        """Atomic store with the given order (relaxed, release or seq_cst)."""
+        rt.rt_store(self, value, order, _site())
+
+    def fetch_add(self, v: Any, order: Any = "seq_cst") -> Any:
+        """Add ``v`` atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old + v, order, _site(), "fetch_add")
+
+    def fetch_sub(self, v: Any, order: Any = "seq_cst") -> Any:
+        """Subtract ``v`` atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old - v, order, _site(), "fetch_sub")
+
+    def exchange(self, v: Any, order: Any = "seq_cst") -> Any:
+        """Store ``v`` atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: v, order, _site(), "exchange")
+
+    def compare_exchange_strong(self, expected: Any, new: Any, success: Any = "seq_cst",
+                                failure: Any = None) -> tuple[bool, Any]:
+        """If the value equals ``expected``, store ``new``. Returns (succeeded, value read)."""
+        return rt.rt_cas(self, expected, new, False, success, _default_failure(success, failure), _site())
+
+    def compare_exchange_weak(self, expected: Any, new: Any, success: Any = "seq_cst",
+                              failure: Any = None) -> tuple[bool, Any]:
+        """Like compare_exchange_strong, but may fail spuriously (the explorer explores that)."""
+        return rt.rt_cas(self, expected, new, True, success, _default_failure(success, failure), _site())
+
+    def __repr__(self) -> str:
+        return f"<Atomic {self.name or hex(id(self))}>"
+
+
+def _default_failure(success: Any, failure: Any) -> Any:
+    """C++'s rule: without a failure order, use the success order minus its release part."""
+    if failure is not None:
+        return failure
+    from ._orders import ACQ_REL, ACQUIRE, RELAXED, RELEASE, parse
+
+    s = parse(success, "compare_exchange success order")
+    return {RELEASE: RELAXED, ACQ_REL: ACQUIRE}.get(s, s)
+
+
+class Cell:
+    """Plain, non-atomic shared data. Conflicting accesses not ordered by happens-before are a data race."""
+
+    __slots__ = ("name", "_value")
+
+    def __init__(self, initial: Any = None, *, name: str | None = None) -> None:
+        self.name = name
+        self._value = initial
+        rt.rt_cell_init(self, initial, name, _site())
+
+    def get(self) -> Any:
+        """Read the value (a non-atomic read)."""
+        rt.rt_cell(self, False, _site(), self._value, self.name)
+        return self._value
+
+    def set(self, v: Any) -> None:
+        """Write the value (a non-atomic write)."""
+        rt.rt_cell(self, True, _site(), v, self.name)
+        self._value = v
+
+    def __repr__(self) -> str:
+        return f"<Cell {self.name or hex(id(self))}>"
+
+
+def spawn(fn: Callable[..., Any], *args: Any) -> JoinHandle:
+    """Start a thread running ``fn(*args)``; its handle's ``join()`` returns the result."""
+    return rt.rt_spawn(fn, args, _site())
+
+
+def fence(order: Any = "seq_cst") -> None:
+    """A thread fence (atomic_thread_fence)."""
+    rt.rt_fence(order, _site())
+
+
+def spin_hint() -> None:
+    """Call in every iteration of a spin loop: the explorer treats the loop as waiting."""
+    rt.rt_spin(_site(), "spin_hint")
+
+
+def yield_now() -> None:
+    """Like spin_hint(): this thread waits for another thread to make progress."""
+    rt.rt_spin(_site(), "yield_now")
+
+
+def choose(n: int) -> int:
+    """A nondeterministic choice in range(n), explored exhaustively."""
+    return rt.rt_choose(n, _site())

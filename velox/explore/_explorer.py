@@ -1,0 +1,240 @@
+"""The exploration driver: ``check``, ``outcomes`` and ``outcome_counts``.
+
+A depth-first search over plans (see ``_execution.py``): pop a plan, re-run the
+test from scratch following it, let the execution push the alternatives it meets,
+repeat until no plan is left. Each distinct complete execution graph is counted
+once for ``outcome_counts`` even if reached twice. Bounds (executions,
+preemptions) and random mode make a run *incomplete*; its ``Stats`` say so and
+never read as a pass.
+
+Knobs: ``VELOX_MAX_PREEMPTIONS``, ``VELOX_MAX_EXECUTIONS``, ``VELOX_SEED``,
+``VELOX_EXPLORE_REPLAY`` (a replay token), ``VELOX_MAX_STEPS`` (operations per
+thread per execution, default 2000) default the keywords of the same names.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ._execution import Execution, Plan
+from ._trace import ExplorationFailure, decode_token, encode_token, failure_report
+
+_MODELS = ("rc11", "sc")
+_MODES = ("exhaustive", "random")
+_PROGRESS_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What an exploration did. ``complete`` is False for bounded, random and replayed runs."""
+
+    executions: int  # complete executions run (a graph reached twice counts twice)
+    blocked: int  # executions pruned: inconsistent choice, or blocked in a spin loop on a stale value
+    distinct: int  # distinct complete execution graphs
+    wall_time: float  # seconds
+    complete: bool  # True only when every execution was explored
+    model: str = "rc11"
+    mode: str = "exhaustive"
+    dpor: bool = True
+    seed: int | None = None
+    incomplete_reason: str | None = None
+
+    @property
+    def explored(self) -> int:
+        """Executions run, complete or not."""
+        return self.executions + self.blocked
+
+    @property
+    def executions_per_second(self) -> float:
+        """Executions run (complete or not) per second of wall time."""
+        return self.explored / self.wall_time if self.wall_time > 0 else float("inf")
+
+    def __str__(self) -> str:
+        what = (f"{self.executions} executions ({self.distinct} distinct graphs), {self.blocked} blocked/pruned, "
+                f"{self.wall_time:.3f} s [{self.model}, {self.mode}{', dpor' if self.dpor else ''}"
+                f"{'' if self.seed is None else f', seed={self.seed}'}]")
+        if self.complete:
+            return f"velox.explore: COMPLETE: no failing execution among {what}"
+        return (f"velox.explore: INCOMPLETE ({self.incomplete_reason}): no failure found in {what}, "
+                "but not every execution was explored: this is not a pass")
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+class _Explorer:
+    """State shared by the executions of one exploration."""
+
+    def __init__(self, model: str, dpor: bool, mode: str, max_preemptions: int | None,
+                 max_executions: int | None, seed: int | None) -> None:
+        if model not in _MODELS:
+            raise ValueError(f"model must be one of {_MODELS}, got {model!r}")
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        for name, value in (("max_preemptions", max_preemptions), ("max_executions", max_executions)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
+        self.model = model
+        self.dpor = dpor
+        self.mode = mode
+        self.max_preemptions = max_preemptions
+        self.max_executions = max_executions
+        self.max_steps = _env_int("VELOX_MAX_STEPS") or 2000
+        self.watchdog = float(os.environ.get("VELOX_EXPLORE_WATCHDOG", "60"))
+        self.seed = seed
+        self.rng = random.Random(seed) if mode == "random" else None
+        self.stack: list[Plan] = []
+        self.seen: set[tuple] = set()
+        self.bounded: str | None = None
+        self.replaying = False
+
+    def push(self, plan: Plan) -> None:
+        """Queue a plan unless it was queued before."""
+        if self.replaying or self.rng is not None:
+            return
+        key = plan.key()
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.stack.append(plan)
+
+
+def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None, max_executions: int | None,
+             mode: str, seed: int | None, replay: str | None, dpor: bool,
+             on_outcome: Callable[[Any, bool], None] | None) -> Stats:
+    if not callable(test):
+        raise TypeError(f"velox.explore: test must be a callable taking no arguments, got {test!r}")
+    name = getattr(test, "__qualname__", repr(test))
+    if max_preemptions is None:
+        max_preemptions = _env_int("VELOX_MAX_PREEMPTIONS")
+    if max_executions is None:
+        max_executions = _env_int("VELOX_MAX_EXECUTIONS")
+    if replay is None:
+        env = os.environ.get("VELOX_EXPLORE_REPLAY")
+        if env:
+            _, token_name, _ = decode_token(env)
+            if token_name == name:
+                replay = env
+    if mode == "random":
+        if seed is None:
+            seed = _env_int("VELOX_SEED")
+        if seed is None:
+            seed = random.randrange(2**32)
+        if max_executions is None:
+            max_executions = 1000
+        print(f"velox.explore: random mode, seed={seed} (re-run with VELOX_SEED={seed} or seed={seed})",
+              file=sys.stderr)
+    x = _Explorer(model, dpor, mode, max_preemptions, max_executions, seed)
+    if replay is not None:
+        token_model, _, items = decode_token(replay)
+        if token_model != model:
+            raise ValueError(f"replay token was recorded with model={token_model!r}, not {model!r}")
+        x.replaying = True
+        x.rng = None
+        x.stack.append(Plan(items))
+    else:
+        x.stack.append(Plan([]))
+    start = time.perf_counter()
+    last_progress = start
+    executions = blocked = 0
+    graphs: set[tuple] = set()
+    while True:
+        if x.rng is not None:
+            if executions + blocked >= max_executions:
+                x.bounded = f"random mode, {max_executions} walks"
+                break
+            plan = Plan([])
+        else:
+            if not x.stack:
+                break
+            if max_executions is not None and executions + blocked >= max_executions:
+                x.bounded = f"max_executions={max_executions}"
+                break
+            plan = x.stack.pop()
+        exe = Execution(x, plan)
+        exe.run(test)
+        if exe.failure is not None:
+            token = encode_token(model, name, exe.taken)
+            n = executions + blocked + 1
+            header = (f"velox.explore found a failing execution ({exe.failure.kind}) after {n} execution"
+                      f"{'s' if n != 1 else ''} [model={model}, mode={mode}{', dpor' if dpor else ''}"
+                      f"{'' if x.seed is None or x.rng is None else f', seed={x.seed}'}]:")
+            text = failure_report(exe, exe.failure, token, n, header)
+            raise ExplorationFailure(text, kind=exe.failure.kind, token=token, executions=n,
+                                     failure_message=exe.failure.message)
+        if exe.complete:
+            executions += 1
+            key = exe.graph_key()
+            new = key not in graphs
+            if new:
+                graphs.add(key)
+            if on_outcome is not None:
+                on_outcome(exe.result, new)
+        else:
+            blocked += 1
+        now = time.perf_counter()
+        if now - last_progress > _PROGRESS_SECONDS:
+            last_progress = now
+            print(f"velox.explore: {name}: {executions + blocked} executions, {len(x.stack)} plans queued, "
+                  f"{now - start:.0f} s", file=sys.stderr)
+    wall = time.perf_counter() - start
+    reason = x.bounded
+    if replay is not None:
+        reason = "replayed one execution"
+    return Stats(executions=executions, blocked=blocked, distinct=len(graphs), wall_time=wall,
+                 complete=reason is None, model=model, mode=mode, dpor=dpor, seed=x.seed if mode == "random" else None,
+                 incomplete_reason=reason)
+
+
+def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int | None = None,
+          max_executions: int | None = None, mode: str = "exhaustive", seed: int | None = None,
+          replay: str | None = None, dpor: bool = True) -> Stats:
+    """Run ``test()`` under every execution the memory model allows; raise on the first failure.
+
+    ``test`` builds fresh shared state (``Atomic``, ``Cell``), starts threads with
+    ``spawn``, joins them and asserts. Returns ``Stats``; raises ``ExplorationFailure``
+    with a trace table and a replay token if any execution fails (assertion, exception
+    in a thread, data race, deadlock, livelock).
+    """
+    return _explore(test, model=model, max_preemptions=max_preemptions, max_executions=max_executions, mode=mode,
+                    seed=seed, replay=replay, dpor=dpor, on_outcome=None)
+
+
+def outcome_counts(test: Callable[[], Any], *, model: str = "rc11", **kw: Any) -> collections.Counter:
+    """Map each value ``test()`` can return to the number of distinct consistent execution graphs returning it."""
+    counts: collections.Counter = collections.Counter()
+
+    def record(result: Any, new: bool) -> None:
+        if new:
+            counts[result] += 1
+
+    stats = _explore(test, model=model, max_preemptions=kw.pop("max_preemptions", None),
+                     max_executions=kw.pop("max_executions", None), mode=kw.pop("mode", "exhaustive"),
+                     seed=kw.pop("seed", None), replay=kw.pop("replay", None), dpor=kw.pop("dpor", True),
+                     on_outcome=record)
+    if kw:
+        raise TypeError(f"unexpected keyword arguments: {sorted(kw)}")
+    if not stats.complete:
+        print(f"{stats}", file=sys.stderr)
+    return counts
+
+
+def outcomes(test: Callable[[], Any], *, model: str = "rc11", **kw: Any) -> set:
+    """The set of values ``test()`` returns over all consistent executions."""
+    return set(outcome_counts(test, model=model, **kw))

@@ -1,0 +1,113 @@
+"""Memory orders: the names users write, the numbers C uses, and which combinations are legal.
+
+The numbering follows C11's ``memory_order`` enum (relaxed 0, consume 1, acquire 2,
+release 3, acq_rel 4, seq_cst 5) so that C code built with ``-DVX_MODEL`` can pass
+its orders straight through. ``consume`` is accepted from C and treated as acquire,
+as every compiler does. Non-atomic accesses (``Cell``) use ``NA``.
+"""
+
+from __future__ import annotations
+
+RELAXED = 0
+CONSUME = 1
+ACQUIRE = 2
+RELEASE = 3
+ACQ_REL = 4
+SEQ_CST = 5
+NA = -1
+
+NAMES: dict[int, str] = {
+    RELAXED: "relaxed",
+    CONSUME: "consume",
+    ACQUIRE: "acquire",
+    RELEASE: "release",
+    ACQ_REL: "acq_rel",
+    SEQ_CST: "seq_cst",
+    NA: "na",
+}
+BY_NAME: dict[str, int] = {name: num for num, name in NAMES.items() if num != NA}
+
+_LOAD_ORDERS = (RELAXED, ACQUIRE, SEQ_CST)
+_STORE_ORDERS = (RELAXED, RELEASE, SEQ_CST)
+_FAILURE_ORDERS = (RELAXED, ACQUIRE, SEQ_CST)
+
+
+def parse(order: object, what: str) -> int:
+    """Return the number of a memory order given as a name or a C number.
+
+    ``what`` names the operation for the error message. ``consume`` becomes acquire.
+    """
+    if isinstance(order, str):
+        num = BY_NAME.get(order)
+        if num is None:
+            raise ValueError(
+                f"{what}: unknown memory order {order!r}; use one of "
+                '"relaxed", "acquire", "release", "acq_rel", "seq_cst"'
+            )
+    elif isinstance(order, int) and not isinstance(order, bool) and order in NAMES and order != NA:
+        num = order
+    else:
+        raise ValueError(f"{what}: memory order must be a name such as \"acquire\" or a C number 0-5, got {order!r}")
+    return ACQUIRE if num == CONSUME else num
+
+
+def is_acquire(order: int) -> bool:
+    """True when the order has acquire semantics on the read side."""
+    return order in (ACQUIRE, ACQ_REL, SEQ_CST)
+
+
+def is_release(order: int) -> bool:
+    """True when the order has release semantics on the write side."""
+    return order in (RELEASE, ACQ_REL, SEQ_CST)
+
+
+def check_load(order: object) -> int:
+    """Validate an order for a load: relaxed, acquire or seq_cst."""
+    num = parse(order, "load")
+    if num not in _LOAD_ORDERS:
+        raise ValueError(f"load: memory order {NAMES[num]!r} is not valid for a load (use relaxed, acquire or seq_cst)")
+    return num
+
+
+def check_store(order: object) -> int:
+    """Validate an order for a store: relaxed, release or seq_cst."""
+    num = parse(order, "store")
+    if num not in _STORE_ORDERS:
+        raise ValueError(
+            f"store: memory order {NAMES[num]!r} is not valid for a store (use relaxed, release or seq_cst)"
+        )
+    return num
+
+
+def check_rmw(order: object, what: str = "read-modify-write") -> int:
+    """Validate an order for a read-modify-write: every order is legal."""
+    return parse(order, what)
+
+
+def check_cas(success: object, failure: object) -> tuple[int, int]:
+    """Validate a compare-exchange's success and failure orders (C11 7.17.7.4).
+
+    The failure order is the order of a load, so it may not be release or acq_rel,
+    and it may not be stronger than the success order.
+    """
+    s = parse(success, "compare_exchange success order")
+    f = parse(failure, "compare_exchange failure order")
+    if f not in _FAILURE_ORDERS:
+        raise ValueError(
+            f"compare_exchange: failure order {NAMES[f]!r} is invalid: a failed compare-exchange is a load, "
+            "so use relaxed, acquire or seq_cst"
+        )
+    if f == SEQ_CST and s != SEQ_CST:
+        raise ValueError(
+            f"compare_exchange: failure order 'seq_cst' is stronger than success order {NAMES[s]!r}"
+        )
+    if f == ACQUIRE and not is_acquire(s):
+        raise ValueError(
+            f"compare_exchange: failure order 'acquire' is stronger than success order {NAMES[s]!r}"
+        )
+    return s, f
+
+
+def check_fence(order: object) -> int:
+    """Validate a fence order: every order is legal (a relaxed fence does nothing)."""
+    return parse(order, "fence")

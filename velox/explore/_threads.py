@@ -1,0 +1,98 @@
+"""Model threads: real OS threads that run one at a time, passing a baton.
+
+Every thread of a test under exploration is an OS thread, because a thread may be
+deep inside C code (the model build of the C core) when it reaches a hook and must
+block right there while another thread runs. Each thread owns a lock used as a
+binary semaphore (its *baton*): it waits on its own baton, and the thread that
+decides who runs next releases the chosen thread's baton. So exactly one thread of
+the execution runs at any time and the explorer, not the OS, picks the schedule.
+
+When an execution ends (passed, failed or pruned) the explorer sets ``aborted`` and
+releases every parked thread: the primitive it is parked in raises ``Abort``,
+which unwinds the thread's code, and the OS thread exits. No thread outlives its
+execution.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+
+class Abort(BaseException):
+    """Raised inside a model thread to unwind it when its execution is over.
+
+    A BaseException so that a test's ``except Exception`` does not swallow it.
+    """
+
+
+class ModelThread:
+    """One thread of the test being explored."""
+
+    __slots__ = (
+        "tid", "path", "fn", "args", "baton", "os_thread", "started", "finished", "result",
+        "blocked_on", "spinning", "spin_reads", "spin_spurious", "view", "porf_view", "acq_pending",
+        "rel_fence_view", "rs_view", "events", "children", "exe", "reads_since_write",
+        "spurious_since_write",
+    )
+
+    def __init__(self, exe: Any, tid: int, path: tuple[int, ...], fn: Callable[..., Any],
+                 args: tuple[Any, ...]) -> None:
+        self.exe = exe
+        self.tid = tid
+        self.path = path  # (0,) for the main thread, parent path + (k,) for its k-th child
+        self.fn = fn
+        self.args = args
+        self.baton = threading.Lock()
+        self.baton.acquire()
+        self.os_thread: threading.Thread | None = None
+        self.started = False
+        self.finished = False
+        self.result: Any = None
+        self.blocked_on: ModelThread | None = None  # waiting in join() for this thread
+        self.spinning = False  # blocked in a spin loop for the rest of the execution
+        self.spin_reads: list[Any] = []  # the reads of the spin iteration that blocked it
+        self.spin_spurious = False
+        self.view = 0  # hb-prefix of this thread's next event (bitset of stamps)
+        self.porf_view = 0  # (po ∪ rf)+-prefix of its next event
+        self.acq_pending = 0  # what an acquire fence here would synchronise with
+        self.rel_fence_view = 0  # hb-prefix of its last release fence (and the fence)
+        self.rs_view: dict[int, int] = {}  # per location: release heads this thread's next write continues
+        self.events: list[Any] = []
+        self.children = 0
+        self.reads_since_write: list[Any] = []
+        self.spurious_since_write = False
+
+    def runnable(self) -> bool:
+        """True when the thread can perform an event now."""
+        if self.finished or self.spinning:
+            return False
+        return self.blocked_on is None or self.blocked_on.finished
+
+    def start_os_thread(self) -> None:
+        """Start the OS thread; it waits for its baton before running any user code."""
+        t = threading.Thread(target=self.exe.thread_main, args=(self,), name=f"velox-explore-t{self.tid}",
+                             daemon=True)
+        self.os_thread = t
+        t.start()
+
+
+class JoinHandle:
+    """Handle to a spawned thread: ``join()`` waits for it and returns its result."""
+
+    __slots__ = ("_thread",)
+
+    def __init__(self, thread: ModelThread) -> None:
+        self._thread = thread
+
+    def join(self) -> Any:
+        """Wait (as a scheduled event) until the thread has finished; return its result."""
+        import sys
+
+        from ._runtime import current_execution
+
+        f = sys._getframe(1)
+        return current_execution("join()").op_join(self._thread, (f.f_code.co_filename, f.f_lineno))
+
+    def __repr__(self) -> str:
+        return f"<JoinHandle t{self._thread.tid}>"

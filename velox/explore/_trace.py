@@ -1,0 +1,127 @@
+"""Failure reports: the trace table, the failure, and the replay token.
+
+A replay token is the compact encoding of one execution's choices (which thread
+performed each event, which store each read read, where each store went in mo,
+each ``choose``). ``check(test, replay=token)``, or ``VELOX_EXPLORE_REPLAY=token``
+in the environment, re-runs exactly that execution, so a debugger can step through
+it (breakpoints in the test work: threads run one at a time).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from typing import Any
+
+from . import _graph as g
+from ._execution import Execution, Failure, format_site, order_name
+
+_PREFIX = "vx1."
+_KINDS = [g.INIT, g.LOAD, g.STORE, g.RMW, g.CAS, g.FENCE, g.NA_READ, g.NA_WRITE, g.SPAWN, g.JOIN, g.SPIN,
+          g.CHOOSE]
+
+
+class ExplorationFailure(AssertionError):
+    """An execution of the test failed. ``str()`` is the trace, the failure and how to replay it."""
+
+    def __init__(self, text: str, *, kind: str, token: str, executions: int, failure_message: str) -> None:
+        super().__init__(text)
+        self.kind = kind  # "assertion", "exception", "data race", "deadlock", "livelock", ...
+        self.token = token
+        self.executions = executions  # executions explored up to and including the failing one
+        self.failure_message = failure_message
+
+
+def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]]) -> str:
+    """Pack an execution's choices into a printable token."""
+    packed = [[tid, _pack_choice(choice), _KINDS.index(kind) if kind in _KINDS else -1] for tid, choice, kind in items]
+    raw = json.dumps({"m": model, "n": name, "i": packed}, separators=(",", ":")).encode()
+    return _PREFIX + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[str, str, list[tuple[int, Any, Any]]]:
+    """Unpack a token into (model, test name, items); ValueError on a malformed token."""
+    token = token.strip()
+    if not token.startswith(_PREFIX):
+        raise ValueError(f"not a velox.explore replay token (expected it to start with {_PREFIX!r}): {token[:40]!r}")
+    body = token[len(_PREFIX):]
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        data = json.loads(raw)
+        items = [(int(tid), _unpack_choice(c), _KINDS[k] if k >= 0 else None) for tid, c, k in data["i"]]
+        return str(data["m"]), str(data["n"]), items
+    except Exception as exc:  # noqa: BLE001 - any decoding problem is a bad token
+        raise ValueError(f"corrupt velox.explore replay token ({exc}); copy the whole token from the report") from None
+
+
+def _pack_choice(c: Any) -> Any:
+    if isinstance(c, tuple):
+        return [_pack_choice(x) for x in c]
+    return c
+
+
+def _unpack_choice(c: Any) -> Any:
+    if isinstance(c, list):
+        return tuple(_unpack_choice(x) for x in c)
+    return c
+
+
+def describe(e: g.Event) -> tuple[str, str, str, str]:
+    """(operation, order, value, reads-from) cells of one trace row."""
+    v = g.describe_value
+    order = "" if e.shown_order == -1 or e.kind in (g.SPAWN, g.JOIN, g.SPIN, g.CHOOSE) else order_name(e.shown_order)
+    rf = "" if e.rf is None else f"#{e.rf.stamp} (t{e.rf.tid})"
+    if e.kind == g.INIT:
+        return "init", "", v(e.value), ""
+    if e.kind == g.LOAD:
+        return "load", order, v(e.value), rf
+    if e.kind == g.STORE:
+        return "store", order, v(e.value), ""
+    if e.kind == g.RMW:
+        return e.op, order, f"{v(e.value)} -> {v(e.written)}", rf
+    if e.kind == g.CAS:
+        if e.is_write:
+            return f"{e.op} ok", order, f"{v(e.value)} -> {v(e.written)}", rf
+        why = "spurious" if e.spurious else f"expected {v(e.expected)}"
+        return f"{e.op} fail", order, f"{v(e.value)} ({why})", rf
+    if e.kind == g.FENCE:
+        return "fence", order, "", ""
+    if e.kind in (g.NA_READ, g.NA_WRITE):
+        return e.op, "na", "" if e.value is None else v(e.value), ""
+    if e.kind == g.SPAWN:
+        return f"spawn t{e.arg}", "", "", ""
+    if e.kind == g.JOIN:
+        return f"join t{e.arg}", "", "", ""
+    if e.kind == g.CHOOSE:
+        return "choose", "", v(e.value), ""
+    return e.op, "", "", ""
+
+
+def trace_table(exe: Execution, marked: tuple[int, ...] = ()) -> str:
+    """The execution as a table, one row per event in the order the explorer added them."""
+    header = ("#", "thread", "operation", "location", "order", "value", "reads-from", "site")
+    rows = []
+    for e in exe.events:
+        op, order, value, rf = describe(e)
+        loc = e.loc.name if e.loc is not None else ""
+        mark = ">" if e.stamp in marked else " "
+        rows.append((f"{mark}{e.stamp}", f"t{e.tid}", op, loc, order, value, rf, format_site(e.site)))
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths)).rstrip()]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return "\n".join("  " + line for line in lines)
+
+
+def failure_report(exe: Execution, failure: Failure, token: str, executions: int, header: str) -> str:
+    """The whole text of an ExplorationFailure."""
+    return (
+        f"{header}\n\n"
+        f"{trace_table(exe, failure.stamps)}\n\n"
+        f"{failure.kind.upper()}: {failure.message}\n\n"
+        f"replay token: {token}\n"
+        "replay exactly this execution (threads run one at a time, so a debugger can step through it) with\n"
+        f"    velox.explore.check(test, replay=\"{token}\")\n"
+        f"or by re-running the test with VELOX_EXPLORE_REPLAY={token}"
+    )
