@@ -167,8 +167,10 @@ static size_t ingress_step(vx_pipeline *p) {
     if (p->cfg.saturate) {
         want = p->cfg.batch;
     } else {
+        uint64_t before = st->owed;
         while (st->owed < p->cfg.batch && st->gen.next_arrival <= (double)now)
             st->sched[st->owed++] = vx_ingress_advance(&st->gen);
+        if (st->owed > before) ctr_add(p, VX_STAGE_INGRESS, VX_IN_ARRIVALS, st->owed - before);
         want = (size_t)st->owed;
         if (want == 0) return 0;
     }
@@ -177,7 +179,8 @@ static size_t ingress_step(vx_pipeline *p) {
     size_t k = vx_ring_reserve(p->ring[0], want, &a, &na, &b);
     for (size_t i = 0; i < k; i++) vx_ingress_make(&st->gen, REC(a, na, b, i), now);
     vx_ring_commit(p->ring[0], k);
-    if (!p->cfg.saturate) {
+    if (p->cfg.saturate) ctr_add(p, VX_STAGE_INGRESS, VX_IN_ARRIVALS, k);
+    else {
         for (size_t i = 0; i < k; i++) {
             double lag = (double)now - st->sched[i];
             vx_hist_record(&p->hist[VX_H_LAG], lag > 0 ? (uint64_t)lag : 0);
@@ -520,6 +523,12 @@ static size_t output_step(vx_pipeline *p) {
         if (i + need > k) break; /* the rest of this bundle is not published yet */
         output_bundle(p, a, na, b, i, now, &skew);
         i += need;
+    }
+    if (i == 0 && upstream_done(p, VX_STAGE_OUTPUT)) {
+        /* Everything is published and still no whole bundle: a truncated
+         * frame. Count it and skip the record, or we would wait forever. */
+        ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
+        i = 1;
     }
     if (skew) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SKEW, (uint64_t)skew);
     vx_ring_release(p->ring[2], i);

@@ -58,6 +58,7 @@ enum {
     VX_IN_BLOCKED,       /**< passes that found ring0 too full for all due arrivals */
     VX_IN_BACKLOG,       /**< block mode: arrivals due but not generated when ingress stopped */
     VX_IN_BATCHES,       /**< commits to ring0 */
+    VX_IN_ARRIVALS,      /**< arrivals scheduled (saturate: generated); == generated + dropped + backlog */
     /* book */
     VX_BK_APPLIED = 0,   /**< transactions applied (added) to the book */
     VX_BK_TIMEOUTS,      /**< book operations that gave up (VX_ETIMEOUT) */
