@@ -75,22 +75,19 @@ def _default_failure(success: Any, failure: Any) -> Any:
 class Cell:
     """Plain, non-atomic shared data. Conflicting accesses not ordered by happens-before are a data race."""
 
-    __slots__ = ("name", "_value")
+    __slots__ = ("name",)
 
     def __init__(self, initial: Any = None, *, name: str | None = None) -> None:
         self.name = name
-        self._value = initial
         rt.rt_cell_init(self, initial, name, _site())
 
     def get(self) -> Any:
         """Read the value (a non-atomic read)."""
-        rt.rt_cell(self, False, _site(), self._value, self.name)
-        return self._value
+        return rt.rt_cell(self, False, _site(), None, self.name)
 
     def set(self, v: Any) -> None:
         """Write the value (a non-atomic write)."""
         rt.rt_cell(self, True, _site(), v, self.name)
-        self._value = v
 
     def __repr__(self) -> str:
         return f"<Cell {self.name or hex(id(self))}>"

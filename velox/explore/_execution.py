@@ -94,6 +94,8 @@ class Execution:
         self.result: Any = None
         self.preemptions = 0
         self.sc_model = explorer.model == "sc"
+        self.sc_events = 0
+        self.raced = False
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
@@ -332,7 +334,11 @@ class Execution:
         t.events.append(e)
         self.by_id[(e.tid, e.idx)] = e
         self.taken.append((e.tid, choice, e.kind))
+        # A new psc cycle needs the new event: as an SC event, or in the middle of a path (a read of a
+        # non-latest write, or a write placed before others in mo, has eco edges to older events).
         if e.order == SEQ_CST and (e.is_read or e.is_write or e.kind == g.FENCE):
+            self.sc_events += 1
+        if self.sc_events >= 2 and (e.is_read or e.is_write or e.kind == g.FENCE):
             if not g.psc_acyclic(self.events):
                 self.prune("psc cycle (RC11's SC axiom)")
 
@@ -368,12 +374,11 @@ class Execution:
         loc = Loc(e.id, key, name or f"{'cell' if is_cell else 'atomic'}#{len(self.locs)}", is_cell)
         e.loc = loc
         e.value = value
-        e.is_write = not is_cell
+        e.is_write = True
         if is_cell:
             loc.na.append(e)
-        else:
-            loc.mo.append(e)
-            loc.init = e
+        loc.mo.append(e)
+        loc.init = e
         self.locs[key] = loc
         self.commit(t, e, 0)
         return loc
@@ -403,7 +408,8 @@ class Execution:
         # acquire (or an acquire fence later) synchronises with w's release sequence.
         if is_acquire(e.order):
             e.hb |= w.msg
-        t.acq_pending |= w.msg
+        if e.order != NA:
+            t.acq_pending |= w.msg
         e.porf |= w.porf | (1 << w.stamp)
         t.reads_since_write.append(e)
 
@@ -413,6 +419,11 @@ class Execution:
         e.is_write = True
         loc.mo.insert(loc.mo.index(after) + 1, e)
         own = (e.hb | (1 << e.stamp)) if is_release(e.order) else t.rel_fence_view
+        if e.order == NA:
+            own = 0  # a plain write heads no release sequence and continues none
+            t.reads_since_write = []
+            t.spurious_since_write = False
+            return
         lid = id(loc)
         msg = own | t.rs_view.get(lid, 0)
         if e.rf is not None:
@@ -459,7 +470,10 @@ class Execution:
         e, choice = self.new_event(t, g.RMW, loc, self.sem_order(order), site, op)
         e.shown_order = order
         mo = loc.mo
-        options = [(mo[i].id, False) for i in self.read_options(t, loc) if not g.has_rmw_reader(loc, i)]
+        cands = self.read_options(t, loc)
+        options = [(mo[i].id, False) for i in cands if not g.has_rmw_reader(loc, i)]
+        if choice is None:
+            self.push_rmw_conflicts(t, e, loc, [i for i in cands if g.has_rmw_reader(loc, i)])
         rf_id, _ = self.branch(t, e, options, choice)
         w = self.by_id[rf_id]
         self.apply_read(t, e, w)
@@ -482,14 +496,19 @@ class Execution:
         e.arg = desired
         mo = loc.mo
         options = []
+        conflicts = []
         for i in self.read_options(t, loc):
             if mo[i].write_value() == expected:
                 if not g.has_rmw_reader(loc, i):
                     options.append((mo[i].id, False))
+                else:
+                    conflicts.append(i)
                 if weak:
                     options.append((mo[i].id, True))
             else:
                 options.append((mo[i].id, False))
+        if choice is None:
+            self.push_rmw_conflicts(t, e, loc, conflicts)
         rf_id, spurious = self.branch(t, e, options, choice)
         w = self.by_id[rf_id]
         ok = w.write_value() == expected and not spurious
@@ -521,7 +540,9 @@ class Execution:
         if is_release(e.order):
             t.rel_fence_view = t.view  # later writes carry this fence's view as a release
     
-    def op_cell(self, key: Any, is_write: bool, site: Any, value: Any = None, name: str | None = None) -> None:
+    def op_cell(self, key: Any, is_write: bool, site: Any, value: Any = None, name: str | None = None) -> Any:
+        """A plain access. Python cells (declared with a value) read from a store like atomics do;
+        C cells (first seen here, value in C memory) are only checked for races."""
         t = current_thread("a plain (Cell) access")
         loc = self.locs.get(key)
         if loc is None:
@@ -538,16 +559,35 @@ class Execution:
                 racy = a
                 break
         loc.na.append(e)
-        self.commit(t, e, 0)
+        fresh = self.fresh(e)
+        if not loc.mo:  # C memory: nothing to choose
+            self.commit(t, e, 0)
+        elif is_write:
+            mo = loc.mo
+            lo = max(g.seen_index(loc, t.view), 0)
+            pred = self.branch(t, e, [mo[i].id for i in range(len(mo) - 1, lo - 1, -1)], choice)
+            self.apply_write(t, e, self.by_id[pred])
+            self.commit(t, e, pred)
+        else:
+            mo = loc.mo
+            rf_id, _ = self.branch(t, e, [(mo[i].id, False) for i in self.read_options(t, loc)], choice)
+            self.apply_read(t, e, self.by_id[rf_id])
+            self.commit(t, e, (rf_id, False))
         if racy is not None:
-            self.fail(Failure(
-                "data race",
-                f"data race on {loc.name}: t{e.tid} {e.op} at {format_site(e.site)} (event #{e.stamp}) conflicts with "
-                f"t{racy.tid} {racy.op} at {format_site(racy.site)} (event #{racy.stamp}); neither happens before "
-                "the other. A release/acquire pair (or a stronger order) must order them.",
-                t.tid, (racy.stamp, e.stamp),
-            ))
-            raise Abort()
+            if self.x.races == "flag":
+                self.raced = True
+            else:
+                self.fail(Failure(
+                    "data race",
+                    f"data race on {loc.name}: t{e.tid} {e.op} at {format_site(e.site)} (event #{e.stamp}) conflicts "
+                    f"with t{racy.tid} {racy.op} at {format_site(racy.site)} (event #{racy.stamp}); neither happens "
+                    "before the other. A release/acquire pair (or a stronger order) must order them.",
+                    t.tid, (racy.stamp, e.stamp),
+                ))
+                raise Abort()
+        if is_write and loc.mo and fresh and self.x.dpor and self.x.rng is None:
+            self.push_revisits(e)
+        return e.value
 
     def declare_cell_lazily(self, t: ModelThread, key: Any, name: str | None) -> Loc:
         """A plain location first seen at an access (C memory): no initial write event."""
@@ -630,8 +670,8 @@ class Execution:
                 if not keep >> e.stamp & 1 or e is r:
                     continue
                 if e is w:
-                    items.append((e.tid, None if e.kind == g.STORE else self.taken[e.stamp][1], e.kind))
-                elif e.kind == g.STORE:
+                    items.append((e.tid, None if e.kind in (g.STORE, g.NA_WRITE) else self.taken[e.stamp][1], e.kind))
+                elif e.kind in (g.STORE, g.NA_WRITE) and e.loc.mo:
                     items.append((e.tid, self.pred_in(e, keep), e.kind))
                 else:
                     items.append(self.taken[e.stamp])
@@ -640,6 +680,36 @@ class Execution:
                 variants.append((w.id, True))
             for v in variants:
                 self.x.push(Plan(items + [(r.tid, v, r.kind)], self.plan_revisits + 1))
+
+    def push_rmw_conflicts(self, t: ModelThread, e: Event, loc: Loc, indices: list[int]) -> None:
+        """A new RMW ``e`` may read a write that an earlier RMW ``u`` already reads, if ``u`` then reads ``e``.
+
+        Atomicity forbids both reading the same write, so that graph cannot be built forward: push the
+        revisit that keeps the events added before ``u`` plus ``e``'s prefix, lets ``e`` read the write,
+        and re-adds ``u`` reading from ``e`` (GenMC revisits the competing RMW the same way).
+        """
+        if not self.x.dpor or self.x.rng is not None or not self.fresh(e):
+            return
+        bound = self.x.max_preemptions
+        for i in indices:
+            w = loc.mo[i]
+            u = loc.mo[i + 1]
+            porf = e.porf | w.porf | (1 << w.stamp)
+            if porf >> u.stamp & 1:
+                continue
+            if bound is not None and self.plan_revisits + 1 > bound:
+                self.x.bounded = f"max_preemptions={bound}"
+                continue
+            keep = ((1 << u.stamp) - 1) | porf
+            items: list[tuple[int, Any, Any]] = []
+            for x in self.events:
+                if not keep >> x.stamp & 1 or x is u:
+                    continue
+                items.append((x.tid, self.pred_in(x, keep), x.kind) if x.kind in (g.STORE, g.NA_WRITE) and x.loc.mo
+                             else self.taken[x.stamp])
+            items.append((e.tid, (w.id, False), e.kind))
+            items.append((u.tid, ((e.tid, e.idx), False), u.kind))
+            self.x.push(Plan(items, self.plan_revisits + 1))
 
     @staticmethod
     def pred_in(e: Event, keep: int) -> tuple[int, int]:
@@ -670,7 +740,7 @@ class Execution:
                 for e in t.events
             )))
         threads.sort()
-        mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if not loc.is_cell)
+        mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if loc.mo)
         return (tuple(threads), tuple(mos), _hashable(self.result))
 
 

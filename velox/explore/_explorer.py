@@ -103,6 +103,7 @@ class _Explorer:
         self.seen: set[tuple] = set()
         self.bounded: str | None = None
         self.replaying = False
+        self.races = "raise"
 
     def push(self, plan: Plan) -> None:
         """Queue a plan unless it was queued before."""
@@ -117,7 +118,7 @@ class _Explorer:
 
 def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None, max_executions: int | None,
              mode: str, seed: int | None, replay: str | None, dpor: bool,
-             on_outcome: Callable[[Any, bool], None] | None) -> Stats:
+             on_outcome: Callable[[Any, bool, bool], None] | None, races: str = "raise") -> Stats:
     if not callable(test):
         raise TypeError(f"velox.explore: test must be a callable taking no arguments, got {test!r}")
     name = getattr(test, "__qualname__", repr(test))
@@ -141,6 +142,9 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
         print(f"velox.explore: random mode, seed={seed} (re-run with VELOX_SEED={seed} or seed={seed})",
               file=sys.stderr)
     x = _Explorer(model, dpor, mode, max_preemptions, max_executions, seed)
+    if races not in ("raise", "flag"):
+        raise ValueError(f"races must be 'raise' (a data race fails the test) or 'flag', got {races!r}")
+    x.races = races
     if replay is not None:
         token_model, _, items = decode_token(replay)
         if token_model != model:
@@ -185,7 +189,7 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
             if new:
                 graphs.add(key)
             if on_outcome is not None:
-                on_outcome(exe.result, new)
+                on_outcome(exe.result, new, exe.raced)
         else:
             blocked += 1
         now = time.perf_counter()
@@ -216,18 +220,34 @@ def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int 
                     seed=seed, replay=replay, dpor=dpor, on_outcome=None)
 
 
-def outcome_counts(test: Callable[[], Any], *, model: str = "rc11", **kw: Any) -> collections.Counter:
-    """Map each value ``test()`` can return to the number of distinct consistent execution graphs returning it."""
-    counts: collections.Counter = collections.Counter()
+class OutcomeCounts(collections.Counter):
+    """Outcome -> number of distinct execution graphs; ``racy`` holds outcomes of graphs with a data race."""
 
-    def record(result: Any, new: bool) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.racy: set = set()
+
+
+def outcome_counts(test: Callable[[], Any], *, model: str = "rc11", races: str = "raise",
+                   **kw: Any) -> OutcomeCounts:
+    """Map each value ``test()`` can return to the number of distinct consistent execution graphs returning it.
+
+    ``races="raise"`` (default) fails on a data race like ``check``; ``races="flag"`` keeps exploring
+    (plain reads may then read any coherent store, as herd7 does) and records the outcomes of racy
+    executions in the result's ``racy`` set (herd7's Undef).
+    """
+    counts = OutcomeCounts()
+
+    def record(result: Any, new: bool, raced: bool) -> None:
         if new:
             counts[result] += 1
+            if raced:
+                counts.racy.add(result)
 
     stats = _explore(test, model=model, max_preemptions=kw.pop("max_preemptions", None),
                      max_executions=kw.pop("max_executions", None), mode=kw.pop("mode", "exhaustive"),
                      seed=kw.pop("seed", None), replay=kw.pop("replay", None), dpor=kw.pop("dpor", True),
-                     on_outcome=record)
+                     on_outcome=record, races=races)
     if kw:
         raise TypeError(f"unexpected keyword arguments: {sorted(kw)}")
     if not stats.complete:

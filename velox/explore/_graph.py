@@ -170,11 +170,11 @@ def psc_acyclic(events: list[Event]) -> bool:
             later |= 1 << e.stamp
     loc_mask: dict[int, int] = {}
     for e in events:
-        if e.loc is not None and not e.loc.is_cell and (e.is_read or e.is_write):
+        if e.loc is not None and (e.is_read or e.is_write):
             loc_mask[id(e.loc)] = loc_mask.get(id(e.loc), 0) | 1 << e.stamp
 
     def same(e: Event) -> int:
-        if e.loc is None or e.loc.is_cell or not (e.is_read or e.is_write):
+        if e.loc is None or not (e.is_read or e.is_write):
             return 0
         return loc_mask[id(e.loc)]
 
@@ -182,7 +182,7 @@ def psc_acyclic(events: list[Event]) -> bool:
     mo_succ = [0] * n
     rb_succ = [0] * n
     eco_succ = [0] * n
-    for loc in {id(e.loc): e.loc for e in events if e.loc is not None and not e.loc.is_cell}.values():
+    for loc in {id(e.loc): e.loc for e in events if e.loc is not None and e.loc.mo}.values():
         mo = [w for w in loc.mo if w.stamp < n and events[w.stamp] is w]
         after = [0] * (len(mo) + 1)  # after[i]: writes mo[i:]
         for i in range(len(mo) - 1, -1, -1):

@@ -69,9 +69,14 @@ def rt_spin(site: Any = None, op: str = "spin") -> None:
     current_execution("rt_spin").op_spin(site, op)
 
 
-def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None) -> None:
-    """A plain (non-atomic) access, checked for data races; the value lives with the caller."""
-    current_execution("rt_cell").op_cell(key, bool(is_write), site, value, name)
+def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None) -> Any:
+    """A plain (non-atomic) access, checked for data races.
+
+    For a location declared with ``rt_cell_init`` (Python cells) a write stores ``value`` and a read
+    returns the value of the store it reads from; for C memory (never declared) the value lives with
+    the caller and a read returns None.
+    """
+    return current_execution("rt_cell").op_cell(key, bool(is_write), site, value, name)
 
 
 def rt_choose(n: int, site: Any = None) -> int:
