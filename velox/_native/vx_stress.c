@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vx_atomic.h"
 #include "vx_book.h"
@@ -105,6 +106,34 @@ static void join_threads(pthread_t *tids, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) pthread_join(tids[i], NULL);
 }
 
+/** Seconds a slice's threads may overrun its deadline before the driver
+ *  declares a stall (a livelock or deadlock in the structure under test). */
+#define STALL_GRACE_NS (UINT64_C(10) * 1000000000u)
+
+/* Join the threads of a slice, giving up at deadline + STALL_GRACE_NS: a
+ * structure that livelocks must fail the run, not hang it. Returns 1 when all
+ * joined; 0 on a stall (recorded as a violation; the threads are left running
+ * and the driver must not be reused or freed, see *_destroy). */
+static int join_or_stall(pthread_t *tids, uint32_t n, uint64_t deadline_ns, vx_stress_result *r,
+                         const char *what) {
+    uint64_t now = vx_mono_ns();
+    uint64_t wait_ns = (deadline_ns > now ? deadline_ns - now : 0) + STALL_GRACE_NS;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np's clock */
+    uint64_t abs_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + wait_ns;
+    ts.tv_sec = (time_t)(abs_ns / 1000000000u);
+    ts.tv_nsec = (long)(abs_ns % 1000000000u);
+    for (uint32_t i = 0; i < n; i++) {
+        if (pthread_timedjoin_np(tids[i], NULL, &ts) != 0) {
+            r->checks++;
+            violation(r, "%s: thread %u still running %llu s after the slice deadline: the structure stalled "
+                      "(livelock or deadlock)", what, i, (unsigned long long)(STALL_GRACE_NS / 1000000000u));
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* SPSC ring                                                                */
 /* ------------------------------------------------------------------------ */
@@ -124,6 +153,7 @@ struct vx_stress_ring {
      *  runs: written once by the producer (release), read by the consumer. */
     vx_atomic_u64 produced_end;
     vx_stress_result res[2];
+    int stalled; /* a slice's threads never finished: unusable, never freed */
 };
 
 static inline void ring_fill(vx_txn *t, uint64_t id, uint64_t seed) {
@@ -251,6 +281,7 @@ vx_stress_ring *vx_stress_ring_create(uint64_t capacity, uint64_t start_index, u
 
 int vx_stress_ring_run(vx_stress_ring *d, uint64_t max_ops, uint64_t duration_ns, vx_stress_result *out) {
     memset(out, 0, sizeof *out);
+    if (d->stalled) return VX_EINVAL;
     memset(d->res, 0, sizeof d->res);
     d->max_ops = max_ops;
     d->deadline_ns = vx_mono_ns() + duration_ns;
@@ -266,7 +297,10 @@ int vx_stress_ring_run(vx_stress_ring *d, uint64_t max_ops, uint64_t duration_ns
         merge(out, &d->res[1]);
         return VX_ENOMEM;
     }
-    join_threads(tids, 2);
+    if (!join_or_stall(tids, 2, d->deadline_ns, out, "ring")) {
+        d->stalled = 1;
+        return VX_ETIMEOUT;
+    }
     merge(out, &d->res[0]);
     merge(out, &d->res[1]);
     out->checks++;
@@ -275,7 +309,7 @@ int vx_stress_ring_run(vx_stress_ring *d, uint64_t max_ops, uint64_t duration_ns
 }
 
 void vx_stress_ring_destroy(vx_stress_ring *d) {
-    if (d == NULL) return;
+    if (d == NULL || d->stalled) return; /* stalled threads may still use it: leak it */
     vx_ring_destroy(d->ring);
     free(d);
 }
@@ -304,6 +338,7 @@ struct vx_stress_book {
     int64_t *owned;
     book_thread *th;
     uint64_t max_ops, deadline_ns;
+    int stalled; /* a slice's threads never finished: unusable, never freed */
 };
 
 static void *book_worker(void *arg) {
@@ -417,20 +452,24 @@ vx_stress_book *vx_stress_book_create(uint32_t threads, uint32_t levels, uint32_
 
 int vx_stress_book_run(vx_stress_book *d, uint64_t max_ops, uint64_t duration_ns, vx_stress_result *out) {
     memset(out, 0, sizeof *out);
+    if (d->stalled) return VX_EINVAL;
     d->max_ops = max_ops;
     d->deadline_ns = vx_mono_ns() + duration_ns;
     for (uint32_t t = 0; t < d->threads; t++) memset(&d->th[t].res, 0, sizeof d->th[t].res);
     pthread_t tids[MAX_THREADS];
     uint32_t started = start_threads(tids, d->threads, book_worker, d->th, sizeof(book_thread));
     /* the started workers stop at the deadline on their own */
-    join_threads(tids, started);
+    if (!join_or_stall(tids, started, d->deadline_ns, out, "book")) {
+        d->stalled = 1;
+        return VX_ETIMEOUT;
+    }
     for (uint32_t t = 0; t < started; t++) merge(out, &d->th[t].res);
     book_check_quiescent(d, out);
     return started == d->threads ? VX_OK : VX_ENOMEM;
 }
 
 void vx_stress_book_destroy(vx_stress_book *d) {
-    if (d == NULL) return;
+    if (d == NULL || d->stalled) return; /* stalled threads may still use it: leak it */
     vx_book_destroy(d->book);
     free(d->owned);
     free(d->th);
@@ -460,6 +499,7 @@ struct vx_stress_mpmc {
     uint64_t *got_hash;  /* [c * producers + p]: wrapping sum of their tags */
     mpmc_thread *th;     /* producers then consumers */
     uint64_t max_ops, deadline_ns;
+    int stalled; /* a slice's threads never finished: unusable, never freed */
     /** Producers finished this slice: each producer adds 1 (release) after its
      *  last push; consumers stop when it equals producers and a pop is empty. */
     vx_atomic_u64 producers_done;
@@ -596,6 +636,7 @@ vx_stress_mpmc *vx_stress_mpmc_create(uint64_t capacity, uint32_t producers, uin
 
 int vx_stress_mpmc_run(vx_stress_mpmc *d, uint64_t max_ops, uint64_t duration_ns, vx_stress_result *out) {
     memset(out, 0, sizeof *out);
+    if (d->stalled) return VX_EINVAL;
     d->max_ops = max_ops;
     d->deadline_ns = vx_mono_ns() + duration_ns;
     /* not yet shared: pthread_create below publishes it. */
@@ -622,7 +663,10 @@ int vx_stress_mpmc_run(vx_stress_mpmc *d, uint64_t max_ops, uint64_t duration_ns
         join_threads(tids, cons + (cons == d->consumers ? prod : 0));
         return VX_ENOMEM;
     }
-    join_threads(tids, n);
+    if (!join_or_stall(tids, n, d->deadline_ns, out, "mpmc")) {
+        d->stalled = 1;
+        return VX_ETIMEOUT;
+    }
     for (uint32_t i = 0; i < n; i++) merge(out, &d->th[i].res);
     for (uint32_t p = 0; p < d->producers; p++) {
         uint64_t cnt = 0, h = 0;
@@ -645,7 +689,7 @@ int vx_stress_mpmc_run(vx_stress_mpmc *d, uint64_t max_ops, uint64_t duration_ns
 }
 
 void vx_stress_mpmc_destroy(vx_stress_mpmc *d) {
-    if (d == NULL) return;
+    if (d == NULL || d->stalled) return; /* stalled threads may still use it: leak it */
     vx_mpmc_destroy(d->q);
     free(d->next_seq);
     free(d->prod_hash);
