@@ -1128,8 +1128,10 @@ def run_litmus(test: LitmusTest, model: str = "rc11", api: Any = None) -> Litmus
     if model not in ("rc11", "sc"):
         raise ValueError(f"unknown model {model!r}: expected 'rc11' or 'sc'")
     start = time.process_time()
-    counts = api.outcome_counts(make_test(test, api), model=model)
-    return tally(test, model, Counter(counts), time.process_time() - start)
+    # races="flag": a data race marks the execution (herd's Undef) instead of stopping the exploration.
+    counts = api.outcome_counts(make_test(test, api), model=model, races="flag")
+    racy = {outcome for outcome in getattr(counts, "racy", ()) if outcome[1]}
+    return tally(test, model, Counter(counts), time.process_time() - start, undef=bool(racy))
 
 
 def format_value(v: int, hexa: bool = False) -> str:
