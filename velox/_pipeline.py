@@ -188,6 +188,9 @@ class PipelineReport:
     first_violation: dict[str, int] | None
     wait_yields: int
     wait_sleeps: int
+    cpu_s: float
+    """CPU seconds the pipeline threads got: on a shared machine, well below
+    threads x elapsed when other work competes for the cores."""
     interrupted: bool
 
     @property
@@ -212,6 +215,11 @@ class PipelineReport:
         """Delivered transactions per second of run time."""
         return self.delivered / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
+    @property
+    def per_cpu_second(self) -> float:
+        """Delivered transactions per CPU second of the pipeline threads."""
+        return self.delivered / self.cpu_s if self.cpu_s > 0 else 0.0
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "schema": REPORT_SCHEMA,
@@ -225,6 +233,8 @@ class PipelineReport:
             "elapsed_s": self.elapsed_s,
             "ns_per_tick": self.ns_per_tick,
             "throughput_txn_per_s": self.throughput,
+            "cpu_s": self.cpu_s,
+            "txn_per_cpu_s": self.per_cpu_second,
             "counters": self.counters,
             "latency_ns": self.latency_ns,
             "invariants": [dataclasses.asdict(i) for i in self.invariants],
@@ -389,7 +399,7 @@ class Pipeline:
             del latency[name]["sum"]
         fv = self._native.first_violation()
         first = None if fv is None else {"producer": fv[0], "expected": fv[1], "got": fv[2]}
-        yields, sleeps = self._native.wait_stats()
+        yields, sleeps, cpu_ns = self._native.wait_stats()
         return PipelineReport(
             config=self.config.to_dict() | {"seed": self.seed},
             seed=self.seed,
@@ -405,6 +415,7 @@ class Pipeline:
             first_violation=first,
             wait_yields=yields,
             wait_sleeps=sleeps,
+            cpu_s=cpu_ns / 1e9,
             interrupted=self._interrupted,
         )
 

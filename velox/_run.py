@@ -156,6 +156,8 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
          f"{c['bundle']['bundles']} ({c['bundle']['size']}/{c['bundle']['timeout']}/{c['bundle']['flush']})"),
         ("delivered", c["output"]["txns"]),
         ("throughput end to end", f"{r.throughput:,.0f} txn/s"),
+        ("pipeline CPU time", f"{r.cpu_s:.2f} s of {r.threads} x {r.elapsed_s:.2f} s "
+                              f"({r.per_cpu_second:,.0f} txn per CPU second)"),
     ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:

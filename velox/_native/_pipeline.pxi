@@ -215,6 +215,7 @@ cdef class _NativePipeline:
         return None
 
     def wait_stats(self):
-        cdef uint64_t y = 0, s = 0
-        vx_pipeline_wait_stats(self.p, &y, &s)
-        return (y, s)
+        """(sched_yield calls, nanosleep calls, CPU ns of the pipeline threads); after join."""
+        cdef uint64_t y = 0, s = 0, c = 0
+        vx_pipeline_wait_stats(self.p, &y, &s, &c)
+        return (y, s, c)

@@ -28,10 +28,9 @@
 #define VX_HIST_BUCKETS ((64 - VX_HIST_SUB_BITS + 1) * VX_HIST_SUB)
 
 typedef struct vx_hist {
-    /** Values recorded; written only by the owner. */
-    _Alignas(VX_CACHELINE) vx_atomic_u64 count;
-    /** Largest value recorded (exact, not bucketed); written only by the owner. */
-    vx_atomic_u64 max;
+    /** Largest value recorded (exact, not bucketed); written only by the
+     *  owner. (The count is the sum of the buckets, taken by the snapshot.) */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 max;
     /** Sum of values recorded (ticks); written only by the owner. */
     vx_atomic_u64 sum;
     /** counts[bucket]; written only by the owner. */
@@ -47,13 +46,31 @@ typedef struct vx_hist_snap {
 } vx_hist_snap;
 
 void vx_hist_init(vx_hist *h);
-/** Bucket of a value. */
-uint32_t vx_hist_bucket(uint64_t v);
+
+/** Bucket of a value (inline: the pipeline calls it per record). */
+static inline uint32_t vx_hist_bucket(uint64_t v) {
+    if (v < VX_HIST_SUB) return (uint32_t)v;
+    uint32_t e = 63u - (uint32_t)__builtin_clzll(v); /* v >= 32, so e >= 5 */
+    uint32_t shift = e - VX_HIST_SUB_BITS;
+    return (e - VX_HIST_SUB_BITS + 1) * VX_HIST_SUB + (uint32_t)(v >> shift) - VX_HIST_SUB;
+}
+
+/** Owner thread only (inline: called per record on the hot path). */
+static inline void vx_hist_record(vx_hist *h, uint64_t v) {
+    vx_atomic_u64 *c = &h->counts[vx_hist_bucket(v)];
+    /* relaxed load + relaxed store, not an RMW: this thread is the only
+     * writer, so no increment can be lost; the monitor's relaxed loads in
+     * vx_hist_snapshot need no ordering with anything else. */
+    vx_store(c, vx_load(c, VX_RELAXED) + 1, VX_RELAXED);
+    /* relaxed: single writer, as above. */
+    vx_store(&h->sum, vx_load(&h->sum, VX_RELAXED) + v, VX_RELAXED);
+    /* relaxed: single writer; the monitor reads it relaxed. */
+    if (v > vx_load(&h->max, VX_RELAXED)) vx_store(&h->max, v, VX_RELAXED);
+}
+
 /** Smallest and largest value that fall in a bucket. */
 uint64_t vx_hist_bucket_lo(uint32_t b);
 uint64_t vx_hist_bucket_hi(uint32_t b);
-/** Owner thread only. */
-void vx_hist_record(vx_hist *h, uint64_t v);
 /** Any thread. */
 void vx_hist_snapshot(const vx_hist *h, vx_hist_snap *out);
 /** Value at quantile q in [0, 1] (the top of the bucket holding rank

@@ -4,8 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 static uint64_t splitmix64(uint64_t *x) {
     uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
@@ -16,23 +14,6 @@ static uint64_t splitmix64(uint64_t *x) {
 void vx_rng_seed(vx_rng *r, uint64_t seed) {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
-}
-
-uint64_t vx_rng_next(vx_rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-uint64_t vx_rng_below(vx_rng *r, uint64_t n) {
-    return (uint64_t)(((unsigned __int128)vx_rng_next(r) * n) >> 64);
 }
 
 double vx_rng_unit(vx_rng *r) {

@@ -67,9 +67,27 @@ typedef struct vx_rng {
 } vx_rng;
 
 void vx_rng_seed(vx_rng *r, uint64_t seed);
-uint64_t vx_rng_next(vx_rng *r);
+
+static inline uint64_t vx_rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/** xoshiro256** (inline: the ingress stage calls it per transaction). */
+static inline uint64_t vx_rng_next(vx_rng *r) {
+    uint64_t *s = r->s;
+    uint64_t result = vx_rng_rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = vx_rng_rotl(s[3], 45);
+    return result;
+}
+
 /** Uniform in [0, n) (n >= 1), by multiply-shift (bias below 2^-32 for our n). */
-uint64_t vx_rng_below(vx_rng *r, uint64_t n);
+static inline uint64_t vx_rng_below(vx_rng *r, uint64_t n) {
+    return (uint64_t)(((unsigned __int128)vx_rng_next(r) * n) >> 64);
+}
 /** Uniform double in (0, 1]. */
 double vx_rng_unit(vx_rng *r);
 

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vx_book.h"
@@ -89,6 +90,7 @@ typedef struct pipe_thread {
     int nstages;
     int cpu; /**< -1: not pinned */
     vx_waiter waiter;
+    uint64_t cpu_ns; /**< CPU time this thread used (set as it exits) */
     int created;
 } pipe_thread;
 
@@ -579,6 +581,9 @@ static void *thread_main(void *arg) {
         if (work) vx_wait_reset(&th->waiter);
         else vx_wait_idle(&th->waiter);
     }
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        th->cpu_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
     /* release: this thread's final writes (statistics, done flags) happen
      * before vx_pipeline_finished's acquire load sees the count drop. */
     vx_fetch_sub(&p->running, 1, VX_RELEASE);
@@ -774,10 +779,11 @@ int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *ex
     return 1;
 }
 
-void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps) {
-    *yields = *sleeps = 0;
+void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns) {
+    *yields = *sleeps = *cpu_ns = 0;
     for (int i = 0; i < p->nthreads; i++) {
         *yields += p->threads[i].waiter.yields;
         *sleeps += p->threads[i].waiter.sleeps;
+        *cpu_ns += p->threads[i].cpu_ns;
     }
 }

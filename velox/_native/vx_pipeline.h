@@ -156,7 +156,8 @@ uint64_t vx_pipeline_timeout_ticks(vx_pipeline *p);
 /** First order violation seen by the output stage: producer, expected id,
  *  id seen; returns 0 if none. Read after vx_pipeline_join. */
 int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *expected, uint64_t *got);
-/** Thread statistics of the wait strategy (after join): yields, sleeps. */
-void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps);
+/** Thread statistics (after join): sched_yield and nanosleep calls of the
+ *  wait strategy, and CPU time used by all pipeline threads. */
+void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns);
 
 #endif /* VX_PIPELINE_H */
