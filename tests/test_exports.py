@@ -16,6 +16,7 @@ from velox.models import book, bundle, ring, txn
 PUBLIC = {
     "ASK", "BID", "TXN_SIZE", "Transaction", "price_to_ticks", "ticks_to_decimal", "ticks_to_str",
     "SpscRing", "MpmcRing", "OrderBook", "Timeout", "Bundle", "BundleBuilder", "tsc",
+    "Pipeline", "PipelineConfig",
 }
 
 

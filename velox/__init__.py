@@ -25,6 +25,8 @@ from ._book import OrderBook as OrderBook
 from ._book import Timeout as Timeout
 from ._bundle import Bundle as Bundle
 from ._bundle import BundleBuilder as BundleBuilder
+from ._pipeline import Pipeline as Pipeline
+from ._pipeline import PipelineConfig as PipelineConfig
 from . import tsc as tsc
 
 __version__ = "0.1.0"
