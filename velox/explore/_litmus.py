@@ -1170,7 +1170,7 @@ def format_state(test: LitmusTest, state: tuple[int, ...], hexa: bool = False) -
     return " ".join(f"{loc}={format_value(v, hexa)};" for loc, v in zip(test.displayed, state))
 
 
-def test_hash(test: LitmusTest) -> str:
+def litmus_hash(test: LitmusTest) -> str:
     """The ``Hash=`` value: the file's own ``Hash`` info if present, else velox's digest.
 
     herd7 digests its own pretty-printed C code, which velox does not reproduce;
@@ -1203,5 +1203,5 @@ def format_result(result: LitmusResult, hexa: bool = False) -> str:
     lines.append(f"Condition {format_condition(t.condition, hexa)}")
     lines.append(f"Observation {t.name} {result.observation} {pos} {neg}")
     lines.append(f"Time {t.name} {result.elapsed:0.2f}")
-    lines.append(f"Hash={test_hash(t)}")
+    lines.append(f"Hash={litmus_hash(t)}")
     return "\n".join(lines) + "\n\n"
