@@ -380,6 +380,24 @@ def test_cli_missing_file_and_bad_usage_exit_2(capsys):
     assert _litmus_cli.main(["--model", "tso", "x.litmus"]) == 2
 
 
+def test_cli_engine_failure_is_reported_and_other_tests_still_run(monkeypatch, capsys):
+    calls = []
+
+    def run(test, model):
+        calls.append(test.name)
+        if test.name == "SB":
+            raise AssertionError("internal engine error")
+        return tally(test, "sc", sc_outcome_counts(test))
+
+    monkeypatch.setattr(_litmus_cli, "run_litmus", run)
+    files = [os.path.join(SUITE, f) for f in ("SB.litmus", "MP.litmus")]
+    assert _litmus_cli.main(["--model", "sc", *files]) == 3
+    out, err = capsys.readouterr()
+    assert calls == ["SB", "MP"]
+    assert "SB: the explorer failed under sc: AssertionError: internal engine error" in err
+    assert [b.name for b in parse_herd_output(out)] == ["MP"]
+
+
 def test_cli_help_explains_itself(capsys):
     assert _litmus_cli.main(["--help"]) == 0
     out = capsys.readouterr().out

@@ -249,3 +249,17 @@ def test_gate_catches_release_weakened_to_relaxed():
 def test_gate_catches_compare_exchange_failure_order_ignored():
     caught = suite_disagreements("rc11", _mutant_runner(_failure_order_ignored), ["MP+rel+cas.fail.acq", "MP+rel+cas.fail.rlx"])
     assert caught == [("MP+rel+cas.fail.acq", "Never", "Sometimes")]
+
+
+@needs_engine
+@pytest.mark.parametrize("model", ["rc11", "sc"])
+def test_weak_compare_exchange_may_fail_spuriously(model):
+    """Outside the published suite: velox explores spurious failure of a weak CAS (DESIGN.md), so a
+    lone weak CAS from the right expected value both succeeds and fails, leaving e and x unchanged."""
+    test = parse_litmus(
+        "C W\n{ x = 0; }\nP0 (atomic_int* x) {\n  int e = 0;\n"
+        "  int ok = atomic_compare_exchange_weak_explicit(x, &e, 1, memory_order_relaxed, memory_order_relaxed);\n}\n"
+        "exists (0:ok=0 /\\ 0:e=0 /\\ x=0)\n", "W")
+    result = run_litmus(test, model)
+    assert result.states == {(0, 1, 1): 1, (0, 0, 0): 1}
+    assert result.observation == "Sometimes"

@@ -2,7 +2,8 @@
 
 Exit status: 0 when every file ran (and, with ``--expect`` or ``--check-expected``,
 every observation matched); 1 when an observation disagrees with its expectation;
-2 on bad usage or a file that cannot be read or parsed.
+2 on bad usage or a file that cannot be read or parsed; 3 when the explorer itself
+failed on a test (its message is printed, and the remaining files still run).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ atomic_thread_fence, plain '*x' accesses, int registers with arithmetic and
 """
 
 EPILOG = """\
+exit status: 0 ok; 1 an observation disagrees with its expectation;
+  2 bad usage or a file that cannot be read or parsed; 3 the explorer failed.
+
 expectations:
   --expect KIND checks every file's Observation against KIND.
   --check-expected reads each file's '(* expect: rc11=Never sc=Never *)'
@@ -88,10 +92,17 @@ def main(argv: list[str]) -> int:
             return 2
 
     disagreements: list[str] = []
+    engine_failures: list[str] = []
     for i, test in enumerate(tests, 1):
         if len(tests) > 1:
             print(f"[{i}/{len(tests)}] {test.name}", file=sys.stderr, flush=True)
-        result = run_litmus(test, args.model)
+        try:
+            result = run_litmus(test, args.model)
+        except Exception as exc:  # an engine error must not hide the other tests' results
+            print(f"velox litmus: {test.filename}: {test.name}: the explorer failed under {args.model}: "
+                  f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            engine_failures.append(test.name)
+            continue
         sys.stdout.write(format_result(result, hexa=args.hexa))
         sys.stdout.flush()
         expected = _expected(test, args.model, args)
@@ -109,5 +120,8 @@ def main(argv: list[str]) -> int:
         print(f"velox litmus: DISAGREES: {line}", file=sys.stderr)
     if disagreements:
         print(f"velox litmus: {len(disagreements)} of {len(tests)} tests disagree with their expectation", file=sys.stderr)
-        return 1
-    return 0
+    if engine_failures:
+        print(f"velox litmus: the explorer failed on {len(engine_failures)} of {len(tests)} tests: "
+              f"{', '.join(engine_failures)}", file=sys.stderr)
+        return 3
+    return 1 if disagreements else 0
