@@ -20,7 +20,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 
 from velox.explore._litmus import LitmusTest, Op, final_outcome, parse_litmus, tally, thread_program
 

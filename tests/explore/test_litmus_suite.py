@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
 from types import SimpleNamespace
 from typing import Any, Callable
 
