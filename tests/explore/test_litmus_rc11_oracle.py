@@ -41,6 +41,11 @@ def _rmw_value(op: Op, old: int) -> int:
     return {"fetch_add": old + op.value, "fetch_sub": old - op.value, "exchange": op.value}[op.kind]
 
 
+def _mo_position(decide: Any, writes: list[int]) -> int:
+    """Where a new store goes in its location's mo: any place after the initial write."""
+    return 1 + decide(len(writes))
+
+
 def _replay(test: LitmusTest, choices: list[int]):
     """Build one candidate graph following ``choices``; return it with the decisions taken."""
     decisions: list[tuple[int, int]] = []
@@ -109,9 +114,7 @@ def _replay(test: LitmusTest, choices: list[int]):
                     result = old
             ev = events[eid]
             if ev.kind == "W":
-                # any place after the initial write
-                pos = 1 + decide(len(mo[ev.loc]))
-                mo[ev.loc].insert(pos, eid)
+                mo[ev.loc].insert(_mo_position(decide, mo[ev.loc]), eid)
             elif ev.kind == "U":
                 # RMW atomicity forces it right after its source; anything else is inconsistent anyway
                 mo[ev.loc].insert(mo[ev.loc].index(rf[eid]) + 1, eid)

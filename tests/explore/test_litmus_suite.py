@@ -102,6 +102,15 @@ def test_gate_catches_an_sc_only_engine_under_the_rc11_label():
     assert {"SB", "MP", "IRIW", "2+2W", "R", "S", "WRC", "ISA2"} <= names
 
 
+def test_gate_catches_modification_order_tied_to_execution_order(monkeypatch):
+    """A model checker whose mo is the order stores execute in misses 2+2W with relaxed stores."""
+    import test_litmus_rc11_oracle as oracle
+
+    monkeypatch.setattr(oracle, "_mo_position", lambda decide, writes: len(writes))
+    caught = {c[0] for c in suite_disagreements("rc11", lambda test, model: oracle.rc11_result(test))}
+    assert {"2+2W", "2+2W+rel"} <= caught
+
+
 # --------------------------------------------------------------------------
 # The engine against the published verdicts
 # --------------------------------------------------------------------------
