@@ -8,7 +8,7 @@
  * failed (TSan exits 66 by itself when it reports a race).
  *
  *   stress_main [--driver ring|book|mpmc|hist|all] [--seconds S] [--ops N]
- *               [--seed N] [--capacity C] [--dump FILE]
+ *               [--seed N] [--capacity C] [--windows W] [--dump FILE]
  *
  * --dump FILE (hist driver) writes the recorded windows for the Python
  * linearizability checker: a header "VXH1", u32 threads, levels, per_window,
@@ -139,13 +139,13 @@ int main(int argc, char **argv) {
     const char *driver = "all", *dump = NULL;
     double seconds = 1.0;
     uint64_t ops = UINT64_MAX, seed = 1;
-    uint64_t cap = 0;
+    uint64_t cap = 0, windows = 200;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: %s [--driver ring|book|mpmc|hist|all] [--seconds S] [--ops N] [--seed N]\n"
-                   "          [--capacity C] [--dump FILE]\n"
+                   "          [--capacity C] [--windows W] [--dump FILE]\n"
                    "Runs velox's native stress drivers on real threads; exit 1 on a violated invariant.\n"
                    "--ops N caps operations per thread per 100 ms slice (small N: short, deterministic-size "
                    "runs under TSan).\n", argv[0]);
@@ -162,6 +162,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) seed = strtoull(v, &endp, 10);
         else if (!strcmp(a, "--capacity")) cap = strtoull(v, &endp, 10);
         else if (!strcmp(a, "--dump")) dump = v;
+        else if (!strcmp(a, "--windows")) windows = strtoull(v, &endp, 10);
         else {
             fprintf(stderr, "%s: unknown option %s (see --help)\n", argv[0], a);
             return 2;
@@ -171,6 +172,10 @@ int main(int argc, char **argv) {
             return 2;
         }
         i++;
+    }
+    if (windows < 1 || windows > 1000000) {
+        fprintf(stderr, "%s: --windows must be in [1, 1000000]\n", argv[0]);
+        return 2;
     }
     if (seconds <= 0 || seconds > 1e6) {
         fprintf(stderr, "%s: --seconds must be in (0, 1e6]\n", argv[0]);
@@ -186,7 +191,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(driver, "book")) known = 1, bad |= run_book(seed, seconds, ops);
     if (all || !strcmp(driver, "mpmc")) known = 1, bad |= run_mpmc(cap ? cap : 64, seed, seconds, ops);
-    if (all || !strcmp(driver, "hist")) known = 1, bad |= run_hist(seed, 200, dump);
+    if (all || !strcmp(driver, "hist")) known = 1, bad |= run_hist(seed, (uint32_t)windows, dump);
     if (!known) {
         fprintf(stderr, "%s: unknown driver %s (ring, book, mpmc, hist or all)\n", argv[0], driver);
         return 2;
