@@ -29,7 +29,7 @@ tail_pid=$!
 trap 'kill "$tail_pid" 2>/dev/null || true' EXIT
 
 set +e
-python -m pytest -m stress tests/stress -n "$jobs" -p no:cacheprovider -q -rA
+python -m pytest -m stress tests/stress -n "$jobs" -p no:cacheprovider -q -ra
 rc=$?
 set -e
 exit $rc
