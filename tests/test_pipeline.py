@@ -359,3 +359,70 @@ def test_unmutated_copy_passes():
 
 def test_every_pipeline_mutant_has_an_expectation():
     assert sorted(_pipeline_mutants()) == sorted(MUTANT_EXPECTATIONS)
+
+
+# ---------------------------------------------------------------- ThreadSanitizer
+
+_TSAN_SOURCES = ["vx_pipeline.c", "vx_ring.c", "vx_book.c", "vx_bundle.c", "vx_hist.c", "vx_ingress.c", "vx_txn.c",
+                 "vx_tsc.c"]
+_MAIN = os.path.join(os.path.dirname(__file__), "stress", "pipeline_main.c")
+_NATIVE = os.path.join(os.path.dirname(__file__), "..", "velox", "_native")
+
+
+def build_tsan(out_dir, sources: dict[str, str] | None = None) -> str:
+    """Compile tests/stress/pipeline_main.c and the pipeline's C sources with
+    gcc -fsanitize=thread; ``sources`` (file name -> text) replaces the
+    shipping sources (a mutant). Returns the executable's path."""
+    import shutil
+    import subprocess
+
+    cc = os.environ.get("CC", "gcc")
+    if shutil.which(cc) is None:
+        pytest.skip(f"no C compiler {cc!r} for the ThreadSanitizer build")
+    src_dir = os.path.join(out_dir, "src")
+    os.makedirs(src_dir, exist_ok=True)
+    for name in os.listdir(_NATIVE):
+        if name.endswith((".c", ".h")):
+            text = sources[name] if sources and name in sources else open(os.path.join(_NATIVE, name)).read()
+            with open(os.path.join(src_dir, name), "w") as f:
+                f.write(text)
+    exe = os.path.join(out_dir, "pipeline_main")
+    cmd = [cc, "-std=gnu11", "-O1", "-g", "-fsanitize=thread", "-pthread", "-Wall", "-Wextra",
+           "-Wno-unused-parameter", "-I", src_dir, _MAIN] + [os.path.join(src_dir, s) for s in _TSAN_SOURCES] + [
+        "-lm", "-o", exe]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0 and "tsan" in res.stderr.lower() and "cannot find" in res.stderr.lower():
+        pytest.skip(f"gcc has no ThreadSanitizer runtime here: {res.stderr.strip()}")
+    assert res.returncode == 0, res.stderr
+    return exe
+
+
+def run_tsan(exe: str, *args: object) -> "subprocess.CompletedProcess[str]":
+    import subprocess
+
+    env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def tsan_exe(tmp_path_factory):
+    return build_tsan(str(tmp_path_factory.mktemp("tsan")))
+
+
+# args: seconds seed topology wait saturate price_mode ring batch
+@pytest.mark.parametrize("topology", [1, 2, 3, 4], ids=["single", "pairs", "split", "stages"])
+def test_tsan_clean(tsan_exe, topology):
+    res = run_tsan(tsan_exe, 0.3, 17, topology, 1, 1, topology % 2, 256, 16)
+    assert res.returncode == 0, f"seed 17 topology {topology}:\n{res.stdout}\n{res.stderr[-4000:]}"
+    assert "violations 0" in res.stdout
+
+
+def test_tsan_catches_publish_before_write(tmp_path):
+    """The TSan gate can fail: a book stage that publishes its batch before
+    writing the slots races with the bundle stage reading them."""
+    from mutants.build import mutant_sources
+
+    exe = build_tsan(str(tmp_path), mutant_sources("pipeline_commit_before_write"))
+    res = run_tsan(exe, 0.3, 17, 2, 1, 1, 0, 256, 16)
+    assert res.returncode == 66, res.stdout + res.stderr[-2000:]
+    assert "data race" in res.stderr

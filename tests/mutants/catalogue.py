@@ -125,6 +125,18 @@ _ALL = [
        ("vx_pipeline.c",
         "for (uint32_t i = 0; i < VX_ORDER_LIFETIME; i++) book_cancel(p, &st->window[i]);",
         "for (uint32_t i = 0; i + 1 < VX_ORDER_LIFETIME; i++) book_cancel(p, &st->window[i]); /* MUTANT */")),
+    _m("pipeline_commit_before_write",
+       "the book stage publishes its output batch to ring1 before writing the records into the slots",
+       ("pipeline-tsan",),
+       ("vx_pipeline.c",
+        "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
+        "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]",
+        "    vx_ring_commit(p->ring[1], k); /* MUTANT: published before written */\n"
+        "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
+        "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]"),
+       ("vx_pipeline.c",
+        "    vx_ring_commit(p->ring[1], k);\n    vx_ring_release(p->ring[0], k);",
+        "    vx_ring_release(p->ring[0], k);")),
 ]
 
 #: name -> Mutant, in catalogue order.
