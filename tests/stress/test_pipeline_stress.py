@@ -152,3 +152,29 @@ def test_pipeline_stress(family: str, request: pytest.FixtureRequest, capsys: py
                  f"{totals.checks:,} checks, {totals.violations} violations")
     assert totals.segments > 0
     assert not totals.failures, "\n".join(totals.failures)
+
+
+def test_pipeline_tsan_stress(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str],
+                              tmp_path) -> None:
+    """The native pipeline built with -fsanitize=thread (tests/stress/pipeline_main.c),
+    cycling through topologies, wait strategies and ring sizes for the stress length."""
+    from test_pipeline import build_tsan, run_tsan
+
+    total_s = stress_seconds(request.config)
+    master = int(os.environ.get("VELOX_SEED", random.randrange(1 << 32)))
+    rng = random.Random(f"tsan:{master}")
+    exe = build_tsan(str(tmp_path))
+    _say(capsys, f"\n[pipeline tsan] {total_s:g} s, master seed {master}")
+    deadline = time.monotonic() + total_s
+    runs = 0
+    while time.monotonic() < deadline - 0.05:
+        seconds = max(0.1, min(10.0, deadline - time.monotonic()))
+        args = (f"{seconds:.2f}", rng.randrange(1 << 63), rng.randint(1, 4), rng.choice((1, 2)), rng.randint(0, 1),
+                rng.randint(0, 1), rng.choice((64, 256, 4096)), rng.choice((1, 16, 64)))
+        res = run_tsan(exe, *args)
+        runs += 1
+        _say(capsys, f"[pipeline tsan] run {runs}: {res.stdout.strip()} (exit {res.returncode})")
+        assert res.returncode == 0, (
+            f"pipeline_main {' '.join(map(str, args))} under TSan (master seed {master}) exit {res.returncode}:\n"
+            f"{res.stdout}\n{res.stderr[-6000:]}")
+    _say(capsys, f"[pipeline tsan] summary: {runs} runs, no race, no violation")
