@@ -239,6 +239,9 @@ ERRORS = [
     ("  int r0 = *y;\n  atomic_store(y, 1);\n", 4, "location 'y' is accessed both non-atomically here and atomically at line 5"),
     ("  x = 1;\n", 4, "'x' is a location parameter, not a register"),
     ("  int r0 = 0; (* unterminated\n", 4, "unterminated comment"),
+    ("  int r0 = atomic_store(x, 1);\n", 4, "atomic_store returns no value: it can only be a statement"),
+    ("  int r0 = 1 + atomic_thread_fence(memory_order_seq_cst);\n", 4, "atomic_thread_fence returns no value"),
+    ("  if (atomic_store_explicit(x, 1, memory_order_relaxed)) { }\n", 4, "atomic_store_explicit returns no value"),
 ]
 
 

@@ -134,6 +134,7 @@ _CALLS = {
     "atomic_compare_exchange_weak": ("cas_weak", 1, 0),
     "atomic_thread_fence": ("fence", 0, 1),
 }
+_VOID_KINDS = ("store", "fence")
 _BINARY_PRECEDENCE = {
     "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
     "<": 7, ">": 7, "<=": 7, ">=": 7, "+": 8, "-": 8, "*": 9, "/": 9, "%": 9,
@@ -348,7 +349,11 @@ class _Parser:
             self.expect(";", " ending the assignment")
             self.declare(reg)
             return [Assign(reg.text, expr, reg.line)]
-        expr = self.parse_expr()
+        if tok.kind == "name" and _CALLS.get(tok.text, ("",))[0] in _VOID_KINDS and self.at("(", 1):
+            self.next()
+            expr = self.parse_call(tok, void_ok=True)
+        else:
+            expr = self.parse_expr()
         self.expect(";", " ending the statement")
         return [ExprStmt(expr, tok.line)]
 
@@ -401,10 +406,12 @@ class _Parser:
             return Reg(tok.text, tok.line)
         raise self.error(f"expected an expression, found {_show(tok)}")
 
-    def parse_call(self, fn: Token) -> Expr:
+    def parse_call(self, fn: Token, void_ok: bool = False) -> Expr:
         if fn.text not in _CALLS:
             raise self.error(f"unsupported function '{fn.text}'", fn)
         kind, nvalues, norders = _CALLS[fn.text]
+        if kind in _VOID_KINDS and not void_ok:
+            raise self.error(f"{fn.text} returns no value: it can only be a statement of its own", fn)
         self.expect("(")
         loc = ""
         if kind != "fence":
