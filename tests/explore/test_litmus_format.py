@@ -439,3 +439,17 @@ def test_cli_runs_the_whole_suite_on_the_engine(model, capsys):
     assert len(blocks) == len(files)
     assert all(b.time is not None and b.hash for b in blocks)
     assert "DISAGREES" not in err
+
+
+def test_python_dash_m_velox_litmus_end_to_end():
+    """The real entry point, in a fresh process: herd layout on stdout, exit 0."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "velox", "litmus", "--hexa", "--check-expected", os.path.join(SUITE, "CoWW.litmus")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (block,) = parse_herd_output(proc.stdout)
+    assert (block.kind, block.verdict, block.states, block.condition) == (
+        "Forbidden", "Ok", [{"[x]": "0x2"}], "~exists ([x]=0x1)")
