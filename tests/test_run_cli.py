@@ -147,7 +147,7 @@ def _spawn(args: list[str]) -> subprocess.Popen:
 
 
 def test_live_lines_from_the_command():
-    p = _spawn(["--duration", "2.2", "--seed", "3", "--flush-slack-us", "10000000"])
+    p = _spawn(["--duration", "3.2", "--seed", "3", "--flush-slack-us", "10000000"])
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, out + err
     live = [l for l in out.splitlines() if l.startswith("[")]
@@ -159,9 +159,13 @@ def test_live_lines_from_the_command():
 
 def test_ctrl_c_drains_and_reports():
     p = _spawn(["--duration", "0", "--seed", "5", "--flush-slack-us", "10000000"])
-    time.sleep(1.5)  # import, calibration, start; then let it run
+    assert p.stdout is not None
+    first = p.stdout.readline()  # printed once the pipeline is built, just before it starts
+    assert first.startswith("velox run:"), first
+    time.sleep(0.7)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
+    out = first + out
     assert p.returncode == 0, out + err
     assert "interrupted" in err
     assert "verdict: PASS" in out
