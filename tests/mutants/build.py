@@ -16,16 +16,20 @@ API (for the stateful gate, the stress suite and the explorer alike):
 ``build_core_mutant(None)`` builds the unmutated copy the same way (a control:
 the builder itself must not change behaviour).
 
+``build_mutant_so(name) -> Path`` builds without importing (for a subprocess
+or a stress driver that loads the file itself); ``prebuild(names, jobs=2)``
+builds several in parallel worker processes.
+
 ``mutant_sources(name) -> dict[str, str]``
     The mutated sources, file name -> text, without building (for a model
     build, a sanitizer build, or reading the diff).
 
 Cache: ``$VELOX_MUTANT_CACHE``, else ``~/.cache/velox/mutants``. Builds are
 keyed by a hash of the (mutated) sources, the flags and the Python/Cython
-versions. Cython's translation of ``_core.pyx`` is keyed by the binding files
-and headers only, so mutants that edit only ``.c`` files share one compiled
-binding object and cost one C compile and a link (about a second); a cold
-binding build takes 10-20 s. Concurrent builders of the same key (pytest-xdist
+versions, at three levels: Cython's translation of ``_core.pyx`` compiled
+(keyed by the binding files and headers: 15-30 s cold), each C file's object
+(keyed by that file and the headers), and the linked extension. A mutant that
+edits one ``.c`` file costs one C compile and a link (a few seconds). Concurrent builders of the same key (pytest-xdist
 workers, other engineers) wait on a lock file instead of racing.
 
 Mutants can corrupt memory (``ring_mask_off_by_one`` writes past the slots):
@@ -164,14 +168,33 @@ def _so_suffix() -> str:
     return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 
-def build_core_mutant(name: str | None, *, log: Callable[[str], None] | None = None) -> ModuleType:
-    """Build (or reuse from the cache) mutant ``name`` and import it under a
-    distinct module name. ``name=None`` builds the unmutated sources."""
+def _core_objects(src: dict[str, str], cfg: ModuleType, env: tuple, say: Callable[[str], None]) -> list[Path]:
+    """Objects of the C core for these sources, each cached by its own file,
+    every header and the flags: a mutant recompiles only the file it edits."""
+    headers = sorted((k, v) for k, v in src.items() if k.endswith(".h"))
+    flags = cfg.c_flags(strict=True) + ["-fPIC"]
+    objs = []
+    for name in cfg.CORE_SOURCES:
+        obj = cache_dir() / "obj" / _digest(name, src[name], headers, flags, env) / (name[:-2] + ".o")
+        if not obj.exists():
+            with _locked(obj.parent.with_suffix(".lock")):
+                if not obj.exists():
+                    say(f"compiling {name}")
+                    with tempfile.TemporaryDirectory(prefix="vxm-c-") as tmp:
+                        native = _write_tree(Path(tmp), src)
+                        built = _compiler().compile([str(native / name)], output_dir=str(Path(tmp) / "obj"),
+                                                    include_dirs=[str(native)], extra_postargs=flags)
+                        obj.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy(built[0], str(obj) + ".tmp")
+                        os.replace(str(obj) + ".tmp", obj)
+        objs.append(obj)
+    return objs
+
+
+def build_mutant_so(name: str | None, *, log: Callable[[str], None] | None = None) -> Path:
+    """Build (or find in the cache) mutant ``name``'s extension file without
+    importing it; returns its path. ``name=None`` builds the unmutated sources."""
     say = log or (lambda msg: print(f"[mutant {name}] {msg}", file=sys.stderr, flush=True))
-    label = name or "none"
-    fullname = f"velox_mutant_{label}.{_MODULE}"
-    if fullname in sys.modules:
-        return sys.modules[fullname]
     src = mutant_sources(name)
     cfg = _build_config()
     import Cython
@@ -181,22 +204,43 @@ def build_core_mutant(name: str | None, *, log: Callable[[str], None] | None = N
     binding_key = _digest(sorted(binding_files.items()), cfg.c_flags(strict=False), env)
     core_key = _digest(sorted(src.items()), cfg.c_flags(strict=True), cfg.link_flags(), env, cfg.CORE_SOURCES)
     so = cache_dir() / "so" / core_key / f"{_MODULE}{_so_suffix()}"
-    if not so.exists():
-        with _locked(so.parent.with_suffix(".lock")):
-            if not so.exists():
-                binding = _binding_object(src, cfg, binding_key, say)
-                say(f"compiling the C core and linking {so.name}")
-                with tempfile.TemporaryDirectory(prefix="vxm-core-") as tmp:
-                    native = _write_tree(Path(tmp), src)
-                    cc = _compiler()
-                    objs = cc.compile([str(native / s) for s in cfg.CORE_SOURCES], output_dir=str(Path(tmp) / "obj"),
-                                      include_dirs=[str(native)],
-                                      extra_postargs=cfg.c_flags(strict=True) + ["-fPIC"])
-                    so.parent.mkdir(parents=True, exist_ok=True)
-                    tmp_so = Path(tmp) / so.name
-                    cc.link_shared_object([str(binding)] + objs, str(tmp_so), extra_postargs=cfg.link_flags())
-                    shutil.copy(tmp_so, str(so) + ".tmp")
-                    os.replace(str(so) + ".tmp", so)
+    if so.exists():
+        return so
+    binding = _binding_object(src, cfg, binding_key, say)
+    objs = _core_objects(src, cfg, env, say)
+    with _locked(so.parent.with_suffix(".lock")):
+        if not so.exists():
+            say(f"linking {so.name}")
+            with tempfile.TemporaryDirectory(prefix="vxm-link-") as tmp:
+                tmp_so = Path(tmp) / so.name
+                _compiler().link_shared_object([str(binding)] + [str(o) for o in objs], str(tmp_so),
+                                               extra_postargs=cfg.link_flags())
+                so.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(tmp_so, str(so) + ".tmp")
+                os.replace(str(so) + ".tmp", so)
+    return so
+
+
+def prebuild(names: list[str | None], jobs: int = 2) -> None:
+    """Build several mutants at once, in ``jobs`` forked processes (the
+    compilers run in parallel; imports stay in the caller). Mutants sharing a
+    binding wait for one another on its lock instead of compiling it twice."""
+    if jobs <= 1 or len(names) <= 1:
+        for n in names:
+            build_mutant_so(n)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs) as pool:
+        pool.map(build_mutant_so, names, chunksize=1)
+
+
+def build_core_mutant(name: str | None, *, log: Callable[[str], None] | None = None) -> ModuleType:
+    """Build (or reuse from the cache) mutant ``name`` and import it under a
+    distinct module name. ``name=None`` builds the unmutated sources."""
+    fullname = f"velox_mutant_{name or 'none'}.{_MODULE}"
+    if fullname in sys.modules:
+        return sys.modules[fullname]
+    so = build_mutant_so(name, log=log)
     spec = importlib.util.spec_from_file_location(fullname, so)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

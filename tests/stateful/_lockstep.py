@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine
 
 from velox.models._step import Inconsistent, raised
@@ -67,3 +68,10 @@ class LockstepMachine(RuleBasedStateMachine):
         """Fail with ``msg`` unless ``ok`` (for invariants beyond the model)."""
         if not ok:
             self.fail(msg)
+
+
+def scaled_settings(factor: int) -> settings:
+    """The loaded profile (``ci`` or ``nightly``) with ``factor`` times its
+    examples: these machines run a step in microseconds, so they can afford
+    more examples than the profile's default while staying proportional to it."""
+    return settings(settings.default, max_examples=factor * settings.default.max_examples)

@@ -15,12 +15,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from velox._native import _core
 from velox.models import book as book_model
-from _lockstep import LockstepMachine, outcome
+from _lockstep import LockstepMachine, outcome, scaled_settings
 
 INT64_MAX = (1 << 63) - 1
 
@@ -89,6 +90,18 @@ def book_machine(core: ModuleType) -> type[LockstepMachine]:
             if have + extra >= 1:
                 self._remove(side, price, have + extra)
 
+        @precondition(lambda self: self.state is not None and (self.state.bids or self.state.asks))
+        @rule(pick=st.integers(0, 1 << 16), part=st.sampled_from(["all", "all", "half", "one more"]))
+        def remove_resting(self, pick: int, part: str) -> None:
+            """Remove from a non-empty level: all of it (the level empties and
+            the best price may move), half, or one more than rests (an error)."""
+            entries = [(0, lv, q) for lv, q in self.state.bids] + [(1, lv, q) for lv, q in self.state.asks]
+            side, level, have = entries[pick % len(entries)]
+            qty = {"all": have, "half": max(1, have // 2), "one more": have + 1}[part]
+            self._remove(side, book_model.level_price(self.state, level) + pick % (1 << self.state.tick_shift), qty)
+            if part == "all":
+                event("book: a level emptied")
+
         @rule(side=sides, level=level_draws, offset=offsets)
         def depth(self, side: int, level: int, offset: int) -> None:
             self._depth(side, self._price(level, offset))
@@ -117,6 +130,10 @@ def book_machine(core: ModuleType) -> type[LockstepMachine]:
         def best_prices_exact(self) -> None:
             if self.book is None:
                 return
+            if self.state.bids and self.state.asks:
+                event("book: both sides non-empty")
+            if len(self.state.bids) > 1 or len(self.state.asks) > 1:
+                event("book: several levels on one side")
             self.expect(book_model.BestBid(), outcome(self.book.best_bid))
             self.expect(book_model.BestAsk(), outcome(self.book.best_ask))
             self.expect(book_model.Spread(), outcome(self.book.spread))
@@ -126,3 +143,4 @@ def book_machine(core: ModuleType) -> type[LockstepMachine]:
 
 
 TestBook = book_machine(_core).TestCase
+TestBook.settings = scaled_settings(3)

@@ -14,12 +14,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from velox._native import _core
 from velox.models import bundle as bundle_model
-from _lockstep import LockstepMachine, outcome
+from _lockstep import LockstepMachine, outcome, scaled_settings
 
 CLOCK_MAX = bundle_model.CLOCK_MAX
 U64_MAX = (1 << 64) - 1
@@ -55,6 +56,7 @@ def bundle_machine(core: ModuleType) -> type[LockstepMachine]:
 
         def _handed_out(self, b: Any) -> None:
             if isinstance(b, bundle_model.BundleOut):
+                event(f"bundle: handed out for {b.reason}")
                 ids = [t.id for t in b.transactions]
                 want = list(range(self.next_out_id, self.next_out_id + len(ids)))
                 self.check(ids == want, f"bundle #{b.seq} holds ids {ids}, push order needs {want}")
@@ -65,11 +67,13 @@ def bundle_machine(core: ModuleType) -> type[LockstepMachine]:
         def tick(self, dt: int) -> None:
             self.now = min(self.now + dt, CLOCK_MAX)
 
-        @rule(delta=st.sampled_from([-1, 0, 1]))
-        def to_deadline(self, delta: int) -> None:
-            """Set the clock to the oldest waiting transaction's deadline, +-1."""
-            if self.state.waiting:
-                self.now = max(0, min(self.state.first_ts + self.state.timeout + delta, CLOCK_MAX))
+        @precondition(lambda self: self.state is not None and self.state.waiting)
+        @rule(delta=st.integers(-1, 1))
+        def poll_near_deadline(self, delta: int) -> None:
+            """Set the clock to the oldest waiting transaction's deadline, +-1, and poll."""
+            event(f"bundle: poll at deadline {delta:+d}")
+            self.now = max(0, min(self.state.first_ts + self.state.timeout + delta, CLOCK_MAX))
+            self.poll()
 
         @rule(back=st.one_of(st.integers(1, 3), st.integers(1, 10**9)))
         def jump_back(self, back: int) -> None:
@@ -118,3 +122,4 @@ def bundle_machine(core: ModuleType) -> type[LockstepMachine]:
 
 
 TestBundle = bundle_machine(_core).TestCase
+TestBundle.settings = scaled_settings(3)

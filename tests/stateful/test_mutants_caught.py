@@ -2,7 +2,8 @@
 deliberately wrong native build from tests/mutants/catalogue.py, finds a
 failure; run against the unmutated build made by the same builder, it passes.
 
-Each run uses the ci profile's example and step budget with a fixed seed
+Each run uses the machines' own example and step budget (the loaded profile,
+scaled as in the machine modules) with a fixed seed
 (``derandomize``) and no example database (a saved counterexample would make
 the hunt trivially short), in a forked child because some mutants write out
 of bounds. The number of examples until the first failure is printed, for the
@@ -18,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from mutants.build import build_core_mutant, run_isolated
+from _lockstep import scaled_settings
+from mutants.build import build_core_mutant, prebuild, run_isolated
 from mutants.catalogue import for_gate
 from test_book_machine import book_machine
 from test_bundle_machine import bundle_machine
@@ -28,11 +30,18 @@ MACHINES: dict[str, Callable[[Any], Any]] = {"ring": ring_machine, "book": book_
 CASES = [(gate, m.name) for gate in MACHINES for m in for_gate(gate)]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _built() -> None:
+    """Build every mutant this module hunts (and the control) up front, two
+    compilers at a time; cached builds make this instant."""
+    prebuild([None] + sorted({m for _, m in CASES}), jobs=2)
+
+
 def _hunt(gate: str, mutant: str | None) -> dict[str, Any]:
     """Build ``mutant`` (None: unmutated), run the gate's machine on it in a
     child process; returns what happened."""
     module = build_core_mutant(mutant)
-    budget = settings.default
+    budget = scaled_settings(3)  # the budget the shipping machines run with
 
     def run() -> dict[str, Any]:
         machine = MACHINES[gate](module)
@@ -43,7 +52,7 @@ def _hunt(gate: str, mutant: str | None) -> dict[str, Any]:
             run_state_machine_as_test(machine, settings=hunt)
         except AssertionError as exc:
             return {"caught": True, "after": machine.first_failure_at, "examples": machine.examples,
-                    "why": str(exc).splitlines()[0]}
+                    "why": str(exc).splitlines()[0][:300]}
         return {"caught": False, "examples": machine.examples}
 
     res = run_isolated(run)

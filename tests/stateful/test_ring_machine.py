@@ -13,12 +13,13 @@ from __future__ import annotations
 import struct
 from types import ModuleType
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
 from velox._native import _core
 from velox.models import ring as ring_model
-from _lockstep import LockstepMachine, outcome
+from _lockstep import LockstepMachine, outcome, scaled_settings
 
 CAPACITIES = [1 << k for k in range(11)]
 U64 = 1 << 64
@@ -53,10 +54,12 @@ def ring_machine(core: ModuleType) -> type[LockstepMachine]:
         def create(self, capacity: int, data: st.DataObject) -> None:
             start = data.draw(st.one_of(
                 st.just(0),
-                st.integers(0, 3 * capacity).map(lambda back: (U64 - back) % U64),  # wraps soon
+                st.one_of(st.integers(0, 3), st.integers(0, 2 * capacity)).map(
+                    lambda back: (U64 - back) % U64),  # the counters wrap soon
                 st.integers(0, U64 - 1),
             ), label="start_index")
             self.ring = core.SpscRing(capacity, _start_index=start)
+            self.start = start
             self.state = ring_model.init(capacity)
 
         # -- FIFO bookkeeping independent of the model -----------------------
@@ -91,6 +94,7 @@ def ring_machine(core: ModuleType) -> type[LockstepMachine]:
                 t = self._txn(0, f)
                 ok = self.expect(ring_model.Push(record=t.to_bytes()), outcome(lambda: self.ring.push(t)))
                 if not ok:
+                    event("ring: push refused at the full edge")
                     break
                 self.next_id += 1
 
@@ -141,6 +145,10 @@ def ring_machine(core: ModuleType) -> type[LockstepMachine]:
         @invariant()
         def length_matches(self) -> None:
             if self.ring is not None:
+                if self.start + self.next_id >= U64 > self.start + self.next_pop_id:
+                    event("ring: tail wrapped past 2**64 while head had not")
+                if self.start + self.next_pop_id >= U64:
+                    event("ring: head wrapped past 2**64")
                 self.expect(ring_model.Len(), outcome(lambda: len(self.ring)))
                 self.check(self.ring.capacity == self.state.capacity,
                            f"capacity {self.ring.capacity}, created with {self.state.capacity}")
@@ -150,3 +158,4 @@ def ring_machine(core: ModuleType) -> type[LockstepMachine]:
 
 
 TestRing = ring_machine(_core).TestCase
+TestRing.settings = scaled_settings(3)
