@@ -205,6 +205,8 @@ def test_filter_drops_executions():
 def test_expectation_comment():
     t = parse("C T\n(* expect: rc11=Sometimes sc=Never *)\n{ }\nP0 (atomic_int* x) { atomic_store(x, 1); }\nexists (x=1)\n")
     assert dict(t.expectations) == {"rc11": "Sometimes", "sc": "Never"}
+    t = parse("C T\n(* expect: rc11=Sometimes+Undef sc=Never *)\n{ }\nP0 (atomic_int* x) { atomic_store(x, 1); }\nexists (x=1)\n")
+    assert dict(t.expectations) == {"rc11": "Sometimes+Undef", "sc": "Never"}
 
 
 # --------------------------------------------------------------------------

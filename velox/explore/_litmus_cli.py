@@ -34,7 +34,8 @@ exit status: 0 ok; 1 an observation disagrees with its expectation;
 expectations:
   --expect KIND checks every file's Observation against KIND.
   --check-expected reads each file's '(* expect: rc11=Never sc=Never *)'
-  comment and checks the entry for the selected --model.
+  comment and checks the entry for the selected --model; an entry such as
+  rc11=Sometimes+Undef also requires herd's Undef flag (a data race).
 
 examples:
   velox litmus tests/explore/litmus/SB+sc.litmus
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _expected(test: LitmusTest, model: str, args: argparse.Namespace) -> str | None:
+    """The expected verdict: ``--expect`` (an Observation), or the file's entry (``Never``, ``Sometimes+Undef``...)."""
     if args.expect:
         return args.expect
     if args.check_expected:
@@ -107,14 +109,14 @@ def main(argv: list[str]) -> int:
         sys.stdout.flush()
         expected = _expected(test, args.model, args)
         if args.summary:
-            print(f"{test.name}: {result.observation} (expected {expected or '-'})", file=sys.stderr)
+            print(f"{test.name}: {result.verdict} (expected {expected or '-'})", file=sys.stderr)
         if expected is None:
             continue
         if expected == "":
             disagreements.append(f"{test.filename}: {test.name}: no '(* expect: {args.model}=... *)' entry")
-        elif expected != result.observation:
+        elif expected != (result.observation if args.expect else result.verdict):
             disagreements.append(
-                f"{test.filename}: {test.name}: expected {expected} under {args.model}, observed {result.observation}"
+                f"{test.filename}: {test.name}: expected {expected} under {args.model}, observed {result.observation if args.expect else result.verdict}"
             )
     for line in disagreements:
         print(f"velox litmus: DISAGREES: {line}", file=sys.stderr)

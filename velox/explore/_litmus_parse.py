@@ -140,7 +140,7 @@ _BINARY_PRECEDENCE = {
     "<": 7, ">": 7, "<=": 7, ">=": 7, "+": 8, "-": 8, "*": 9, "/": 9, "%": 9,
 }
 _EXPECT_RE = re.compile(r"\(\*\s*expect\s*:(?P<body>[^*]*)\*\)")
-_EXPECT_ITEM_RE = re.compile(r"(rc11|sc)\s*=\s*(Always|Sometimes|Never)")
+_EXPECT_ITEM_RE = re.compile(r"(rc11|sc)\s*=\s*((?:Always|Sometimes|Never)(?:\+Undef)?)")
 
 
 class _Parser:

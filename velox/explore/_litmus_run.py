@@ -227,6 +227,11 @@ class LitmusResult:
         return self.negative == 0
 
     @property
+    def verdict(self) -> str:
+        """The Observation, with ``+Undef`` when an execution races: what ``(* expect: ... *)`` states."""
+        return self.observation + ("+Undef" if self.undef else "")
+
+    @property
     def observation(self) -> str:
         if self.positive == 0:
             return "Never"
