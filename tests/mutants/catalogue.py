@@ -55,7 +55,7 @@ _ALL = [
         "    (void)producer_space(r, tail, 1); /* MUTANT: never full */\n    vx_txn *slot")),
     _m("ring_mask_off_by_one",
        "the index mask is capacity instead of capacity - 1 (writes past the slots: run it in a child)",
-       ("ring",),
+       ("ring", "explore"),
        ("vx_ring.c", "    r->mask = capacity - 1;", "    r->mask = capacity; /* MUTANT */")),
     _m("book_clamps_out_of_range",
        "a price outside the book is clamped to the first or last level instead of raising ValueError",
@@ -77,7 +77,7 @@ _ALL = [
         "            (void)0; /* MUTANT: no underflow check */")),
     _m("book_hint_overwritten",
        "raising the best-price hint overwrites it with the new level even when that level is worse",
-       ("book",),
+       ("book", "explore"),
        ("vx_book.c",
         "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;",
         "        uint32_t want = rank + 1; (void)r1; /* MUTANT */")),
@@ -137,6 +137,83 @@ _ALL = [
        ("vx_pipeline.c",
         "    vx_ring_commit(p->ring[1], k);\n    vx_ring_release(p->ring[0], k);",
         "    vx_ring_release(p->ring[0], k);")),
+    # -- stress suite, TSan and lincheck (tests/stress/native/harness.py runs
+    # -- them in the standalone native driver; see tests/stress/test_stress_catches_mutants.py)
+    _m("ring_pop_many_drops_wrapped",
+       "pop_many advances head by k but hands out only the records before the slot array's end: the records "
+       "after the wrap are lost",
+       ("stress",),
+       ("vx_ring.c",
+        "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
+        "    vx_store(&r->head, head + k, VX_RELEASE);\n    return k;",
+        "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
+        "    vx_store(&r->head, head + k, VX_RELEASE);\n    return run; /* MUTANT */")),
+    _m("book_update_load_store",
+       "a level update is a load and a store instead of a compare-exchange: concurrent updates are lost",
+       ("stress", "lincheck", "explore"),
+       ("vx_book.c",
+        "        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {",
+        "        if ((vx_store(q, next, VX_RELAXED), 1)) { /* MUTANT: not atomic */")),
+    _m("mpmc_pop_frees_early",
+       "MPMC pop hands the cell back to producers (release store of seq) before copying the record out: a "
+       "producer of the next lap can overwrite it mid-read",
+       ("stress",),
+       ("vx_mpmc.c",
+        "    vx_store(&cell->seq, pos + q->mask + 1, VX_RELEASE);\n    return 1;",
+        "    return 1;"),
+       ("vx_mpmc.c",
+        "    VX_CELL_READ(&cell->txn, sizeof cell->txn);\n    *out = cell->txn;\n",
+        "    vx_store(&cell->seq, pos + q->mask + 1, VX_RELEASE); /* MUTANT: freed before the read */\n"
+        "    VX_CELL_READ(&cell->txn, sizeof cell->txn);\n    *out = cell->txn;\n")),
+    _m("mpmc_free_off_by_one",
+       "MPMC pop frees the cell for the wrong lap (pos + mask instead of pos + mask + 1): after one lap the "
+       "ring reports full while it is empty",
+       ("mpmc",),
+       ("vx_mpmc.c",
+        "    vx_store(&cell->seq, pos + q->mask + 1, VX_RELEASE);\n    return 1;",
+        "    vx_store(&cell->seq, pos + q->mask, VX_RELEASE); /* MUTANT */\n    return 1;")),
+    # -- the explorer on the model build (tests/model/test_model_mutants.py): ordering bugs
+    # -- that x86 hides from every run on this machine
+    _m("ring_observe_relaxed",
+       "the consumer observes tail with a relaxed load: it may read a slot before the producer's write of it",
+       ("explore",),
+       ("vx_ring.c",
+        "        r->tail_cache = vx_load(&r->tail, VX_ACQUIRE);",
+        "        r->tail_cache = vx_load(&r->tail, VX_RELAXED); /* MUTANT */")),
+    _m("ring_cache_never_refreshed",
+       "the producer never refreshes its cached head: once the cache says full, the ring stays full forever",
+       ("explore",),
+       ("vx_ring.c",
+        "        r->head_cache = vx_load(&r->head, VX_ACQUIRE);",
+        "        (void)0; /* MUTANT: cached head never refreshed */")),
+    _m("book_hint_cas_relaxed",
+       "raising the best-price hint with a relaxed compare-exchange: a lowering thread can read the new version "
+       "yet miss the level it announces, and the best price is lost at quiescence",
+       ("explore",),
+       ("vx_book.c",
+        "HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELEASE, VX_RELAXED)",
+        "HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELAXED, VX_RELAXED) /* MUTANT */")),
+    _m("book_hint_skip_when_high",
+       "an add skips the hint update when the hint is already above its level (no version bump), so a "
+       "concurrent lowering that scanned before the add succeeds and loses the level",
+       ("explore",),
+       ("vx_book.c",
+        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;\n",
+        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;\n"
+        "        if (want == r1) return; /* MUTANT: no version bump */\n")),
+    _m("ring_publish_relaxed",
+       "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
+       "written (x86 hides it from stress runs; TSan does not)",
+       ("tsan", "explore"),
+       ("vx_ring.c",
+        "    vx_store(&r->tail, tail + 1, VX_RELEASE);",
+        "    vx_store(&r->tail, tail + 1, VX_RELAXED); /* MUTANT */")),
+    _m("mpmc_publish_relaxed",
+       "MPMC push publishes the cell's seq with a relaxed store (x86 hides it; TSan does not)",
+       ("tsan",),
+       ("vx_mpmc.c",
+        "    vx_store(&cell->seq, pos + 1, VX_RELEASE);",
+        "    vx_store(&cell->seq, pos + 1, VX_RELAXED); /* MUTANT */")),
 ]
 
 #: name -> Mutant, in catalogue order.
