@@ -373,6 +373,13 @@ def test_cli_bad_input_exits_2_naming_the_line(tmp_path, capsys):
     assert f"{path}:4: unsupported construct 'while'" in err
 
 
+def test_cli_accepts_a_folder(sc_cli, tmp_path, capsys):
+    assert sc_cli(["--model", "sc", "--check-expected", SUITE]) == 0
+    assert len(parse_herd_output(capsys.readouterr().out)) == len(_suite_files())
+    assert _litmus_cli.main([str(tmp_path)]) == 2
+    assert "no .litmus files in folder" in capsys.readouterr().err
+
+
 def test_cli_missing_file_and_bad_usage_exit_2(capsys):
     assert _litmus_cli.main(["/nonexistent/x.litmus"]) == 2
     assert "cannot read /nonexistent/x.litmus" in capsys.readouterr().err

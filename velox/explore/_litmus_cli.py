@@ -9,6 +9,7 @@ failed on a test (its message is printed, and the remaining files still run).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ._litmus import LitmusError, LitmusTest, format_result, parse_litmus, run_litmus
@@ -39,7 +40,7 @@ expectations:
 
 examples:
   velox litmus tests/explore/litmus/SB+sc.litmus
-  velox litmus --model sc --check-expected tests/explore/litmus/*.litmus
+  velox litmus --model sc --check-expected tests/explore/litmus/
 """
 
 
@@ -48,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="velox litmus", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("files", nargs="+", metavar="FILE", help="herd C litmus test files")
+    ap.add_argument("files", nargs="+", metavar="FILE",
+                    help="herd C litmus test files, or folders (every *.litmus file directly inside)")
     ap.add_argument("--model", choices=("rc11", "sc"), default="rc11",
                     help="memory model: rc11 (default, as herd's rc11.cat) or sc (sequential consistency)")
     ap.add_argument("--expect", choices=("Always", "Sometimes", "Never"),
@@ -79,8 +81,19 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
 
-    tests: list[LitmusTest] = []
+    paths: list[str] = []
     for path in args.files:
+        if os.path.isdir(path):  # a folder stands for the .litmus files directly in it
+            found = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".litmus"))
+            if not found:
+                print(f"velox litmus: no .litmus files in folder {path}", file=sys.stderr)
+                return 2
+            paths.extend(found)
+        else:
+            paths.append(path)
+
+    tests: list[LitmusTest] = []
+    for path in paths:
         try:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
