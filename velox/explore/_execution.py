@@ -49,11 +49,12 @@ class Failure:
 class Plan:
     """A prefix of an execution to replay: items (tid, choice, kind); choice None means branch here."""
 
-    __slots__ = ("items", "revisits")
+    __slots__ = ("items", "revisits", "revisit_at")
 
-    def __init__(self, items: list[tuple[int, Any, Any]], revisits: int = 0) -> None:
+    def __init__(self, items: list[tuple[int, Any, Any]], revisits: int = 0, revisit_at: int = -1) -> None:
         self.items = items
-        self.revisits = revisits
+        self.revisits = revisits  # backward revisits that led to this plan (bounded by max_preemptions)
+        self.revisit_at = revisit_at  # a replayed event that must still push its own revisits
 
     def key(self) -> tuple:
         """Identity of the plan, for deduplication."""
@@ -78,6 +79,7 @@ class Execution:
         self.x = explorer
         self.plan = plan.items
         self.plan_revisits = plan.revisits
+        self.revisit_at = plan.revisit_at
         self.taken: list[tuple[int, Any, Any]] = []
         self.events: list[Event] = []
         self.by_id: dict[tuple[int, int], Event] = {}
@@ -480,7 +482,7 @@ class Execution:
         e.written = fn(e.value)
         self.apply_write(t, e, w)
         self.commit(t, e, (rf_id, False))
-        if self.x.dpor and self.x.rng is None and e.stamp >= len(self.plan) - 1:
+        if self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
             self.push_revisits(e)
         return e.value
 
@@ -525,7 +527,7 @@ class Execution:
             if spurious:
                 t.spurious_since_write = True
         self.commit(t, e, (rf_id, spurious))
-        if ok and self.x.dpor and self.x.rng is None and e.stamp >= len(self.plan) - 1:
+        if ok and self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
             self.push_revisits(e)
         return ok, e.value
 
@@ -707,9 +709,10 @@ class Execution:
                     continue
                 items.append((x.tid, self.pred_in(x, keep), x.kind) if x.kind in (g.STORE, g.NA_WRITE) and x.loc.mo
                              else self.taken[x.stamp])
+            at = len(items)
             items.append((e.tid, (w.id, False), e.kind))
             items.append((u.tid, ((e.tid, e.idx), False), u.kind))
-            self.x.push(Plan(items, self.plan_revisits + 1))
+            self.x.push(Plan(items, self.plan_revisits + 1, revisit_at=at))
 
     @staticmethod
     def pred_in(e: Event, keep: int) -> tuple[int, int]:
