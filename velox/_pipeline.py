@@ -91,10 +91,11 @@ class PipelineConfig:
     wait: str = "yield"
     """Idle threads: ``busy`` spin, ``yield`` (spin then sched_yield) or ``park`` (spin, yield, sleep)."""
     topology: str = "auto"
-    """Stages per thread: ``auto`` (one per stage with 4+ CPUs, two pairs with
-    2-3, one thread with 1), ``single``, ``pairs``, ``split`` or ``stages``."""
+    """Stages per thread: ``auto`` (one per stage with 4+ CPUs, else all on
+    one thread), ``single``, ``pairs``, ``split`` or ``stages``."""
     pin: bool = True
-    """Pin threads to distinct CPUs when there are at least as many CPUs as threads."""
+    """Pin threads to distinct CPUs when there are at least as many CPUs as
+    threads (a lone thread is never pinned)."""
     ring_capacity: int = 4096
     """Records per ring (power of two, 64 to 2**26)."""
     bundle_size: int = 16

@@ -30,7 +30,8 @@ examples:
   velox run --output bundles.bin              delivered transactions as 32-byte wire records
 
 topologies (I ingress, B book, U bundle builder, O output):
-  auto    one thread per stage with 4+ CPUs, 'pairs' with 2-3, 'single' with 1
+  auto    one thread per stage with 4+ CPUs, else 'single' (measured best on a
+          shared 2-CPU machine: no cross-core handoff to wait for)
   single  I+B+U+O      pairs  I+B | U+O      split  I | B+U+O      stages  I | B | U | O
 A spinning thread that shares a core with the thread it waits for steals the
 time slice that thread needs: with fewer CPUs than threads use 'yield' or 'park'.
@@ -81,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--wait", choices=WAITS, default=d.wait,
                    help=f"idle strategy: busy spin, spin then yield, spin/yield/sleep (default {d.wait})")
     g.add_argument("--pin", action=argparse.BooleanOptionalAction, default=d.pin,
-                   help="pin threads to distinct CPUs when there are enough (default: on)")
+                   help="pin threads to distinct CPUs when there are enough (default: on; a lone thread is "
+                        "never pinned)")
     g = p.add_argument_group("structures")
     g.add_argument("--ring-capacity", type=_int, default=d.ring_capacity, metavar="N",
                    help=f"records per ring, a power of two >= 64 (default {d.ring_capacity})")

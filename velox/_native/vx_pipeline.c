@@ -611,7 +611,10 @@ static void plan_threads(vx_pipeline *p) {
     int cpus[1024];
     int ncpu = usable_cpus(cpus, 1024);
     int topo = p->cfg.topology;
-    if (topo == VX_TOPO_AUTO) topo = ncpu >= 4 ? VX_TOPO_STAGES : ncpu >= 2 ? VX_TOPO_PAIRS : VX_TOPO_SINGLE;
+    /* auto: a thread per stage when every stage can have a core; otherwise
+     * one thread for all four (docs/pipeline.md gives the measurements that
+     * chose this over 'pairs' on a shared 2-CPU machine). */
+    if (topo == VX_TOPO_AUTO) topo = ncpu >= VX_NSTAGES ? VX_TOPO_STAGES : VX_TOPO_SINGLE;
     p->topology = topo;
     memset(p->threads, 0, sizeof p->threads);
     int nt = 0;
@@ -626,7 +629,10 @@ static void plan_threads(vx_pipeline *p) {
     }
     nt++;
     p->nthreads = nt;
-    p->pinned = p->cfg.pin && ncpu >= nt;
+    /* Pinning places threads on distinct CPUs; a lone thread gains nothing
+     * from it and would lose the scheduler's freedom to move it off a CPU
+     * that other work is using. */
+    p->pinned = p->cfg.pin && ncpu >= nt && nt > 1;
     for (int i = 0; i < nt; i++) {
         p->threads[i].p = p;
         p->threads[i].cpu = p->pinned ? cpus[i] : -1;
