@@ -4,9 +4,8 @@ The stress drivers of ``velox/_native/vx_stress.c`` compiled together with the
 structures they drive, without Python: with ``-fsanitize=thread`` for the
 TSan gate (ci/tsan.sh does the same from the shell), or plainly against a
 mutated copy of ``velox/_native/`` for the mutant checks. Mutants are
-exact-text edits in the catalogue's format (``tests/mutants/catalogue.py``);
-the ones this suite must catch are listed in ``STRESS_MUTANTS`` below and,
-once the shared catalogue carries them, read from there.
+the exact-text edits of the shared catalogue (``tests/mutants/catalogue.py``);
+``DRIVER_OF`` below names the ones this suite runs and the driver for each.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -26,82 +25,30 @@ C_SOURCES = ["vx_stress.c", "vx_ring.c", "vx_book.c", "vx_mpmc.c", "vx_txn.c", "
 SUPPRESSIONS = REPO / "ci" / "tsan.supp"
 
 
-@dataclass(frozen=True, kw_only=True)
-class NativeMutant:
-    """A deliberately wrong variant: edits (file, old, new) and the gate
-    ("stress", "tsan", "lincheck") that must catch it, with the driver to run."""
+if str(REPO / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests"))
+from mutants.catalogue import MUTANTS as CATALOGUE  # noqa: E402
+from mutants.catalogue import apply_edits  # noqa: E402
 
-    name: str
-    description: str
-    edits: tuple[tuple[str, str, str], ...]
-    caught_by: str
-    driver: str
-
-
-STRESS_MUTANTS = [
-    NativeMutant(
-        name="ring_pop_many_drops_wrapped",
-        description="pop_many advances head by k but hands out only the records before the slot array's "
-                    "end: the records after the wrap are lost",
-        edits=(("vx_ring.c",
-                "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
-                "    vx_store(&r->head, head + k, VX_RELEASE);\n    return k;",
-                "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
-                "    vx_store(&r->head, head + k, VX_RELEASE);\n    return run; /* MUTANT */"),),
-        caught_by="stress", driver="ring"),
-    NativeMutant(
-        name="book_update_load_store",
-        description="a level update is a load and a store instead of a compare-exchange: concurrent "
-                    "updates are lost",
-        edits=(("vx_book.c",
-                "        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {",
-                "        if ((vx_store(q, next, VX_RELAXED), 1)) { /* MUTANT: not atomic */"),),
-        caught_by="stress", driver="book"),
-    NativeMutant(
-        name="book_hint_loses_max",
-        description="raising the best-price hint overwrites it with the new level even when that level is "
-                    "worse: the best price is lost",
-        edits=(("vx_book.c",
-                "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;",
-                "        uint32_t want = rank + 1; (void)r1; /* MUTANT */"),),
-        caught_by="stress", driver="book"),
-    NativeMutant(
-        name="mpmc_claim_by_store",
-        description="producers claim an index with a plain store instead of the compare-exchange: two "
-                    "producers can claim the same cell",
-        edits=(("vx_mpmc.c",
-                "            if (vx_cas_weak(&q->enqueue_pos, &pos, pos + 1, VX_RELAXED, VX_RELAXED)) break;",
-                "            vx_store(&q->enqueue_pos, pos + 1, VX_RELAXED); break; /* MUTANT */"),),
-        caught_by="stress", driver="mpmc"),
-    NativeMutant(
-        name="mpmc_pop_frees_early",
-        description="pop hands the cell back to producers (release store of seq) before copying the record "
-                    "out: a producer of the next lap can overwrite it mid-read",
-        edits=(("vx_mpmc.c",
-                "    vx_store(&cell->seq, pos + q->mask + 1, VX_RELEASE);\n    return 1;",
-                "    return 1;"),
-               ("vx_mpmc.c",
-                "    VX_CELL_READ(&cell->txn, sizeof cell->txn);\n    *out = cell->txn;\n",
-                "    vx_store(&cell->seq, pos + q->mask + 1, VX_RELEASE); /* MUTANT: freed before the read */\n"
-                "    VX_CELL_READ(&cell->txn, sizeof cell->txn);\n    *out = cell->txn;\n")),
-        caught_by="stress", driver="mpmc"),
-    NativeMutant(
-        name="ring_publish_relaxed",
-        description="push publishes tail with a relaxed store: the consumer may read the slot before the "
-                    "record is written (x86 hides it; TSan does not)",
-        edits=(("vx_ring.c",
-                "    vx_store(&r->tail, tail + 1, VX_RELEASE);",
-                "    vx_store(&r->tail, tail + 1, VX_RELAXED); /* MUTANT */"),),
-        caught_by="tsan", driver="ring"),
-    NativeMutant(
-        name="mpmc_publish_relaxed",
-        description="MPMC push publishes the cell's seq with a relaxed store (x86 hides it; TSan does not)",
-        edits=(("vx_mpmc.c",
-                "    vx_store(&cell->seq, pos + 1, VX_RELEASE);",
-                "    vx_store(&cell->seq, pos + 1, VX_RELAXED); /* MUTANT */"),),
-        caught_by="tsan", driver="mpmc"),
-]
-MUTANTS = {m.name: m for m in STRESS_MUTANTS}
+#: Mutants of the shared catalogue this suite runs natively, with the driver
+#: that exposes each. Their gates (catalogue ``caught_by``): "stress" (an
+#: invariant of the plain driver fails), "tsan" (TSan reports a race),
+#: "lincheck" (recorded histories are not linearizable). book_hint_overwritten
+#: is the stateful book machine's mutant; the book driver's quiescent
+#: best-price check must catch it too.
+DRIVER_OF = {
+    "ring_pop_many_drops_wrapped": "ring",
+    "book_update_load_store": "book",
+    "book_hint_overwritten": "book",
+    "mpmc_pop_frees_early": "mpmc",
+    "ring_publish_relaxed": "ring",
+    "mpmc_publish_relaxed": "mpmc",
+}
+#: Extra driver arguments that make a mutant's window wide enough to hit in a
+#: short run (a 2-cell MPMC ring: producers wait on the very cell being read).
+EXTRA_ARGS = {"mpmc_pop_frees_early": ("--capacity", "2")}
+STRESS_MUTANTS = [m for m in DRIVER_OF if "tsan" not in CATALOGUE[m].caught_by]
+TSAN_MUTANTS = [m for m in DRIVER_OF if "tsan" in CATALOGUE[m].caught_by]
 
 
 def tsan_available() -> str | None:
@@ -123,18 +70,10 @@ def tsan_available() -> str | None:
 
 
 def sources(mutant: str | None) -> dict[str, str]:
-    """velox/_native's C sources and headers, with a mutant's edits applied."""
+    """velox/_native's C sources and headers, with a catalogue mutant's edits
+    applied (MutantRotError if the code moved under the mutant)."""
     src = {p.name: p.read_text() for p in NATIVE.iterdir() if p.suffix in (".c", ".h")}
-    if mutant is None:
-        return src
-    m = MUTANTS[mutant]
-    for file, old, new in m.edits:
-        n = src[file].count(old)
-        if n != 1:
-            raise RuntimeError(f"mutant {mutant}: the text to replace occurs {n} times in {file} (need 1); "
-                               f"the code changed under the mutant, update tests/stress/native/harness.py")
-        src[file] = src[file].replace(old, new)
-    return src
+    return src if mutant is None else apply_edits(CATALOGUE[mutant], src)
 
 
 def build(out_dir: Path, *, mutant: str | None = None, tsan: bool = False) -> Path:
