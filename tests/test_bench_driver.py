@@ -183,21 +183,19 @@ MUTANTS = {
 
 @pytest.fixture(scope="module")
 def build_driver(tmp_path_factory):
-    """Compile vx_bench.c (optionally mutated) with vx_ring.c and the harness."""
+    """Compile vx_bench.c and each of its mutants with vx_ring.c and the
+    harness, all at once (the compilers run in parallel), and return a lookup
+    from mutant name to executable."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc is needed to build the driver's mutants")
     root = tmp_path_factory.mktemp("bench_mutants")
     (root / "harness.c").write_text(HARNESS)
-    ring_o = root / "vx_ring.o"
+    # The ring and the harness are the same for every mutant: compile them once.
     subprocess.run(["gcc", "-std=gnu11", "-O1", "-c", "-I", str(NATIVE), str(NATIVE / "vx_ring.c"),
-                    "-o", str(ring_o)], check=True)
+                    str(root / "harness.c")], cwd=root, check=True)
     source = (NATIVE / "vx_bench.c").read_text()
-    built: dict[str, Path] = {}
-
-    def build(name: str) -> Path:
-        if name in built:
-            return built[name]
-        line, replacement = MUTANTS[name]
+    jobs = {}
+    for name, (line, replacement) in MUTANTS.items():
         text = source
         if line is not None:
             assert text.count(line) == 1, f"mutant {name}: {line!r} must occur once in vx_bench.c"
@@ -205,12 +203,13 @@ def build_driver(tmp_path_factory):
         src = root / f"vx_bench_{name}.c"
         src.write_text(text)
         exe = root / name
-        subprocess.run(["gcc", "-std=gnu11", "-O1", "-pthread", "-I", str(NATIVE), str(root / "harness.c"),
-                        str(src), str(ring_o), "-o", str(exe)], check=True)
-        built[name] = exe
-        return exe
-
-    return build
+        cmd = ["gcc", "-std=gnu11", "-O1", "-pthread", "-I", str(NATIVE), str(src), str(root / "harness.o"),
+               str(root / "vx_ring.o"), "-o", str(exe)]
+        jobs[name] = (exe, subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True))
+    for name, (exe, proc) in jobs.items():
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"building mutant {name} failed:\n{err}"
+    return lambda name: jobs[name][0]
 
 
 def _run(exe: Path, capacity: int, records: int, batch: int, impl: int) -> dict[str, int]:
