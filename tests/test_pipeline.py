@@ -369,10 +369,12 @@ _MAIN = os.path.join(os.path.dirname(__file__), "stress", "pipeline_main.c")
 _NATIVE = os.path.join(os.path.dirname(__file__), "..", "velox", "_native")
 
 
-def build_tsan(out_dir, sources: dict[str, str] | None = None) -> str:
+def build_tsan(out_dir, sources: dict[str, str] | None = None, reuse: str | None = None) -> str:
     """Compile tests/stress/pipeline_main.c and the pipeline's C sources with
-    gcc -fsanitize=thread; ``sources`` (file name -> text) replaces the
-    shipping sources (a mutant). Returns the executable's path."""
+    gcc -fsanitize=thread (in parallel, one process per file); ``sources``
+    (file name -> text) replaces the shipping sources (a mutant), and objects
+    of files whose text did not change are reused from the build in ``reuse``.
+    Returns the executable's path."""
     import shutil
     import subprocess
 
@@ -381,18 +383,37 @@ def build_tsan(out_dir, sources: dict[str, str] | None = None) -> str:
         pytest.skip(f"no C compiler {cc!r} for the ThreadSanitizer build")
     src_dir = os.path.join(out_dir, "src")
     os.makedirs(src_dir, exist_ok=True)
+    texts = {}
     for name in os.listdir(_NATIVE):
         if name.endswith((".c", ".h")):
-            text = sources[name] if sources and name in sources else open(os.path.join(_NATIVE, name)).read()
+            texts[name] = sources[name] if sources and name in sources else open(os.path.join(_NATIVE, name)).read()
             with open(os.path.join(src_dir, name), "w") as f:
-                f.write(text)
+                f.write(texts[name])
+    if reuse is not None and any(n.endswith(".h") and texts[n] != open(os.path.join(reuse, "src", n)).read()
+                                 for n in texts if n.endswith(".h")):
+        reuse = None  # a header changed: rebuild everything
+    flags = ["-std=gnu11", "-O1", "-g", "-fsanitize=thread", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter",
+             "-I", src_dir]
+    procs, objs = [], []
+    for path in [_MAIN] + [os.path.join(src_dir, n) for n in _TSAN_SOURCES]:
+        name = os.path.basename(path)
+        obj = os.path.join(out_dir, name + ".o")
+        objs.append(obj)
+        old = os.path.join(reuse, name + ".o") if reuse else None
+        if old and os.path.exists(old) and (name not in texts or
+                                            texts[name] == open(os.path.join(reuse, "src", name)).read()):
+            shutil.copy(old, obj)
+            continue
+        procs.append(subprocess.Popen([cc, *flags, "-c", path, "-o", obj], stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        err = proc.communicate()[1]
+        if proc.returncode != 0 and "tsan" in err.lower() and "cannot find" in err.lower():
+            pytest.skip(f"gcc has no ThreadSanitizer runtime here: {err.strip()}")
+        assert proc.returncode == 0, err
     exe = os.path.join(out_dir, "pipeline_main")
-    cmd = [cc, "-std=gnu11", "-O1", "-g", "-fsanitize=thread", "-pthread", "-Wall", "-Wextra",
-           "-Wno-unused-parameter", "-I", src_dir, _MAIN] + [os.path.join(src_dir, s) for s in _TSAN_SOURCES] + [
-        "-lm", "-o", exe]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0 and "tsan" in res.stderr.lower() and "cannot find" in res.stderr.lower():
-        pytest.skip(f"gcc has no ThreadSanitizer runtime here: {res.stderr.strip()}")
+    res = subprocess.run([cc, "-fsanitize=thread", "-pthread", *objs, "-lm", "-o", exe], capture_output=True, text=True)
+    if res.returncode != 0 and "tsan" in res.stderr.lower():
+        pytest.skip(f"gcc cannot link the ThreadSanitizer runtime here: {res.stderr.strip()}")
     assert res.returncode == 0, res.stderr
     return exe
 
@@ -417,12 +438,13 @@ def test_tsan_clean(tsan_exe, topology):
     assert "violations 0" in res.stdout
 
 
-def test_tsan_catches_publish_before_write(tmp_path):
+def test_tsan_catches_publish_before_write(tmp_path, tsan_exe):
     """The TSan gate can fail: a book stage that publishes its batch before
     writing the slots races with the bundle stage reading them."""
     from mutants.build import mutant_sources
 
-    exe = build_tsan(str(tmp_path), mutant_sources("pipeline_commit_before_write"))
+    exe = build_tsan(str(tmp_path), mutant_sources("pipeline_commit_before_write"),
+                     reuse=os.path.dirname(tsan_exe))
     res = run_tsan(exe, 0.3, 17, 2, 1, 1, 0, 256, 16)
     assert res.returncode == 66, res.stdout + res.stderr[-2000:]
     assert "data race" in res.stderr
