@@ -4,13 +4,15 @@ invariant checks fail on deliberately broken builds (tests/mutants)."""
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import math
 import os
+import subprocess
 import time
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import velox
 from velox import _pipeline
@@ -198,22 +200,22 @@ def test_report_json(tmp_path):
 
 
 @pytest.mark.parametrize("kw, word", [
-    (dict(rate=0), "rate"),
-    (dict(rate=float("nan")), "rate"),
-    (dict(duration=-1), "duration"),
-    (dict(ring_capacity=1000), "ring_capacity"),
-    (dict(ring_capacity=32), "ring_capacity"),
-    (dict(bundle_size=0), "bundle_size"),
-    (dict(bundle_size=17), "bundle_size"),
-    (dict(bundle_timeout_us=0), "bundle_timeout_us"),
-    (dict(price_mode="gauss"), "price_mode"),
-    (dict(wait="spin"), "wait"),
-    (dict(topology="ring"), "topology"),
-    (dict(producers=0), "producers"),
-    (dict(producers=1000), "producers"),
-    (dict(batch=0), "batch"),
-    (dict(seed=-1), "seed"),
-    (dict(seed=1.5), "seed"),
+    ({"rate": 0}, "rate"),
+    ({"rate": float("nan")}, "rate"),
+    ({"duration": -1}, "duration"),
+    ({"ring_capacity": 1000}, "ring_capacity"),
+    ({"ring_capacity": 32}, "ring_capacity"),
+    ({"bundle_size": 0}, "bundle_size"),
+    ({"bundle_size": 17}, "bundle_size"),
+    ({"bundle_timeout_us": 0}, "bundle_timeout_us"),
+    ({"price_mode": "gauss"}, "price_mode"),
+    ({"wait": "spin"}, "wait"),
+    ({"topology": "ring"}, "topology"),
+    ({"producers": 0}, "producers"),
+    ({"producers": 1000}, "producers"),
+    ({"batch": 0}, "batch"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 1.5}, "seed"),
 ])
 def test_bad_config(kw, word):
     with pytest.raises(PipelineConfigError, match=word):
@@ -263,7 +265,7 @@ def test_ingress_walk_never_crosses_within_an_order_lifetime():
 def test_ingress_exponential_gaps():
     rate = 1e-3  # one arrival per 1000 ticks
     arr = _core._ingress_arrivals(3, rate, 50_001)
-    gaps = [b - a for a, b in zip(arr, arr[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(arr)]
     mean = sum(gaps) / len(gaps)
     assert abs(mean - 1000) < 30  # 50k samples: standard error ~4.5
     # exponential: P(gap > mean) = 1/e
@@ -324,12 +326,12 @@ def _run_mutant(name: str, cfg: dict) -> dict:
 
 #: mutant -> (config, the invariant that must fail)
 MUTANT_EXPECTATIONS = {
-    "pipeline_rec_off_by_one_at_wrap": (dict(saturate=True, duration=0.2, ring_capacity=256), "FIFO per producer"),
-    "pipeline_bundle_swaps_first_two": (dict(saturate=True, duration=0.2, producers=1), "FIFO per producer"),
-    "pipeline_timeout_in_ns_not_ticks": (dict(rate=5_000, duration=0.3), "timeout flushes within bound"),
+    "pipeline_rec_off_by_one_at_wrap": ({"saturate": True, "duration": 0.2, "ring_capacity": 256}, "FIFO per producer"),
+    "pipeline_bundle_swaps_first_two": ({"saturate": True, "duration": 0.2, "producers": 1}, "FIFO per producer"),
+    "pipeline_timeout_in_ns_not_ticks": ({"rate": 5_000, "duration": 0.3}, "timeout flushes within bound"),
     "pipeline_drop_not_counted": (
-        dict(rate=200_000_000, duration=0.2, ring_capacity=64, topology="split", wait="park"), "no loss"),
-    "pipeline_final_cancel_off_by_one": (dict(saturate=True, duration=0.2),
+        {"rate": 200_000_000, "duration": 0.2, "ring_capacity": 64, "topology": "split", "wait": "park"}, "no loss"),
+    "pipeline_final_cancel_off_by_one": ({"saturate": True, "duration": 0.2},
                                              "book conserved and empty at the end"),
 }
 
@@ -351,8 +353,8 @@ def test_unmutated_copy_passes():
     """Control for the mutant tests: the builder's unmutated copy passes."""
     from mutants.build import run_isolated
 
-    res = run_isolated(lambda: _run_mutant(None, dict(saturate=True, duration=0.2, seed=4242,
-                                                                  flush_slack_us=10_000_000)), timeout=240)
+    res = run_isolated(lambda: _run_mutant(None, {"saturate": True, "duration": 0.2, "seed": 4242,
+                                                                  "flush_slack_us": 10_000_000}), timeout=240)
     assert res["ok"], res.get("error")
     assert res["value"]["ok"], res["value"]
 
@@ -367,6 +369,11 @@ _TSAN_SOURCES = ["vx_pipeline.c", "vx_ring.c", "vx_book.c", "vx_bundle.c", "vx_h
                  "vx_tsc.c"]
 _MAIN = os.path.join(os.path.dirname(__file__), "stress", "pipeline_main.c")
 _NATIVE = os.path.join(os.path.dirname(__file__), "..", "velox", "_native")
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
 
 
 def build_tsan(out_dir, sources: dict[str, str] | None = None, reuse: str | None = None) -> str:
@@ -386,10 +393,10 @@ def build_tsan(out_dir, sources: dict[str, str] | None = None, reuse: str | None
     texts = {}
     for name in os.listdir(_NATIVE):
         if name.endswith((".c", ".h")):
-            texts[name] = sources[name] if sources and name in sources else open(os.path.join(_NATIVE, name)).read()
+            texts[name] = sources[name] if sources and name in sources else _read(os.path.join(_NATIVE, name))
             with open(os.path.join(src_dir, name), "w") as f:
                 f.write(texts[name])
-    if reuse is not None and any(n.endswith(".h") and texts[n] != open(os.path.join(reuse, "src", n)).read()
+    if reuse is not None and any(n.endswith(".h") and texts[n] != _read(os.path.join(reuse, "src", n))
                                  for n in texts if n.endswith(".h")):
         reuse = None  # a header changed: rebuild everything
     flags = ["-std=gnu11", "-O1", "-g", "-fsanitize=thread", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter",
@@ -401,7 +408,7 @@ def build_tsan(out_dir, sources: dict[str, str] | None = None, reuse: str | None
         objs.append(obj)
         old = os.path.join(reuse, name + ".o") if reuse else None
         if old and os.path.exists(old) and (name not in texts or
-                                            texts[name] == open(os.path.join(reuse, "src", name)).read()):
+                                            texts[name] == _read(os.path.join(reuse, "src", name))):
             shutil.copy(old, obj)
             continue
         procs.append(subprocess.Popen([cc, *flags, "-c", path, "-o", obj], stderr=subprocess.PIPE, text=True))
@@ -411,18 +418,17 @@ def build_tsan(out_dir, sources: dict[str, str] | None = None, reuse: str | None
             pytest.skip(f"gcc has no ThreadSanitizer runtime here: {err.strip()}")
         assert proc.returncode == 0, err
     exe = os.path.join(out_dir, "pipeline_main")
-    res = subprocess.run([cc, "-fsanitize=thread", "-pthread", *objs, "-lm", "-o", exe], capture_output=True, text=True)
+    res = subprocess.run([cc, "-fsanitize=thread", "-pthread", *objs, "-lm", "-o", exe], capture_output=True,
+                         text=True, check=False)
     if res.returncode != 0 and "tsan" in res.stderr.lower():
         pytest.skip(f"gcc cannot link the ThreadSanitizer runtime here: {res.stderr.strip()}")
     assert res.returncode == 0, res.stderr
     return exe
 
 
-def run_tsan(exe: str, *args: object) -> "subprocess.CompletedProcess[str]":
-    import subprocess
-
+def run_tsan(exe: str, *args: object) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")

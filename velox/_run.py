@@ -18,8 +18,17 @@ import sys
 from typing import TextIO
 
 from ._pipeline import (
-    BACKPRESSURES, PRICE_MODES, TOPOLOGIES, TOPOLOGY_THREADS, WAITS, PipelineConfig, PipelineConfigError,
-    Pipeline, PipelineReport, Snapshot, drive,
+    BACKPRESSURES,
+    PRICE_MODES,
+    TOPOLOGIES,
+    TOPOLOGY_THREADS,
+    WAITS,
+    Pipeline,
+    PipelineConfig,
+    PipelineConfigError,
+    PipelineReport,
+    Snapshot,
+    drive,
 )
 
 EPILOG = """\
@@ -143,7 +152,7 @@ class _Live:
 
 def print_summary(r: PipelineReport, out: TextIO) -> None:
     c = r.counters
-    print("", file=out)
+    print(file=out)
     print(f"summary: {r.elapsed_s:.2f} s, seed {r.seed}, topology {r.topology} "
           f"({TOPOLOGY_THREADS[r.topology]}; {r.threads} threads on {r.cpus} CPUs, "
           f"{'pinned' if r.pinned else 'not pinned'}), wait {r.config['wait']}"
@@ -158,13 +167,13 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
          f"{c['bundle']['bundles']} ({c['bundle']['size']}/{c['bundle']['timeout']}/{c['bundle']['flush']})"),
         ("delivered", c["output"]["txns"]),
         ("throughput end to end", f"{r.throughput:,.0f} txn/s"),
-        ("pipeline CPU time", f"{r.cpu_s:.2f} s of {r.threads} x {r.elapsed_s:.2f} s "
-                              f"({r.per_cpu_second:,.0f} txn per CPU second)"),
+        ("pipeline CPU time", (f"{r.cpu_s:.2f} s of {r.threads} x {r.elapsed_s:.2f} s "
+                               f"({r.per_cpu_second:,.0f} txn per CPU second)")),
     ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"  {k:<{width}}  {v}", file=out)
-    print("", file=out)
+    print(file=out)
     print(f"  {'latency (us)':<16}{'count':>12}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>12}", file=out)
     labels = {"e2e": "end to end", "total": "incl. bundling", "age_at_book": "at book",
               "age_at_bundle": "at builder", "ingress_lag": "ingress lag", "flush_late": "flush lateness"}
@@ -174,7 +183,7 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
             continue
         print(f"  {label:<16}{h['count']:>12}{_us(h['p50']):>10}{_us(h['p90']):>10}{_us(h['p99']):>10}"
               f"{_us(h['p999']):>10}{_us(h['max']):>12}", file=out)
-    print("", file=out)
+    print(file=out)
     print("invariants:", file=out)
     for inv in r.invariants:
         print(f"  [{'ok' if inv.ok else 'FAIL'}] {inv.name}: {inv.detail}", file=out)

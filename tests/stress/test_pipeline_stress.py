@@ -46,16 +46,16 @@ def stress_seconds(config: pytest.Config) -> float:
 
 
 FAMILIES = {
-    "poisson_drop": dict(rate=(50_000, 200_000, 1_000_000, 5_000_000), backpressure="drop", saturate=False),
-    "poisson_block": dict(rate=(100_000, 2_000_000, 20_000_000), backpressure="block", saturate=False),
-    "saturated": dict(saturate=True, backpressure="block"),
-    "saturated_tiny_rings": dict(saturate=True, backpressure="block", ring_capacity=(64, 128), batch=(1, 7, 64)),
+    "poisson_drop": {"rate": (50_000, 200_000, 1_000_000, 5_000_000), "backpressure": "drop", "saturate": False},
+    "poisson_block": {"rate": (100_000, 2_000_000, 20_000_000), "backpressure": "block", "saturate": False},
+    "saturated": {"saturate": True, "backpressure": "block"},
+    "saturated_tiny_rings": {"saturate": True, "backpressure": "block", "ring_capacity": (64, 128), "batch": (1, 7, 64)},
 }
 
 
 def _draw(family: str, rng: random.Random, seconds: float) -> PipelineConfig:
     f = FAMILIES[family]
-    choice = lambda key, default: rng.choice(f[key]) if key in f else default  # noqa: E731
+    choice = lambda key, default: rng.choice(f[key]) if key in f else default
     return PipelineConfig(
         duration=seconds,
         rate=float(choice("rate", 100_000)),
