@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stress", "native"))
-import harness  # noqa: E402
+import harness
 
 _WHY_NOT = harness.tsan_available()
 pytestmark = pytest.mark.skipif(_WHY_NOT is not None, reason=f"ThreadSanitizer unavailable: {_WHY_NOT}")

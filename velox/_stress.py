@@ -15,4 +15,4 @@ from ._native._core import StressBook as StressBook
 from ._native._core import StressMpmc as StressMpmc
 from ._native._core import StressRing as StressRing
 
-__all__ = ["BookHistoryRecorder", "StressBook", "StressMpmc", "StressRing", "LC_OP_SIZE", "STRESS_HIST_BASE"]
+__all__ = ["LC_OP_SIZE", "STRESS_HIST_BASE", "BookHistoryRecorder", "StressBook", "StressMpmc", "StressRing"]

@@ -17,13 +17,13 @@ import struct
 from types import ModuleType
 
 import pytest
+from _lockstep import LockstepMachine, outcome, scaled_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
+from velox.models import mpmc as mpmc_model
 
 from velox._native import _core
-from velox.models import mpmc as mpmc_model
-from _lockstep import LockstepMachine, outcome, scaled_settings
 
 CAPACITIES = [1 << k for k in range(1, 11)]
 U64 = 1 << 64

@@ -22,9 +22,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import harness
 import pytest
 
-import harness
 from velox import lincheck
 
 #: Attempts (seeds) at least, and the wall-clock budget for more when a

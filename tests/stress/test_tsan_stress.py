@@ -4,9 +4,8 @@ spreads them; each runs for the stress length."""
 
 from __future__ import annotations
 
-import pytest
-
 import harness
+import pytest
 
 pytestmark = pytest.mark.stress
 

@@ -32,3 +32,9 @@ from ._wgl import PartResult as PartResult
 from ._wgl import Verdict as Verdict
 from ._wgl import check_operations as check_operations
 from ._wgl import check_part as check_part
+
+__all__ = [
+    "CheckResult", "Golden", "Model", "Operation", "PartResult", "Verdict", "WindowTotals", "book_model_from",
+    "check_operations", "check_part", "check_windows", "from_step", "load_golden", "partition_by_level",
+    "precedes", "read_dump", "record_and_check", "render_part",
+]

@@ -14,8 +14,9 @@ histories: the native hint may lag a concurrent update by design
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from velox.models import book as book_model
 from velox.models._step import Raises

@@ -26,9 +26,9 @@ from velox.models import book as book_model
 from velox.models import ring as ring_model
 from velox.models._step import Raises
 
+from ._book import partition_by_level
 from ._history import Operation
 from ._model import Model, from_step
-from ._book import partition_by_level
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,8 +19,9 @@ bound the verdict is UNKNOWN, never OK.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ._history import Operation
 from ._model import Model
@@ -70,7 +71,7 @@ class CheckResult:
 
 
 class _Entry:
-    __slots__ = ("op_id", "is_call", "time", "match", "prev", "next")
+    __slots__ = ("is_call", "match", "next", "op_id", "prev", "time")
 
     def __init__(self, op_id: int, is_call: bool, time: int) -> None:
         self.op_id = op_id

@@ -27,8 +27,8 @@ SUPPRESSIONS = REPO / "ci" / "tsan.supp"
 
 if str(REPO / "tests") not in sys.path:
     sys.path.insert(0, str(REPO / "tests"))
-from mutants.catalogue import MUTANTS as CATALOGUE  # noqa: E402
-from mutants.catalogue import apply_edits  # noqa: E402
+from mutants.catalogue import MUTANTS as CATALOGUE
+from mutants.catalogue import apply_edits
 
 #: Mutants of the shared catalogue this suite runs natively, with the driver
 #: that exposes each. Their gates (catalogue ``caught_by``): "stress" (an
@@ -60,10 +60,10 @@ def tsan_available() -> str | None:
         src = Path(d) / "t.c"
         src.write_text("int main(void) { return 0; }\n")
         r = subprocess.run([cc, "-fsanitize=thread", str(src), "-o", str(Path(d) / "t")],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
         if r.returncode != 0:
             return f"{cc} cannot build with -fsanitize=thread: {r.stderr.strip()[:200]}"
-        r = subprocess.run([str(Path(d) / "t")], capture_output=True, text=True)
+        r = subprocess.run([str(Path(d) / "t")], capture_output=True, text=True, check=False)
         if r.returncode != 0:
             return f"a -fsanitize=thread program does not run here: {r.stderr.strip()[:200]}"
     return None
@@ -92,7 +92,7 @@ def build(out_dir: Path, *, mutant: str | None = None, tsan: bool = False) -> Pa
         (tree / name).write_text(text)
     cmd = [os.environ.get("CC", "gcc"), *flags, f"-I{tree}", str(MAIN), *(str(tree / s) for s in C_SOURCES),
            "-lm", "-o", str(exe) + ".tmp"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if r.returncode != 0:
         raise RuntimeError(f"building the native stress driver failed:\n{' '.join(cmd)}\n{r.stderr}")
     os.replace(str(exe) + ".tmp", exe)
@@ -104,4 +104,4 @@ def run(exe: Path, *args: str, timeout: float = 300.0) -> subprocess.CompletedPr
     env = dict(os.environ)
     env["TSAN_OPTIONS"] = f"halt_on_error=1 second_deadlock_stack=1 suppressions={SUPPRESSIONS} " + env.get(
         "TSAN_OPTIONS", "")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=timeout, env=env, check=False)
