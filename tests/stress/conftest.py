@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 #: Seconds per stress test when selected without --stress-seconds or the env var.
-DEFAULT_SECONDS = 5.0
+DEFAULT_SECONDS = 10.0
 _PROGRESS_EVERY = 1.0
 _SUMMARY: list[dict[str, Any]] = []
 
