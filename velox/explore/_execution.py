@@ -497,6 +497,9 @@ class Execution:
         e.weak = weak
         e.arg = desired
         mo = loc.mo
+        # A weak CAS may fail spuriously, but not twice in a row on one location by one thread: a retry
+        # loop would otherwise never end, and a second spurious failure reaches no new state.
+        weak_spurious = weak and not t.last_spurious.get(id(loc), False)
         options = []
         conflicts = []
         for i in self.read_options(t, loc):
@@ -505,7 +508,7 @@ class Execution:
                     options.append((mo[i].id, False))
                 else:
                     conflicts.append(i)
-                if weak:
+                if weak_spurious:
                     options.append((mo[i].id, True))
             else:
                 options.append((mo[i].id, False))
@@ -526,6 +529,7 @@ class Execution:
             self.apply_read(t, e, w)
             if spurious:
                 t.spurious_since_write = True
+        t.last_spurious[id(loc)] = spurious
         self.commit(t, e, (rf_id, spurious))
         if ok and self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
             self.push_revisits(e)
@@ -673,7 +677,7 @@ class Execution:
                     continue
                 if e is w:
                     items.append((e.tid, None if e.kind in (g.STORE, g.NA_WRITE) else self.taken[e.stamp][1], e.kind))
-                elif e.kind in (g.STORE, g.NA_WRITE) and e.loc.mo:
+                elif e.kind in (g.STORE, g.NA_WRITE) and e.loc.mo and e is not e.loc.init:
                     items.append((e.tid, self.pred_in(e, keep), e.kind))
                 else:
                     items.append(self.taken[e.stamp])
@@ -707,8 +711,8 @@ class Execution:
             for x in self.events:
                 if not keep >> x.stamp & 1 or x is u:
                     continue
-                items.append((x.tid, self.pred_in(x, keep), x.kind) if x.kind in (g.STORE, g.NA_WRITE) and x.loc.mo
-                             else self.taken[x.stamp])
+                movable = x.kind in (g.STORE, g.NA_WRITE) and x.loc.mo and x is not x.loc.init
+                items.append((x.tid, self.pred_in(x, keep), x.kind) if movable else self.taken[x.stamp])
             at = len(items)
             items.append((e.tid, (w.id, False), e.kind))
             items.append((u.tid, ((e.tid, e.idx), False), u.kind))

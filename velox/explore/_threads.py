@@ -33,7 +33,7 @@ class ModelThread:
         "tid", "path", "fn", "args", "baton", "os_thread", "started", "finished", "result",
         "blocked_on", "spinning", "spin_reads", "spin_spurious", "view", "porf_view", "acq_pending",
         "rel_fence_view", "rs_view", "events", "children", "exe", "reads_since_write",
-        "spurious_since_write",
+        "spurious_since_write", "last_spurious",
     )
 
     def __init__(self, exe: Any, tid: int, path: tuple[int, ...], fn: Callable[..., Any],
@@ -62,6 +62,7 @@ class ModelThread:
         self.children = 0
         self.reads_since_write: list[Any] = []
         self.spurious_since_write = False
+        self.last_spurious: dict[int, bool] = {}  # per location: did this thread's last CAS fail spuriously?
 
     def runnable(self) -> bool:
         """True when the thread can perform an event now."""
