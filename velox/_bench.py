@@ -49,6 +49,8 @@ class RingRun:
     mismatch_at: int | None
     expected_id: int | None
     got_id: int | None
+    full_polls: int
+    empty_polls: int
     round_trip_ns: float | None = None
 
     @property
@@ -64,6 +66,14 @@ class RingRun:
     def records_per_publication(self) -> float:
         """Records published per store of the producer's index."""
         return self.received / self.publications if self.publications else 0.0
+
+    @property
+    def regime(self) -> str:
+        """Which side waited more: "full" (the producer found the ring full:
+        the consumer set the pace, and each index read finds many records or
+        slots) or "empty" (the consumer found it empty: records cross one by
+        one)."""
+        return "full" if self.full_polls >= self.empty_polls else "empty"
 
     def describe_failure(self) -> str:
         """One sentence on what went wrong with delivery ('' when ok)."""

@@ -115,16 +115,21 @@ def _report(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: Se
         f"producer on CPU {cpus[0]}, consumer on CPU {cpus[1]}; medians",
         "",
         f"{'capacity':>8}  {'case':<24} {'M rec/s':>9} {'ns/rec':>8} {'rec/store':>9} "
-        f"{'round trip ns':>13}  samples (round trip ns -> M rec/s)",
+        f"{'round trip ns':>13} {'ring ran':>10}  samples (round trip ns -> M rec/s)",
     ]
     for res in results:
         if not res.runs:
             continue
         samples = ", ".join(f"{r.round_trip_ns:.0f}->{r.mrecords_per_s:.1f}" for r in res.runs)
         mrps = res.median_mrecords_per_s
+        full = sum(r.regime == "full" for r in res.runs)
+        ran = f"full {full}/{len(res.runs)}" if full * 2 >= len(res.runs) else \
+            f"empty {len(res.runs) - full}/{len(res.runs)}"
         lines.append(
             f"{res.capacity:>8}  {res.case.label:<24} {mrps:9.1f} {1e3 / mrps if mrps else 0:8.2f} "
-            f"{res.median_records_per_publication:9.1f} {res.median_round_trip_ns:13.1f}  {samples}")
+            f"{res.median_records_per_publication:9.1f} {res.median_round_trip_ns:13.1f} {ran:>10}  {samples}")
+    lines.append("ring ran: in how many runs the ring was mostly full (the consumer set the pace) or mostly")
+    lines.append("empty (the producer set the pace, records crossing one by one); see docs/benchmarks.md")
     lines.append("")
     for cap in dict.fromkeys(r.capacity for r in results):
         by = {r.case.label: r for r in results if r.capacity == cap and r.runs}
@@ -160,6 +165,7 @@ def _to_json(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: S
                 "samples": [
                     {"round_trip_ns": r.round_trip_ns, "mrecords_per_s": r.mrecords_per_s,
                      "elapsed_ns": r.elapsed_ns, "received": r.received, "publications": r.publications,
+                     "full_polls": r.full_polls, "empty_polls": r.empty_polls, "regime": r.regime,
                      "pinned": r.pinned, "ok": r.ok}
                     for r in res.runs
                 ],

@@ -50,6 +50,8 @@ def bench_ring(capacity, records, batch, impl, cpu_producer, cpu_consumer):
         "expected_id": None if res.mismatch_at == VX_BENCH_NO_MISMATCH else res.expected_id,
         "got_id": None if res.mismatch_at == VX_BENCH_NO_MISMATCH or res.got_id == 0xFFFFFFFFFFFFFFFF
         else res.got_id,
+        "full_polls": res.full_polls,
+        "empty_polls": res.empty_polls,
         "pinned": bool(res.pinned),
         "ok": bool(res.ok),
     }

@@ -161,11 +161,13 @@ typedef struct bench_run {
     /* Written by the producer, read by the driver after join. */
     _Alignas(VX_CACHELINE) uint64_t t_start;
     uint64_t publications;
+    uint64_t full_polls;
     int32_t producer_pinned;
 
     /* Written by the consumer, read by the driver after join. */
     _Alignas(VX_CACHELINE) uint64_t t_end;
     uint64_t received;
+    uint64_t empty_polls;
     uint64_t mismatch_at, expected_id, got_id;
     int32_t consumer_pinned;
 } bench_run;
@@ -205,7 +207,7 @@ static void *producer_main(void *arg) {
     const vx_bench_config *c = b->cfg;
     b->producer_pinned = pin_self(c->cpu_producer);
     if (!wait_for_partner(b)) return NULL;
-    uint64_t n = c->records, pubs = 0;
+    uint64_t n = c->records, pubs = 0, full = 0;
     b->t_start = mono_ns();
     if (c->batch == 1) {
         vx_txn t;
@@ -217,6 +219,7 @@ static void *producer_main(void *arg) {
             for (;;) {
                 int pushed = c->impl == VX_BENCH_VELOX ? vx_ring_push(b->ring, &t) : lamport_push(b->peer, &t);
                 if (LIKELY(pushed)) break;
+                full++;
                 if (stop_requested(b)) goto out;
                 backoff(&spins);
             }
@@ -242,6 +245,7 @@ static void *producer_main(void *arg) {
                     pubs++;
                     continue;
                 }
+                full++;
                 if (stop_requested(b)) {
                     free(buf);
                     goto out;
@@ -254,6 +258,7 @@ static void *producer_main(void *arg) {
     }
 out:
     b->publications = pubs;
+    b->full_polls = full;
     /* release: every push above happens before a consumer that reads done=1;
      * pairs with the acquire load of done in consumer_main. */
     vx_store(&b->done, 1, VX_RELEASE);
@@ -274,7 +279,7 @@ static void *consumer_main(void *arg) {
     const vx_bench_config *c = b->cfg;
     b->consumer_pinned = pin_self(c->cpu_consumer);
     if (!wait_for_partner(b)) return NULL;
-    uint64_t n = c->records, received = 0;
+    uint64_t n = c->records, received = 0, empty = 0;
     int finished = 0; /* the producer said done before our last failed attempt */
     uint32_t spins = 0;
     if (c->batch == 1) {
@@ -282,6 +287,7 @@ static void *consumer_main(void *arg) {
         while (received < n) {
             int popped = c->impl == VX_BENCH_VELOX ? vx_ring_pop(b->ring, &t) : lamport_pop(b->peer, &t);
             if (UNLIKELY(!popped)) {
+                empty++;
                 if (finished) {
                     report_mismatch(b, received, UINT64_MAX);
                     break;
@@ -309,6 +315,7 @@ static void *consumer_main(void *arg) {
             size_t want = n - received < c->batch ? (size_t)(n - received) : c->batch;
             size_t k = vx_ring_pop_many(b->ring, buf, want);
             if (UNLIKELY(k == 0)) {
+                empty++;
                 if (finished) {
                     report_mismatch(b, received, UINT64_MAX);
                     break;
@@ -334,6 +341,7 @@ static void *consumer_main(void *arg) {
 out:
     b->t_end = mono_ns();
     b->received = received;
+    b->empty_polls = empty;
     return NULL;
 }
 
@@ -401,6 +409,8 @@ int vx_bench_ring(const vx_bench_config *cfg, vx_bench_result *out) {
         out->mismatch_at = b->mismatch_at;
         out->expected_id = b->expected_id;
         out->got_id = b->got_id;
+        out->full_polls = b->full_polls;
+        out->empty_polls = b->empty_polls;
         out->pinned = b->producer_pinned && b->consumer_pinned;
         out->ok = b->mismatch_at == VX_BENCH_NO_MISMATCH && b->received == cfg->records;
     }

@@ -64,6 +64,8 @@ typedef struct vx_bench_result {
     uint64_t mismatch_at;  /**< position of the first wrong record, or VX_BENCH_NO_MISMATCH */
     uint64_t expected_id;  /**< at mismatch_at: the sequence number that was due */
     uint64_t got_id;       /**< at mismatch_at: the sequence number found, UINT64_MAX if none came */
+    uint64_t full_polls;   /**< producer attempts that found the ring full (the "full" regime) */
+    uint64_t empty_polls;  /**< consumer attempts that found the ring empty (the "empty" regime) */
     int32_t pinned;        /**< 1 if both threads were pinned as asked, 0 if pinning failed or was off */
     int32_t ok;            /**< 1 if every record arrived exactly once and in order */
 } vx_bench_result;

@@ -25,6 +25,8 @@ cdef extern from "vx_bench.h" nogil:
         uint64_t mismatch_at
         uint64_t expected_id
         uint64_t got_id
+        uint64_t full_polls
+        uint64_t empty_polls
         int32_t pinned
         int32_t ok
 
