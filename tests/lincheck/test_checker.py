@@ -150,3 +150,12 @@ def test_read_dump_rejects_other_files(tmp_path) -> None:
     p.write_bytes(b"nope")
     with pytest.raises(ValueError, match="not a velox history dump"):
         lincheck.read_dump(str(p))
+
+
+def test_html_timeline_marks_the_stuck_operation() -> None:
+    h = [op(0, 0, 1, ("w", 1)), op(1, 2, 3, ("r",), 0)]
+    res = lincheck.check_operations(_register(), h)
+    page = lincheck.render_html(_register(), res.offending(), 0, "stale read")
+    assert page.startswith("<!doctype html>") and "<svg" in page
+    assert page.count("#fb6a4a") == 1 and page.count("#9ecae1") == 1
+    assert "thread 0" in page and "thread 1" in page and "stale read" in page

@@ -22,7 +22,8 @@ WINDOWS_PER_BATCH = 200
 
 @pytest.mark.parametrize(("threads", "levels", "per_window"), [(2, 1, 16), (2, 2, 24), (3, 4, 16)],
                          ids=lambda v: str(v))
-def test_book_linearizable(threads: int, levels: int, per_window: int, stress_tally, stress_seed: int) -> None:
+def test_book_linearizable(threads: int, levels: int, per_window: int, stress_tally, stress_seed: int,
+                           tmp_path) -> None:
     tally = stress_tally(threads=threads, levels=levels, ops_per_window=per_window)
     rec = BookHistoryRecorder(threads=threads, levels=levels, ops_per_window=per_window, max_qty=3,
                               seed=stress_seed)
@@ -38,5 +39,10 @@ def test_book_linearizable(threads: int, levels: int, per_window: int, stress_ta
         if bad:
             break
     assert totals.windows > 0
+    timeline = ""
+    if totals.first_html:
+        path = tmp_path / "lincheck-window.html"
+        path.write_text(totals.first_html)
+        timeline = f"\ntimeline of the first offending window: {path}"
     assert totals.violations == 0 and totals.unknown == 0, (
-        tally.failure_message() + "\n\n" + "\n\n".join(totals.reports))
+        tally.failure_message() + timeline + "\n\n" + "\n\n".join(totals.reports))

@@ -88,6 +88,8 @@ def test_lincheck_catches_non_atomic_book_update(native_dir: Path, tmp_path: Pat
         if t.violations:
             print(f"caught (seed {seed}) in {t.windows} windows:\n{t.first_report}")
             assert "not linearizable" in t.first_report and "longest linearization" in t.first_report
+            assert "<svg" in t.first_html and "#fb6a4a" in t.first_html  # the stuck operation drawn red
+            (tmp_path / "lincheck-window.html").write_text(t.first_html)
             return
     pytest.fail(f"lincheck found no violation in {seed} recordings of the load+store book")
 

@@ -26,6 +26,7 @@ from ._history import Operation as Operation
 from ._history import precedes as precedes
 from ._model import Model as Model
 from ._model import from_step as from_step
+from ._render import render_html as render_html
 from ._render import render_part as render_part
 from ._wgl import CheckResult as CheckResult
 from ._wgl import PartResult as PartResult
@@ -36,5 +37,5 @@ from ._wgl import check_part as check_part
 __all__ = [
     "CheckResult", "Golden", "Model", "Operation", "PartResult", "Verdict", "WindowTotals", "book_model_from",
     "check_operations", "check_part", "check_windows", "from_step", "load_golden", "partition_by_level",
-    "precedes", "read_dump", "record_and_check", "render_part",
+    "precedes", "read_dump", "record_and_check", "render_html", "render_part",
 ]

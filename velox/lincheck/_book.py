@@ -23,7 +23,7 @@ from velox.models._step import Raises
 
 from ._history import Operation
 from ._model import Model, from_step
-from ._render import render_part
+from ._render import render_html, render_part
 from ._wgl import CheckResult, Verdict, check_operations
 
 #: The recorder's record layout (vx_lc_op in vx_stress.h).
@@ -91,6 +91,8 @@ class WindowTotals:
     unknown: int = 0
     timeouts: int = 0
     first_report: str = ""
+    #: The first offending window as a self-contained HTML timeline.
+    first_html: str = ""
     reports: list[str] = field(default_factory=list)
 
 
@@ -122,6 +124,7 @@ def check_windows(ops_raw: bytes, snaps_raw: bytes, *, threads: int, levels: int
                              if res.verdict is Verdict.ILLEGAL else f"{label}window {w}: undecided")
         if not t.first_report:
             t.first_report = report
+            t.first_html = render_html(model, bad, init, title=f"{label}window {w}")
         if len(t.reports) < 5:
             t.reports.append(report)
     return t

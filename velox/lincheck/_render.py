@@ -4,6 +4,7 @@ longest linearization found and why the next operation did not fit."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from ._model import Model
@@ -38,3 +39,40 @@ def render_part(model: Model, part: PartResult, init_state: Any = None, title: s
         if part.reason:
             lines.append(f"model says: {part.reason}")
     return "\n".join(lines)
+
+
+def render_html(model: Model, part: PartResult, init_state: Any = None, title: str = "") -> str:
+    """A self-contained HTML page with a porcupine-style timeline of one
+    partition: a lane per thread, a bar per operation from call to return,
+    bars outside the longest linearization drawn in red, the linearization
+    order numbered on the bars, and the text report below."""
+    ops = part.operations
+    esc = html.escape
+    if not ops:
+        return f"<!doctype html><title>{esc(title)}</title><p>empty history</p>"
+    t0 = min(op.call for op in ops)
+    span = max(max(op.ret for op in ops) - t0, 1)
+    clients = sorted({op.client for op in ops})
+    lane = {c: i for i, c in enumerate(clients)}
+    width, lane_h, left = 1000, 44, 80
+    order = {op_id: k + 1 for k, op_id in enumerate(part.longest)}
+    bars = []
+    for i, op in enumerate(ops):
+        x = left + (op.call - t0) / span * (width - left - 10)
+        w = max((op.ret - op.call) / span * (width - left - 10), 3)
+        y = 10 + lane[op.client] * lane_h
+        ok = i in order
+        label = model.describe_operation(op.input, op.output)
+        tag = f"{order[i]}" if ok else "!"
+        bars.append(
+            f'<g><title>#{i} [{op.call - t0}, {op.ret - t0}] {esc(label)}</title>'
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{lane_h - 14}" rx="3" '
+            f'fill="{"#9ecae1" if ok else "#fb6a4a"}" stroke="#333"/>'
+            f'<text x="{x + 3:.1f}" y="{y + 19}" font-size="11">{tag} {esc(label)[:40]}</text></g>')
+    lanes = "".join(f'<text x="4" y="{10 + lane[c] * lane_h + 19}" font-size="12">thread {c}</text>'
+                    for c in clients)
+    height = 20 + len(clients) * lane_h
+    text = esc(render_part(model, part, init_state, title))
+    return (f"<!doctype html><meta charset='utf-8'><title>{esc(title or 'lincheck')}</title>"
+            f"<h3>{esc(title)}</h3><svg width='{width}' height='{height}' "
+            f"xmlns='http://www.w3.org/2000/svg'>{lanes}{''.join(bars)}</svg><pre>{text}</pre>")
