@@ -433,7 +433,33 @@ def run_tsan(exe: str, *args: object) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def tsan_exe(tmp_path_factory):
-    return build_tsan(str(tmp_path_factory.mktemp("tsan")))
+    """The shipping pipeline under TSan, cached by the hash of its sources
+    (beside the mutant builds) so a warm gate does not recompile it."""
+    import hashlib
+
+    from mutants.build import cache_dir
+
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(_NATIVE)) + [_MAIN]:
+        if name.endswith((".c", ".h")):
+            h.update(name.encode() + b"\0" + _read(os.path.join(_NATIVE, name) if name != _MAIN else _MAIN).encode())
+    h.update(os.environ.get("CC", "gcc").encode())
+    out = cache_dir() / "tsan-pipeline" / h.hexdigest()[:20]
+    exe = out / "pipeline_main"
+    if exe.exists():
+        return str(exe)
+    tmp = str(tmp_path_factory.mktemp("tsan"))
+    built = build_tsan(tmp)
+    import shutil
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_suffix(f".tmp{os.getpid()}")
+    shutil.copytree(tmp, staging, dirs_exist_ok=True)
+    try:
+        os.replace(staging, out)
+    except OSError:  # another worker won the race: use its copy
+        shutil.rmtree(staging, ignore_errors=True)
+    return str(exe) if exe.exists() else built
 
 
 # args: seconds seed topology wait saturate price_mode ring batch
