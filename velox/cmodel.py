@@ -27,6 +27,7 @@ import os
 import sys
 import sysconfig
 import threading
+import weakref
 from types import ModuleType
 from typing import Any
 
@@ -88,6 +89,19 @@ def _site(ffi: Any, cache: dict, file: Any, line: int) -> str:
 
 
 _pending = threading.local()
+_keys_by_execution: "weakref.WeakKeyDictionary[Any, dict[int, tuple[str, int]]]" = weakref.WeakKeyDictionary()
+
+
+def _stable_key(rt: ModuleType, address: int) -> tuple[str, int]:
+    """("c", n): the n-th distinct C address this execution touched."""
+    exe = rt.current_execution("a C model hook")
+    keys = _keys_by_execution.get(exe)
+    if keys is None:
+        keys = _keys_by_execution[exe] = {}
+    k = keys.get(address)
+    if k is None:
+        k = keys[address] = ("c", len(keys))
+    return k
 
 
 def _guard(default: Any):
@@ -163,14 +177,18 @@ def attach(module: ModuleType) -> ModelModule:
             return ModelModule(module)
         sites: dict = {}
 
-        def addr(p: Any) -> int:
-            return int(ffi.cast("uintptr_t", p))
+        def addr(p: Any) -> Any:
+            # Locations are named by their order of first appearance in the
+            # execution, not by raw address: the test re-runs from scratch for
+            # every execution and malloc need not hand out the same addresses
+            # each time, while the explorer matches locations across re-runs.
+            return _stable_key(rt, int(ffi.cast("uintptr_t", p)))
 
         @ffi.def_extern(name="vx_model_init")
         @_guard(None)
         def _init(p, value, is_signed, name, file, line):
             key = addr(p)
-            label = f"{ffi.string(name).decode()}@{key & 0xFFFFFF:06x}"
+            label = f"{ffi.string(name).decode()}#{key[1]}"
             rt.rt_init(key, int(value), name=label, site=_site(ffi, sites, file, line))
 
         @ffi.def_extern(name="vx_model_load")
