@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import _bench
 
@@ -35,7 +35,9 @@ raises its priority, and report the machine's load beside the figures.
 """
 
 
-def _int_list(what: str, check) -> callable:
+def _int_list(what: str, check: Callable[[int], str]) -> Callable[[str], list[int]]:
+    """An argparse type: comma-separated ints, each passing ``check`` (which
+    returns '' or what is wrong with the value)."""
     def parse(text: str) -> list[int]:
         try:
             values = [int(v) for v in text.split(",") if v.strip()]
@@ -64,7 +66,8 @@ def _batch_problem(v: int) -> str:
     return ""
 
 
-def _positive(name: str, hi: int):
+def _positive(name: str, hi: int) -> Callable[[str], int]:
+    """An argparse type: an int from 1 to hi."""
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -110,13 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: Sequence[int]) -> str:
-    lines = [
-        f"velox bench: 32-byte records, {args.records:,} per run, {args.repeats} repeats, "
-        f"producer on CPU {cpus[0]}, consumer on CPU {cpus[1]}; medians",
-        "",
-        f"{'capacity':>8}  {'case':<24} {'M rec/s':>9} {'ns/rec':>8} {'rec/store':>9} "
-        f"{'round trip ns':>13} {'ring ran':>10}  samples (round trip ns -> M rec/s)",
-    ]
+    title = (f"velox bench: 32-byte records, {args.records:,} per run, {args.repeats} repeats, "
+             f"producer on CPU {cpus[0]}, consumer on CPU {cpus[1]}; medians")
+    header = (f"{'capacity':>8}  {'case':<24} {'M rec/s':>9} {'ns/rec':>8} {'rec/store':>9} "
+              f"{'round trip ns':>13} {'ring ran':>10}  samples (round trip ns -> M rec/s)")
+    lines = [title, "", header]
     for res in results:
         if not res.runs:
             continue
