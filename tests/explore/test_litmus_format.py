@@ -424,14 +424,7 @@ def test_velox_command_dispatches_litmus(capsys):
 # --------------------------------------------------------------------------
 
 
-ENGINE_C08_GAP = pytest.mark.xfail(strict=True, reason=(
-    "engine gap: outcome_counts(races='flag') on two Cells written and read crosswise (herd's C08) stops with "
-    "an internal AssertionError in _execution.pred_in ('a store is always mo-after its location's initial write') "
-    "raised from push_revisits of a plain write"))
-
-
-@pytest.mark.parametrize("name, source, herd", HERD_GOLDEN + [pytest.param("C08", C08, C08_HERD, marks=ENGINE_C08_GAP)],
-                         ids=[g[0] for g in HERD_GOLDEN] + ["C08"])
+@pytest.mark.parametrize("name, source, herd", HERD_GOLDEN + [("C08", C08, C08_HERD)], ids=[g[0] for g in HERD_GOLDEN] + ["C08"])
 def test_engine_output_matches_herd7_expected_output(name, source, herd):
     out = format_result(run_litmus(parse_litmus(source, name), "rc11"), hexa=True)
     assert _without_time_and_hash(out) == herd
