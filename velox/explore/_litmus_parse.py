@@ -416,7 +416,8 @@ class _Parser:
         loc = ""
         if kind != "fence":
             loc = self.location(self.next())
-            self.expect(",", f" after the location in {fn.text}") if (nvalues or norders or kind.startswith("cas")) else None
+            if nvalues or norders or kind.startswith("cas"):
+                self.expect(",", f" after the location in {fn.text}")
         expected_reg = ""
         if kind.startswith("cas"):
             self.expect("&", f": the expected value of {fn.text} is a pointer to a register, as in C")
