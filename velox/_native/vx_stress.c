@@ -88,10 +88,12 @@ static void merge(vx_stress_result *into, const vx_stress_result *from) {
         memcpy(into->first_violation, from->first_violation, sizeof into->first_violation);
 }
 
-/* Is it time to stop? Checked every 256 operations (the clock costs ~20 ns). */
-static inline int slice_over(uint64_t done, uint64_t max_ops, uint64_t deadline_ns) {
+/* Is it time to stop? `done` operations so far; the clock (~20 ns) is read
+ * every 256 loop iterations (`*iter` counts them, so a thread waiting on a
+ * full or empty structure still sees its deadline). */
+static inline int slice_over(uint64_t done, uint64_t max_ops, uint64_t deadline_ns, uint32_t *iter) {
     if (done >= max_ops) return 1;
-    return (done & 255) == 0 && vx_mono_ns() >= deadline_ns;
+    return (++*iter & 255) == 0 && vx_mono_ns() >= deadline_ns;
 }
 
 /* Start n threads on fn(args[i]); returns how many started (n on success).
@@ -179,7 +181,8 @@ static void *ring_producer(void *arg) {
     vx_txn buf[BATCH_MAX];
     uint64_t id = d->next_id, pushed = 0;
     uint32_t fails = 0;
-    while (!slice_over(pushed, d->max_ops, d->deadline_ns)) {
+    uint32_t iter = 0;
+    while (!slice_over(pushed, d->max_ops, d->deadline_ns, &iter)) {
         uint64_t c = rnd(&d->prng[0]);
         size_t want = (d->max_batch > 1 && (c & 1)) ? 1 + (size_t)((c >> 8) % d->max_batch) : 1;
         if (want > d->max_ops - pushed) want = (size_t)(d->max_ops - pushed);
@@ -288,13 +291,13 @@ int vx_stress_ring_run(vx_stress_ring *d, uint64_t max_ops, uint64_t duration_ns
     /* not yet shared: pthread_create below publishes it. */
     vx_init(&d->produced_end, UINT64_MAX);
     pthread_t tids[2];
-    if (pthread_create(&tids[0], NULL, ring_producer, d) != 0) return VX_ENOMEM;
-    if (pthread_create(&tids[1], NULL, ring_consumer, d) != 0) {
-        pthread_join(tids[0], NULL);
-        /* the producer stopped; drain on this thread so the state stays consistent */
-        ring_consumer(d);
-        merge(out, &d->res[0]);
-        merge(out, &d->res[1]);
+    /* consumer first: if the producer cannot start, the consumer is told
+     * that nothing comes and stops; nothing can wait forever */
+    if (pthread_create(&tids[1], NULL, ring_consumer, d) != 0) return VX_ENOMEM;
+    if (pthread_create(&tids[0], NULL, ring_producer, d) != 0) {
+        /* release: as in ring_producer (here nothing was pushed). */
+        vx_store(&d->produced_end, d->next_id, VX_RELEASE);
+        pthread_join(tids[1], NULL);
         return VX_ENOMEM;
     }
     if (!join_or_stall(tids, 2, d->deadline_ns, out, "ring")) {
@@ -347,7 +350,8 @@ static void *book_worker(void *arg) {
     vx_stress_result *r = &bt->res;
     uint32_t half = d->levels / 2;
     uint64_t done = 0;
-    while (!slice_over(done, d->max_ops, d->deadline_ns)) {
+    uint32_t iter = 0;
+    while (!slice_over(done, d->max_ops, d->deadline_ns, &iter)) {
         uint64_t c = rnd(&bt->prng);
         int side = (int)(c & 1);
         /* bids on levels [0, half), asks on [half, levels): never crossed */
@@ -526,7 +530,8 @@ static void *mpmc_producer(void *arg) {
     uint64_t s = d->next_seq[p], h = d->prod_hash[p], done = 0;
     uint32_t fails = 0;
     vx_txn buf[8];
-    while (!slice_over(done, d->max_ops, d->deadline_ns)) {
+    uint32_t iter = 0;
+    while (!slice_over(done, d->max_ops, d->deadline_ns, &iter)) {
         uint64_t c = rnd(&mt->prng);
         size_t want = (c & 3) == 0 ? 1 + (size_t)((c >> 8) % 8) : 1;
         if (want > d->max_ops - done) want = (size_t)(d->max_ops - done);
