@@ -31,17 +31,31 @@ def test_calibration_is_plausible() -> None:
     assert abs(again - ns_per_tick) / ns_per_tick < 0.05
 
 
+def _paired_reading() -> tuple[int, int]:
+    """A TSC reading and the perf_counter_ns at the same instant: the TSC read
+    bracketed by two perf_counter reads, keeping the tightest of several
+    brackets so that a preemption (this machine is shared) is filtered out."""
+    best = None
+    for _ in range(7):
+        p0 = time.perf_counter_ns()
+        t = tsc.now()
+        p1 = time.perf_counter_ns()
+        if best is None or p1 - p0 < best[0]:
+            best = (p1 - p0, t, (p0 + p1) // 2)
+    return best[1], best[2]
+
+
 def test_to_ns_matches_perf_counter_over_a_sleep() -> None:
     tsc.calibrate(0.05)
     ratios = []
     for _ in range(3):
-        t0, p0 = tsc.now(), time.perf_counter_ns()
+        t0, p0 = _paired_reading()
         time.sleep(0.05)
-        t1, p1 = tsc.now(), time.perf_counter_ns()
+        t1, p1 = _paired_reading()
         ratios.append(tsc.to_ns(t1 - t0) / (p1 - p0))
     # Both clocks measure the same interval, so oversleeping does not matter;
-    # a preemption between the paired reads can, hence the median and 25%.
-    assert 0.75 < sorted(ratios)[1] < 1.25, ratios
+    # a wrong scale (ticks taken for ns, a stale calibration) is off by far more.
+    assert 0.8 < sorted(ratios)[1] < 1.25, ratios
 
 
 def test_to_ns_is_linear() -> None:
