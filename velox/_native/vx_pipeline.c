@@ -50,6 +50,7 @@ typedef struct ingress_state {
     _Alignas(VX_CACHELINE) vx_ingress gen;
     uint64_t owed;                      /**< arrivals due but not yet generated */
     double sched[VX_PIPE_MAX_BATCH];    /**< their scheduled ticks */
+    int started;                        /**< the first pass has set the deadline */
     int finished;
 } ingress_state;
 
@@ -97,7 +98,12 @@ typedef struct pipe_thread {
 struct vx_pipeline {
     vx_pipeline_cfg cfg;
     vx_ring *ring[3];
-    uint64_t timeout_ticks, slack_ticks, deadline;
+    uint64_t timeout_ticks, slack_ticks;
+    /** Run length in ticks (0: until stopped), the tick vx_pipeline_start
+     *  scheduled the first arrival from, and the deadline, which ingress sets
+     *  on its first pass: a thread that starts late (a loaded machine) still
+     *  runs for the whole duration. Ingress-private once the threads run. */
+    uint64_t duration_ticks, start_tick, deadline;
     int topology, nthreads, pinned;
     /** Stop request: set by vx_pipeline_stop, polled by ingress. */
     _Alignas(VX_CACHELINE) vx_atomic_u64 stop;
@@ -156,6 +162,11 @@ static inline uint64_t diff_or_zero(vx_pipeline *p, uint64_t later, uint64_t ear
 static size_t ingress_step(vx_pipeline *p) {
     ingress_state *st = &p->ing;
     uint64_t now = vx_tsc_now();
+    if (!st->started) {
+        st->started = 1;
+        if (p->duration_ticks) p->deadline = now + p->duration_ticks;
+        if (now > p->start_tick) st->gen.next_arrival += (double)(now - p->start_tick);
+    }
     /* relaxed: a request with nothing to publish; seeing it a pass late only
      * delays the stop. Pairs with the store in vx_pipeline_stop. */
     int stop = vx_load(&p->stop, VX_RELAXED) != 0 || (p->deadline != 0 && now >= p->deadline);
@@ -705,7 +716,9 @@ int vx_pipeline_start(vx_pipeline *p) {
     uint64_t start = vx_tsc_now();
     int rc = vx_ingress_init(&p->ing.gen, p->cfg.seed, p->cfg.price_mode, p->cfg.producers, rate_per_tick, start);
     if (rc != VX_OK) return EINVAL;
-    p->deadline = p->cfg.duration_ns ? start + vx_tsc_from_ns(p->cfg.duration_ns) : 0;
+    p->start_tick = start;
+    p->duration_ticks = p->cfg.duration_ns ? vx_tsc_from_ns(p->cfg.duration_ns) : 0;
+    p->deadline = 0;
     /* relaxed: set before any thread exists; pthread_create publishes it. */
     vx_store(&p->running, (uint64_t)p->nthreads, VX_RELAXED);
     for (int i = 0; i < p->nthreads; i++) {
