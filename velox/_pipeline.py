@@ -102,7 +102,7 @@ class PipelineConfig:
     """Transactions per full bundle (1-16)."""
     bundle_timeout_us: float = 100.0
     """A bundle is flushed when its oldest transaction has waited this long."""
-    flush_slack_us: float = 50_000.0
+    flush_slack_us: float = 100_000.0
     """How much later than the timeout a bundle may be flushed before it is a
     violation. Generous by default: on a shared machine the scheduler can
     preempt a stage for milliseconds; what this catches is a bundle the

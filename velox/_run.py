@@ -14,7 +14,9 @@ early; the rings still drain and the report accounts for every transaction.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import textwrap
 from typing import TextIO
 
 from ._pipeline import (
@@ -67,7 +69,7 @@ def _int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="velox run", description=__doc__.split("\n\n")[1].replace("\n", " "),
+        prog="velox run", description=textwrap.fill(__doc__.split("\n\n")[1].replace("\n", " "), 79),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     d = PipelineConfig()
     g = p.add_argument_group("load")
@@ -196,6 +198,19 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
 
 def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    try:
+        rc = _main(argv, out)
+        out.flush()
+        return rc
+    except BrokenPipeError:
+        # `velox run | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's last flush stays quiet (the recipe of Python's signal docs).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None, out: TextIO) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
