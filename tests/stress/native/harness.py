@@ -76,10 +76,37 @@ def sources(mutant: str | None) -> dict[str, str]:
     return src if mutant is None else apply_edits(CATALOGUE[mutant], src)
 
 
+def cache_dir(out_dir: Path) -> Path:
+    """Where compiled objects are kept: $VELOX_NATIVE_CACHE, else out_dir."""
+    env = os.environ.get("VELOX_NATIVE_CACHE")
+    return Path(env) if env else out_dir
+
+
+def _compile(cc: str, flags: list[str], tree: Path, source: Path, objects: Path) -> Path:
+    """Compile one C file into a content-addressed object (the file, every
+    header of the tree and the flags make the key), reusing it when present:
+    a mutant touches one file, so its build is one compile and a link."""
+    headers = sorted((p.name, p.read_text()) for p in tree.glob("*.h"))
+    key = hashlib.sha256(repr((source.read_text(), headers, flags, cc)).encode()).hexdigest()[:20]
+    obj = objects / f"{source.stem}-{key}.o"
+    if obj.exists():
+        return obj
+    objects.mkdir(parents=True, exist_ok=True)
+    tmp = obj.with_suffix(f".{os.getpid()}.tmp")
+    cmd = [cc, *flags, f"-I{tree}", "-c", str(source), "-o", str(tmp)]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"building the native stress driver failed:\n{' '.join(cmd)}\n{r.stderr}")
+    os.replace(tmp, obj)  # atomic: concurrent builders (xdist workers) never see half an object
+    return obj
+
+
 def build(out_dir: Path, *, mutant: str | None = None, tsan: bool = False) -> Path:
-    """Compile stress_main against (mutated) sources into out_dir; returns the
-    executable. Rebuilds only when the sources or flags change."""
+    """Compile stress_main against (mutated) sources; returns the executable.
+    Objects are cached by content (see _compile), so rebuilding after a
+    one-file mutation costs one compile and a link."""
     src = sources(mutant)
+    cc = os.environ.get("CC", "gcc")
     flags = ["-std=gnu11", "-g", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     flags += ["-O1", "-fsanitize=thread"] if tsan else ["-O2"]
     key = hashlib.sha256(repr((sorted(src.items()), MAIN.read_text(), flags)).encode()).hexdigest()[:16]
@@ -90,12 +117,15 @@ def build(out_dir: Path, *, mutant: str | None = None, tsan: bool = False) -> Pa
     tree.mkdir(parents=True, exist_ok=True)
     for name, text in src.items():
         (tree / name).write_text(text)
-    cmd = [os.environ.get("CC", "gcc"), *flags, f"-I{tree}", str(MAIN), *(str(tree / s) for s in C_SOURCES),
-           "-lm", "-o", str(exe) + ".tmp"]
+    objects = cache_dir(out_dir) / "objects"
+    objs = [_compile(cc, flags, tree, tree / s, objects) for s in C_SOURCES]
+    objs.append(_compile(cc, flags, tree, MAIN, objects))
+    tmp = f"{exe}.{os.getpid()}.tmp"
+    cmd = [cc, *flags, *map(str, objs), "-lm", "-o", tmp]
     r = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        raise RuntimeError(f"building the native stress driver failed:\n{' '.join(cmd)}\n{r.stderr}")
-    os.replace(str(exe) + ".tmp", exe)
+        raise RuntimeError(f"linking the native stress driver failed:\n{' '.join(cmd)}\n{r.stderr}")
+    os.replace(tmp, exe)
     return exe
 
 
