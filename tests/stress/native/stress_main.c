@@ -10,7 +10,9 @@
  *   stress_main [--driver ring|book|mpmc|hist|all] [--seconds S] [--ops N]
  *               [--seed N] [--capacity C] [--windows W] [--dump FILE]
  *
- * --dump FILE (hist driver) writes the recorded windows for the Python
+ * The hist driver records batches of --windows windows for --seconds (only
+ * the recorder runs: checking needs the Python model, see velox.lincheck).
+ * --dump FILE (hist driver, one batch) writes the recorded windows for the Python
  * linearizability checker: a header "VXH1", u32 threads, levels, per_window,
  * windows, then per window 2*levels i64 snapshot depths and
  * threads*per_window 48-byte vx_lc_op records.
@@ -104,15 +106,22 @@ static int run_mpmc(uint64_t cap, uint64_t seed, double seconds, uint64_t ops) {
     return bad;
 }
 
-static int run_hist(uint64_t seed, uint32_t windows, const char *dump) {
+/* Record batches of `windows` windows until `seconds` pass (one batch when
+ * dumping: the dump holds exactly the first batch). */
+static int run_hist(uint64_t seed, uint32_t windows, double seconds, const char *dump) {
     const uint32_t threads = 2, levels = 2, per = 16;
     int err;
     vx_stress_hist *d = vx_stress_hist_create(threads, levels, per, 3, seed, &err);
     if (!d) return report("hist create", err, &(vx_stress_result){0});
     vx_lc_op *ops = calloc((size_t)windows * threads * per, sizeof *ops);
     int64_t *snap = calloc((size_t)windows * 2 * levels, sizeof *snap);
-    vx_stress_result r;
-    int rc = ops && snap ? vx_stress_hist_run(d, windows, ops, snap, &r) : VX_ENOMEM;
+    vx_stress_result tot = {0}, r;
+    uint64_t end = vx_mono_ns() + (uint64_t)(seconds * 1e9);
+    int rc;
+    do {
+        rc = ops && snap ? vx_stress_hist_run(d, windows, ops, snap, &r) : VX_ENOMEM;
+        add(&tot, &r);
+    } while (rc == 0 && !dump && vx_mono_ns() < end);
     if (rc == 0 && dump) {
         FILE *f = fopen(dump, "wb");
         if (!f) {
@@ -128,7 +137,7 @@ static int run_hist(uint64_t seed, uint32_t windows, const char *dump) {
         }
         fclose(f);
     }
-    int bad = report("hist threads=2 levels=2", rc, &r);
+    int bad = report("hist threads=2 levels=2", rc, &tot);
     free(ops);
     free(snap);
     vx_stress_hist_destroy(d);
@@ -191,7 +200,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(driver, "book")) known = 1, bad |= run_book(seed, seconds, ops);
     if (all || !strcmp(driver, "mpmc")) known = 1, bad |= run_mpmc(cap ? cap : 64, seed, seconds, ops);
-    if (all || !strcmp(driver, "hist")) known = 1, bad |= run_hist(seed, (uint32_t)windows, dump);
+    if (all || !strcmp(driver, "hist")) known = 1, bad |= run_hist(seed, (uint32_t)windows, seconds, dump);
     if (!known) {
         fprintf(stderr, "%s: unknown driver %s (ring, book, mpmc, hist or all)\n", argv[0], driver);
         return 2;
