@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from . import _graph as g
 from ._graph import Event, Loc
-from ._orders import NA, NAMES, SEQ_CST, is_acquire, is_release
+from ._orders import NA, NAMES, SEQ_CST, UsageError, is_acquire, is_release
 from ._threads import Abort, JoinHandle, ModelThread
 
 _tls = threading.local()
@@ -37,9 +37,11 @@ _tls = threading.local()
 class Failure:
     """What went wrong in a failing execution."""
 
-    __slots__ = ("kind", "message", "tid", "stamps")
+    __slots__ = ("kind", "message", "tid", "stamps", "exc")
 
-    def __init__(self, kind: str, message: str, tid: int | None = None, stamps: tuple[int, ...] = ()) -> None:
+    def __init__(self, kind: str, message: str, tid: int | None = None, stamps: tuple[int, ...] = (),
+                 exc: BaseException | None = None) -> None:
+        self.exc = exc  # the exception, for usage errors that check() re-raises
         self.kind = kind  # "assertion", "exception", "data race", "deadlock", "livelock", "step bound", ...
         self.message = message
         self.tid = tid
@@ -147,6 +149,9 @@ class Execution:
             return
         except BaseException as exc:  # noqa: BLE001 - any exception in a thread fails the test
             if self.aborted or self.ended:
+                return
+            if isinstance(exc, UsageError):
+                self.fail(Failure("usage", str(exc), t.tid, exc=exc))
                 return
             kind = "assertion" if isinstance(exc, AssertionError) else "exception"
             tb = "".join(traceback.format_exception(exc)).rstrip()
@@ -389,7 +394,7 @@ class Execution:
         """The atomic location for a key, or a clear error."""
         loc = self.locs.get(key)
         if loc is None or loc.is_cell:
-            raise ValueError(
+            raise UsageError(
                 f"velox.explore: {what} on location {key!r}, which was never declared as an atomic "
                 "(create it with Atomic(...) or rt_init(key, value) first)"
             )
@@ -554,7 +559,7 @@ class Execution:
         if loc is None:
             loc = self.declare_cell_lazily(t, key, name)
         elif not loc.is_cell:
-            raise ValueError(f"velox.explore: plain access to {loc.name}, which is an atomic location")
+            raise UsageError(f"velox.explore: plain access to {loc.name}, which is an atomic location")
         self.enter(t)
         kind = g.NA_WRITE if is_write else g.NA_READ
         e, choice = self.new_event(t, kind, loc, NA, site, "set" if is_write else "get")
@@ -616,7 +621,7 @@ class Execution:
     def op_choose(self, n: int, site: Any) -> int:
         t = current_thread("choose()")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"choose(n): n must be a positive int, got {n!r}")
+            raise UsageError(f"choose(n): n must be a positive int, got {n!r}")
         self.enter(t)
         e, choice = self.new_event(t, g.CHOOSE, None, NA, site, "choose")
         value = self.branch(t, e, list(range(n)), choice)

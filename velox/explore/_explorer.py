@@ -173,6 +173,8 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
             plan = x.stack.pop()
         exe = Execution(x, plan)
         exe.run(test)
+        if exe.failure is not None and exe.failure.kind == "usage" and exe.failure.exc is not None:
+            raise exe.failure.exc
         if exe.failure is not None:
             token = encode_token(model, name, exe.taken)
             n = executions + blocked + 1

@@ -32,6 +32,13 @@ _STORE_ORDERS = (RELAXED, RELEASE, SEQ_CST)
 _FAILURE_ORDERS = (RELAXED, ACQUIRE, SEQ_CST)
 
 
+class UsageError(ValueError):
+    """A velox.explore primitive was called wrongly (an invalid order, an undeclared location...).
+
+    Raised inside a test thread, it stops the exploration and ``check`` re-raises it as is.
+    """
+
+
 def parse(order: object, what: str) -> int:
     """Return the number of a memory order given as a name or a C number.
 
@@ -40,14 +47,14 @@ def parse(order: object, what: str) -> int:
     if isinstance(order, str):
         num = BY_NAME.get(order)
         if num is None:
-            raise ValueError(
+            raise UsageError(
                 f"{what}: unknown memory order {order!r}; use one of "
                 '"relaxed", "acquire", "release", "acq_rel", "seq_cst"'
             )
     elif isinstance(order, int) and not isinstance(order, bool) and order in NAMES and order != NA:
         num = order
     else:
-        raise ValueError(f"{what}: memory order must be a name such as \"acquire\" or a C number 0-5, got {order!r}")
+        raise UsageError(f"{what}: memory order must be a name such as \"acquire\" or a C number 0-5, got {order!r}")
     return ACQUIRE if num == CONSUME else num
 
 
@@ -65,7 +72,7 @@ def check_load(order: object) -> int:
     """Validate an order for a load: relaxed, acquire or seq_cst."""
     num = parse(order, "load")
     if num not in _LOAD_ORDERS:
-        raise ValueError(f"load: memory order {NAMES[num]!r} is not valid for a load (use relaxed, acquire or seq_cst)")
+        raise UsageError(f"load: memory order {NAMES[num]!r} is not valid for a load (use relaxed, acquire or seq_cst)")
     return num
 
 
@@ -73,7 +80,7 @@ def check_store(order: object) -> int:
     """Validate an order for a store: relaxed, release or seq_cst."""
     num = parse(order, "store")
     if num not in _STORE_ORDERS:
-        raise ValueError(
+        raise UsageError(
             f"store: memory order {NAMES[num]!r} is not valid for a store (use relaxed, release or seq_cst)"
         )
     return num
@@ -93,16 +100,16 @@ def check_cas(success: object, failure: object) -> tuple[int, int]:
     s = parse(success, "compare_exchange success order")
     f = parse(failure, "compare_exchange failure order")
     if f not in _FAILURE_ORDERS:
-        raise ValueError(
+        raise UsageError(
             f"compare_exchange: failure order {NAMES[f]!r} is invalid: a failed compare-exchange is a load, "
             "so use relaxed, acquire or seq_cst"
         )
     if f == SEQ_CST and s != SEQ_CST:
-        raise ValueError(
+        raise UsageError(
             f"compare_exchange: failure order 'seq_cst' is stronger than success order {NAMES[s]!r}"
         )
     if f == ACQUIRE and not is_acquire(s):
-        raise ValueError(
+        raise UsageError(
             f"compare_exchange: failure order 'acquire' is stronger than success order {NAMES[s]!r}"
         )
     return s, f
