@@ -23,7 +23,7 @@ range), qty (type, >= 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ._step import UNOBSERVED, Inconsistent, Raises, StepResult, check_observed
 
@@ -90,7 +90,7 @@ class Spread:
     pass
 
 
-Op = Union[Add, Remove, Depth, BestBid, BestAsk, Spread]
+Op = Add | Remove | Depth | BestBid | BestAsk | Spread
 
 
 def _is_int(x: Any) -> bool:

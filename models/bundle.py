@@ -14,8 +14,9 @@ TypeError) and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Hashable, Union
+from typing import Any
 
 from ._step import UNOBSERVED, Inconsistent, Raises, StepResult, check_observed
 
@@ -71,7 +72,7 @@ class Pending:
     pass
 
 
-Op = Union[Push, Poll, Flush, Pending]
+Op = Push | Poll | Flush | Pending
 
 
 def init(max_txns: int = BUNDLE_MAX, timeout_ns: int = 100_000) -> State:

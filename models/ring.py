@@ -15,7 +15,7 @@ model never looks inside them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ._step import UNOBSERVED, Inconsistent, Raises, StepResult, check_observed
 
@@ -70,7 +70,7 @@ class Len:
     pass
 
 
-Op = Union[Push, Pop, PushMany, PopMany, PopInto, Len]
+Op = Push | Pop | PushMany | PopMany | PopInto | Len
 
 
 def init(capacity: int) -> State:

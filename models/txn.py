@@ -31,7 +31,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Union
+from typing import Any
 
 from ._step import UNOBSERVED, Inconsistent, Raises, StepResult, check_observed
 
@@ -173,7 +173,7 @@ class FromTicks:
     ticks: Any
 
 
-Op = Union[Encode, Decode, ToTicks, FromTicks]
+Op = Encode | Decode | ToTicks | FromTicks
 
 
 def init() -> State:

@@ -6,7 +6,8 @@ One row per error: (id, call, exception class, regex the message must match).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

@@ -7,6 +7,7 @@ wrong scale is off by a large factor), not how fast anything runs.
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from velox import tsc
 
 def test_now_is_monotonic() -> None:
     readings = [tsc.now() for _ in range(10_000)]
-    assert all(b >= a for a, b in zip(readings, readings[1:]))
+    assert all(b >= a for a, b in itertools.pairwise(readings))
     assert readings[-1] > readings[0]
 
 

@@ -49,9 +49,10 @@ import sys
 import sysconfig
 import tempfile
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .catalogue import MUTANTS, apply_edits
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 
 from mutants.build import mutant_sources, shipping_sources
-from mutants.catalogue import MUTANTS, Edit, Mutant, MutantRotError, apply_edits, for_gate
+from mutants.catalogue import (
+    MUTANTS,
+    Edit,
+    Mutant,
+    MutantRotError,
+    apply_edits,
+    for_gate,
+)
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))

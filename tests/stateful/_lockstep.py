@@ -12,11 +12,11 @@ the shipping ``velox._native._core`` and against a mutant build
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine
-
 from velox.models._step import Inconsistent, raised
 
 

@@ -13,13 +13,13 @@ report (``pytest -s`` shows it).
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from _lockstep import scaled_settings
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-
-from _lockstep import scaled_settings
 from mutants.build import build_core_mutant, prebuild, run_isolated
 from mutants.catalogue import for_gate
 from test_book_machine import book_machine

@@ -13,14 +13,14 @@ from __future__ import annotations
 import struct
 from types import ModuleType
 
+from _lockstep import LockstepMachine, outcome, scaled_settings
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
-
-from velox._native import _core
 from velox.models import ring as ring_model
 from velox.models import txn as txn_model
-from _lockstep import LockstepMachine, outcome, scaled_settings
+
+from velox._native import _core
 
 CAPACITIES = [1 << k for k in range(11)]
 U64 = 1 << 64
@@ -103,7 +103,7 @@ def ring_machine(core: ModuleType) -> type[LockstepMachine]:
             """Push until the ring reports full (the full edge, every time)."""
             for _ in range(self.state.capacity + 1):
                 t = self._txn(0, f)
-                ok = self.expect(ring_model.Push(record=t.to_bytes()), outcome(lambda: self.ring.push(t)))
+                ok = self.expect(ring_model.Push(record=t.to_bytes()), outcome(lambda t=t: self.ring.push(t)))
                 if not ok:
                     event("ring: push refused at the full edge")
                     break
