@@ -79,3 +79,4 @@ def test_machine_passes_unmutated_build(gate: str) -> None:
     res = _hunt(gate, None)
     assert not res["caught"] and "traceback" not in res, (
         f"the {gate} machine failed on the unmutated build: {res.get('why')}\n{res.get('traceback', '')}")
+    assert res["examples"] >= scaled_settings(3).max_examples // 2, f"the control ran only {res['examples']} examples"
