@@ -80,3 +80,36 @@ def test_machine_passes_unmutated_build(gate: str) -> None:
     assert not res["caught"] and "traceback" not in res, (
         f"the {gate} machine failed on the unmutated build: {res.get('why')}\n{res.get('traceback', '')}")
     assert res["examples"] >= scaled_settings(3).max_examples // 2, f"the control ran only {res['examples']} examples"
+
+
+def test_falsifying_program_replays() -> None:
+    """Hypothesis's report is the replayable artifact: the falsifying program
+    it prints for a caught mutant, run as printed, fails again."""
+    module = build_core_mutant("ring_overwrites_when_full")
+
+    def run() -> dict[str, Any]:
+        machine = ring_machine(module)
+        try:
+            run_state_machine_as_test(machine, settings=settings(
+                max_examples=200, database=None, derandomize=True, deadline=None,
+                suppress_health_check=list(HealthCheck), print_blob=False))
+        except AssertionError as exc:
+            notes = "\n".join(getattr(exc, "__notes__", []))
+            return {"program": notes.split("Falsifying example:\n", 1)[1].split("Explanation:", 1)[0],
+                    "name": machine.__name__}
+        return {"program": None}
+
+    res = run_isolated(run)
+    assert res["ok"] and res["value"]["program"], res
+    program, name = res["value"]["program"], res["value"]["name"]
+    assert program.startswith(f"state = {name}()\n") and "state.teardown()" in program, program
+
+    def replay() -> str:
+        try:
+            exec(program, {name: ring_machine(module)})  # noqa: S102 - Hypothesis's own output
+        except AssertionError as exc:
+            return str(exc).splitlines()[0]
+        return "replayed without failing"
+
+    replayed = run_isolated(replay)
+    assert replayed["ok"] and replayed["value"].startswith("native and model disagree"), (replayed, program)
