@@ -147,6 +147,11 @@ def ticks_to_decimal(ticks: int) -> Decimal:
     return Decimal(ticks).scaleb(-4)
 
 
+def ticks_to_str(ticks: int) -> str:
+    """The price of ``ticks`` as a string with exactly four decimals: '100.2500'."""
+    return str(ticks_to_decimal(ticks))
+
+
 @dataclass(frozen=True, kw_only=True)
 class State:
     """The record model has no state."""

@@ -34,6 +34,7 @@ def test_round_trip_through_str_and_decimal(t: int) -> None:
     assert velox.price_to_ticks(s) == t
     assert velox.price_to_ticks(velox.ticks_to_decimal(t)) == t
     assert velox.ticks_to_decimal(t) == model.ticks_to_decimal(t)
+    assert s == model.ticks_to_str(t)
 
 
 @given(ticks)
