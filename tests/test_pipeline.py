@@ -482,3 +482,26 @@ def test_tsan_catches_publish_before_write(tmp_path, tsan_exe):
     res = run_tsan(exe, 0.3, 17, 2, 1, 1, 0, 256, 16)
     assert res.returncode == 66, res.stdout + res.stderr[-2000:]
     assert "data race" in res.stderr
+
+
+def test_topology_adapts_to_cpus():
+    """auto: one thread per stage only when every stage can have a CPU; pinning
+    only when there are enough CPUs, and never for a lone thread."""
+    cpus = sorted(os.sched_getaffinity(0))
+    try:
+        os.sched_setaffinity(0, {cpus[0]})
+        one = Pipeline(PipelineConfig(duration=0.05, seed=1))
+        assert (one.topology, one.threads) == ("single", 1)
+        four = Pipeline(PipelineConfig(duration=0.05, seed=1, topology="stages", pin=True, flush_slack_us=10_000_000))
+        assert four.threads == 4
+        r = _pipeline.drive(four)
+        assert not r.pinned  # 4 threads, 1 CPU
+        assert r.ok, r.invariants
+    finally:
+        os.sched_setaffinity(0, cpus)
+    auto = Pipeline(PipelineConfig(duration=0.05, seed=1))
+    assert auto.topology == ("stages" if len(cpus) >= 4 else "single")
+    if len(cpus) >= 2:
+        r = _pipeline.drive(Pipeline(PipelineConfig(duration=0.05, seed=1, topology="pairs", pin=True,
+                                                     flush_slack_us=10_000_000)))
+        assert r.pinned and r.ok
