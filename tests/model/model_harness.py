@@ -118,7 +118,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
                 p = ffi.new("int64_t *")
                 got = p[0] if lib.vx_book_best(b, side, p) else None
                 assert got == best[side], f"best {'bid' if side == BID else 'ask'} {got}, levels say {best[side]}"
-            return results
+            return tuple(tuple(r) for r in results)
         finally:
             lib.vx_book_destroy(b)
 

@@ -68,6 +68,11 @@ typedef _Atomic int64_t vx_atomic_i64;
 /* Spin hint: tell the core we are busy-waiting (saves power, yields the
  * pipeline to the sibling hyper-thread, avoids a memory-order mis-speculation
  * on exit from the loop). */
+/* vx_backoff_hint(): the same pause, in a retry loop that goes on whether or
+ * not anything changed (exponential backoff after a failed compare-exchange).
+ * The model build tells the two apart: vx_spin_hint() marks a loop that waits
+ * for another thread's write; vx_backoff_hint() is no wait at all. */
+#define vx_backoff_hint() vx_spin_hint()
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define vx_spin_hint() _mm_pause()
@@ -135,6 +140,11 @@ uint64_t vx_model_clock(void);
 #define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, __FILE__, __LINE__)
 #define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, __FILE__, __LINE__)
 #define vx_spin_hint() vx_model_spin(__FILE__, __LINE__)
+/* A backoff pause waits for nothing: the retry that follows proceeds whether
+ * or not another thread wrote meanwhile, so the explorer must not treat it as
+ * a wait (that would prune the executions where the retry runs at once). The
+ * scheduler may still preempt at the retry's next atomic operation. */
+#define vx_backoff_hint() ((void)0)
 
 #endif /* VX_MODEL */
 

@@ -79,7 +79,7 @@ static inline uint32_t rank_of(const vx_book *b, int side, uint32_t level) {
 }
 
 static inline void backoff(uint32_t *spins) {
-    for (uint32_t i = 0; i < *spins; i++) vx_spin_hint();
+    for (uint32_t i = 0; i < *spins; i++) vx_backoff_hint();
     if (*spins < VX_BOOK_BACKOFF_CAP) *spins *= 2;
 }
 
