@@ -191,7 +191,7 @@ def build_driver(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench_mutants")
     (root / "harness.c").write_text(HARNESS)
     # The ring and the harness are the same for every mutant: compile them once.
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-c", "-I", str(NATIVE), str(NATIVE / "vx_ring.c"),
+    subprocess.run(["gcc", "-std=gnu11", "-O0", "-c", "-I", str(NATIVE), str(NATIVE / "vx_ring.c"),
                     str(root / "harness.c")], cwd=root, check=True)
     source = (NATIVE / "vx_bench.c").read_text()
     jobs = {}
@@ -203,7 +203,7 @@ def build_driver(tmp_path_factory):
         src = root / f"vx_bench_{name}.c"
         src.write_text(text)
         exe = root / name
-        cmd = ["gcc", "-std=gnu11", "-O1", "-pthread", "-I", str(NATIVE), str(src), str(root / "harness.o"),
+        cmd = ["gcc", "-std=gnu11", "-O0", "-pthread", "-I", str(NATIVE), str(src), str(root / "harness.o"),
                str(root / "vx_ring.o"), "-o", str(exe)]
         jobs[name] = (exe, subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True))
     for name, (exe, proc) in jobs.items():
