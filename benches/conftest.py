@@ -119,11 +119,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr = terminalreporter
     tr.section("velox per-item summary (median ns per item; ratio to the group's reference, same run)")
     tr.write_line(_load_note())
-    tr.write_line(f"{'group':<20} {'operation':<44} {'ns/item':>10} {'ratio':>7}  reference")
+    gw = max(len("group"), *(len(r["group"]) for r in rows))
+    lw = max(len("operation"), *(len(r["label"]) + 1 for r in rows))
+    tr.write_line(f"{'group':<{gw}} {'operation':<{lw}} {'ns/item':>14} {'ratio':>7}  reference")
     for row in rows:
         ratio = f"{row['ratio_to_reference']:.2f}" if row["ratio_to_reference"] is not None else "-"
         mark = "*" if row["reference"] else ""
-        tr.write_line(f"{row['group']:<20} {row['label'] + mark:<44} {row['median_ns_per_item']:10.2f} "
+        tr.write_line(f"{row['group']:<{gw}} {row['label'] + mark:<{lw}} {row['median_ns_per_item']:14.2f} "
                       f"{ratio:>7}  {row['reference_label'] or '-'}")
     tr.write_line("(* the group's reference; ratio < 1 means faster than the reference)")
     path = config.getoption("--bench-summary", default=None)
