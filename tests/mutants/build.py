@@ -250,17 +250,32 @@ def build_core_mutant(name: str | None, *, log: Callable[[str], None] | None = N
     return module
 
 
-def run_isolated(fn: Callable[[], Any], timeout: float = 300.0) -> dict[str, Any]:
+def _limit_memory(extra_bytes: int) -> None:
+    """Cap this process's address space at its current size plus extra_bytes,
+    so a mutant that corrupts the heap fails fast instead of eating the
+    machine's memory (which other test runs share)."""
+    import resource
+
+    with open("/proc/self/statm") as f:
+        current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (current + extra_bytes, resource.RLIM_INFINITY))
+
+
+def run_isolated(fn: Callable[[], Any], timeout: float = 180.0, memory_bytes: int = 2 << 30) -> dict[str, Any]:
     """Run ``fn()`` in a forked child so a mutant that corrupts memory cannot
-    take the test process down. Returns ``{"ok": True, "value": ...}``,
-    ``{"ok": False, "error": "<type>: <message>", "traceback": ...}`` when fn
-    raised, or ``{"ok": False, "error": "crashed: exit code N"}`` when the
-    child died (a signal is a negative code)."""
+    take the test process down. The child gets ``memory_bytes`` more address
+    space than it starts with and ``timeout`` seconds. Returns ``{"ok": True,
+    "value": ...}``, ``{"ok": False, "error": "<type>: <message>",
+    "traceback": ...}`` when fn raised, or ``{"ok": False, "error": "crashed:
+    exit code N"}`` when the child died or was killed at the timeout (a signal
+    is a negative code)."""
     ctx = multiprocessing.get_context("fork")
     reader, writer = ctx.Pipe(duplex=False)
 
     def child() -> None:
         try:
+            if os.path.exists("/proc/self/statm"):
+                _limit_memory(memory_bytes)
             result: dict[str, Any] = {"ok": True, "value": fn()}
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
@@ -271,11 +286,18 @@ def run_isolated(fn: Callable[[], Any], timeout: float = 300.0) -> dict[str, Any
     proc = ctx.Process(target=child)
     proc.start()
     writer.close()
-    result = reader.recv() if reader.poll(timeout) else None
+    result = None
+    if reader.poll(timeout):
+        try:
+            result = reader.recv()
+        except EOFError:  # the child died before answering
+            pass
     proc.join(timeout=5)
-    if proc.is_alive():
+    timed_out = proc.is_alive()
+    if timed_out:
         proc.kill()
         proc.join()
     if result is None:
-        return {"ok": False, "error": f"crashed: exit code {proc.exitcode}"}
+        why = f"no answer within {timeout:.0f} s, killed" if timed_out else "died"
+        return {"ok": False, "error": f"crashed: {why} (exit code {proc.exitcode})"}
     return result
