@@ -142,7 +142,7 @@ _ALL = [
     _m("ring_pop_many_drops_wrapped",
        "pop_many advances head by k but hands out only the records before the slot array's end: the records "
        "after the wrap are lost",
-       ("stress",),
+       ("stress", "ring"),
        ("vx_ring.c",
         "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
         "    vx_store(&r->head, head + k, VX_RELEASE);\n    return k;",
@@ -182,7 +182,7 @@ _ALL = [
         "        r->tail_cache = vx_load(&r->tail, VX_RELAXED); /* MUTANT */")),
     _m("ring_cache_never_refreshed",
        "the producer never refreshes its cached head: once the cache says full, the ring stays full forever",
-       ("explore",),
+       ("explore", "ring"),
        ("vx_ring.c",
         "        r->head_cache = vx_load(&r->head, VX_ACQUIRE);",
         "        (void)0; /* MUTANT: cached head never refreshed */")),

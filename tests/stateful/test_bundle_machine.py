@@ -75,6 +75,14 @@ def bundle_machine(core: ModuleType) -> type[LockstepMachine]:
             self.now = max(0, min(self.state.first_ts + self.state.timeout + delta, CLOCK_MAX))
             self.poll()
 
+        @precondition(lambda self: self.state is not None and self.state.waiting)
+        @rule(back=st.one_of(st.integers(1, 3), st.integers(1, 10**9)))
+        def poll_after_clock_went_back(self, back: int) -> None:
+            """Move the clock to before the oldest arrival and poll: not timed out."""
+            event("bundle: poll with the clock before the oldest arrival")
+            self.now = max(0, self.state.first_ts - back)
+            self.poll()
+
         @rule(back=st.one_of(st.integers(1, 3), st.integers(1, 10**9)))
         def jump_back(self, back: int) -> None:
             self.now = max(0, self.now - back)
