@@ -287,14 +287,16 @@ def run_isolated(fn: Callable[[], Any], timeout: float = 180.0, memory_bytes: in
     proc.start()
     writer.close()
     result = None
-    if reader.poll(timeout):
+    timed_out = not reader.poll(timeout)
+    if timed_out:
+        proc.kill()
+    else:
         try:
             result = reader.recv()
         except EOFError:  # the child died before answering
             pass
     proc.join(timeout=5)
-    timed_out = proc.is_alive()
-    if timed_out:
+    if proc.is_alive():  # answered but did not exit: do not leave it behind
         proc.kill()
         proc.join()
     if result is None:
