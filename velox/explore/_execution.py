@@ -12,12 +12,15 @@ plus the write's prefix, and makes the read read from the write (the backward
 revisits of GenMC, Kokologiannakis et al., PLDI 2019 / POPL 2022). So reads-from
 choices that run against the schedule are explored without exploring schedules.
 
-Spin loops use *assume* semantics (as GenMC's spin-assume): a thread that spins
-after reading (since its last write) blocks for the rest of the execution. The
-iteration that would have succeeded is found by a revisit of the reads it made.
-When no thread can run, the execution is a deadlock or livelock only if every
-spinning thread read the mo-latest value everywhere (so it would spin forever);
-otherwise it is pruned as blocked (a later value exists and a revisit explores it).
+Spin loops are waiting: a thread that spins after reading (since its last write)
+blocks until another thread writes a location it read in that iteration; an
+iteration that reads exactly what the previous one read is pruned (nothing new
+happened). Reading a later value directly is also found by a revisit of the reads
+it made. When no thread can run, the spinners are woken once more ("forced"): a loop's
+local state may change although nothing new was written (a retry counter, the
+value a failed CAS returned). A forced iteration that reads exactly the same
+latest values again proves the thread spins forever; when every live thread is
+proven stuck or waits in join(), the execution is a livelock or deadlock.
 """
 
 from __future__ import annotations
@@ -188,6 +191,9 @@ class Execution:
         if pos < len(self.plan):
             tid = self.plan[pos][0]
             th = self.threads[tid] if tid < len(self.threads) else None
+            if th is not None and th.spinning and not th.confirmed:
+                th.spinning = False  # the plan ran it on here: a wake-up of this graph's prefix
+                th.forced = True
             if th is None or not th.runnable():
                 self.fail(Failure(
                     "nondeterminism",
@@ -234,7 +240,7 @@ class Execution:
 
     def schedule_away(self, t: ModelThread) -> None:
         """Let the scheduler pick who goes next; return when ``t`` is the one."""
-        nxt = self.decide(t)
+        nxt = self.next_thread(t)
         if nxt is None:
             self.end_no_runnable()
             self.wait(t)
@@ -261,7 +267,7 @@ class Execution:
         if self.aborted or self.ended:
             return
         try:
-            nxt = self.decide(None)
+            nxt = self.next_thread(None)
         except Abort:
             return
         if nxt is None:
@@ -278,10 +284,6 @@ class Execution:
             self.end()
             return
         spinners = [t for t in live if t.spinning]
-        if any(not self.stuck(t) for t in spinners):
-            self.pruned = "a thread blocked in a spin loop had not read the latest value yet"
-            self.end()
-            return
         lines = []
         for t in live:
             if t.spinning:
@@ -296,11 +298,36 @@ class Execution:
                 if spinners else "deadlock: every live thread waits for another one")
         self.fail(Failure(kind, head + "\n" + "\n".join(lines)))
 
+    @staticmethod
+    def latest(reads: list[Event]) -> bool:
+        """True when every read read the mo-latest store of its location (and none failed spuriously)."""
+        return all(r.rf is r.loc.mo[-1] and not r.spurious for r in reads)
+
     def stuck(self, t: ModelThread) -> bool:
-        """Would this spinning thread spin forever? (it read the mo-latest write everywhere)."""
-        if t.spin_spurious:
-            return False
-        return all(r.rf is r.loc.mo[-1] for r in t.spin_reads)
+        """Would this spinning thread spin forever? Proven when a forced re-run repeated the iteration."""
+        return t.confirmed
+
+    def force_wake(self) -> bool:
+        """No thread can run: wake the spinners not yet proven stuck, to see whether their loops progress.
+
+        A loop's local state (a retry counter, the value a failed compare-exchange returned) may change
+        between iterations even when nothing new is written, so a spinner is only declared stuck once a
+        re-run read exactly the same latest values again. Returns True if some thread was woken.
+        """
+        woke = False
+        for t in self.threads:
+            if t.spinning and not t.confirmed:
+                t.spinning = False
+                t.forced = True
+                woke = True
+        return woke
+
+    def next_thread(self, current: ModelThread | None) -> ModelThread | None:
+        """decide(), waking unproven spinners first when nobody can run."""
+        nxt = self.decide(current)
+        if nxt is None and self.force_wake():
+            nxt = self.decide(current)
+        return nxt
 
     # ------------------------------------------------------------------ events
     def new_event(self, t: ModelThread, kind: str, loc: Loc | None, order: int, site: Any,
@@ -421,10 +448,19 @@ class Execution:
         t.reads_since_write.append(e)
 
     def apply_write(self, t: ModelThread, e: Event, after: Event) -> None:
-        """Insert the write ``e`` into mo right after ``after`` and compute its release view."""
+        """Insert the write ``e`` into mo right after ``after``, compute its release view, wake spinners."""
         loc = e.loc
         e.is_write = True
         loc.mo.insert(loc.mo.index(after) + 1, e)
+        t.prev_spin_rfs = None
+        for th in self.threads:
+            if th.spinning and th is not t and id(loc) in th.spin_locs:
+                # A write to what the spinner read: its next iteration may see something new. The
+                # wake-up is a dependency (the spinner runs on because of this write), kept in porf
+                # so that a revisit never keeps the spinner's later events without this write.
+                th.spinning = False
+                th.forced = th.confirmed = False
+                th.porf_view |= e.porf | (1 << e.stamp)
         own = (e.hb | (1 << e.stamp)) if is_release(e.order) else t.rel_fence_view
         if e.order == NA:
             own = 0  # a plain write heads no release sequence and continues none
@@ -612,11 +648,20 @@ class Execution:
         e, choice = self.new_event(t, g.SPIN, None, NA, site, op)
         self.commit(t, e, 0)
         if t.reads_since_write:
+            rfs = tuple((id(r.loc), r.rf.id) for r in t.reads_since_write)
+            if rfs == t.prev_spin_rfs:
+                if not (t.forced and self.latest(t.reads_since_write)):
+                    self.prune("a spin-loop iteration read exactly what the previous one read")
+                t.confirmed = True  # nothing new to read and the same iteration again: it spins forever
+            t.forced = False
+            t.prev_spin_rfs = rfs
             t.spinning = True
             t.spin_reads = list(t.reads_since_write)
+            t.spin_locs = {id(r.loc) for r in t.spin_reads}
             t.spin_spurious = t.spurious_since_write
-            self.schedule_away(t)  # never returns: assume semantics
-            raise Abort()
+            t.reads_since_write = []
+            t.spurious_since_write = False
+            self.schedule_away(t)  # returns once another thread wrote what it read, and it is chosen
 
     def op_choose(self, n: int, site: Any) -> int:
         t = current_thread("choose()")

@@ -33,7 +33,7 @@ class ModelThread:
         "tid", "path", "fn", "args", "baton", "os_thread", "started", "finished", "result",
         "blocked_on", "spinning", "spin_reads", "spin_spurious", "view", "porf_view", "acq_pending",
         "rel_fence_view", "rs_view", "events", "children", "exe", "reads_since_write",
-        "spurious_since_write", "last_spurious",
+        "spurious_since_write", "last_spurious", "spin_locs", "prev_spin_rfs", "forced", "confirmed",
     )
 
     def __init__(self, exe: Any, tid: int, path: tuple[int, ...], fn: Callable[..., Any],
@@ -62,6 +62,10 @@ class ModelThread:
         self.children = 0
         self.reads_since_write: list[Any] = []
         self.spurious_since_write = False
+        self.spin_locs: set[int] = set()  # locations whose next write by another thread wakes it
+        self.prev_spin_rfs: tuple | None = None  # what the last blocked iteration read
+        self.forced = False  # woken with nothing new written, to see whether its loop progresses
+        self.confirmed = False  # re-ran with nothing new and read the same latest values: spins forever
         self.last_spurious: dict[int, bool] = {}  # per location: did this thread's last CAS fail spuriously?
 
     def runnable(self) -> bool:
