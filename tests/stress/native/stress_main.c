@@ -190,6 +190,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --seconds must be in (0, 1e6]\n", argv[0]);
         return 2;
     }
+    static const char *const drivers[] = {"all", "ring", "book", "mpmc", "hist"};
+    int valid = 0;
+    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++) valid |= !strcmp(driver, drivers[i]);
+    if (!valid) {
+        fprintf(stderr, "%s: unknown driver %s (ring, book, mpmc, hist or all)\n", argv[0], driver);
+        return 2;
+    }
     printf("velox native stress: driver=%s seconds=%g seed=%llu\n", driver, seconds, (unsigned long long)seed);
     int all = !strcmp(driver, "all"), bad = 0, known = all;
     if (all || !strcmp(driver, "ring")) {
