@@ -128,16 +128,28 @@ def test_decode_native_records() -> None:
     assert ops[1].output == Raises(error="ValueError")
     assert ops[2].output == 3
     assert ops[3].output == Raises(error="Timeout")
-    snap = struct.pack("<4q", 0, 0, 0, 0)
+    snap = struct.pack("<6q", 0, 0, 0, 0, -1, -1)
     t = lincheck.check_windows(raw, snap, threads=2, levels=2, per_window=2, base_price=1_000_000)
-    assert t.windows == 1 and t.violations == 0 and t.timeouts == 1
+    assert t.windows == 1 and t.violations == 0 and t.timeouts == 1 and t.best_checks == 2
+
+
+def test_best_price_at_quiescence_is_checked() -> None:
+    recs = [(100, 200, 1_000_001, 1, 0, 0, _book.KIND_ADD, 0, 0)]
+    raw = b"".join(_book.LC_OP.pack(*r) for r in recs)
+    # bid levels 0 and 1 rest 2 and 5: the best bid is level 1 (price 1000001), not 1000000
+    good = struct.pack("<6q", 2, 5, 0, 0, 1_000_001, -1)
+    bad = struct.pack("<6q", 2, 5, 0, 0, 1_000_000, -1)
+    kw = dict(threads=1, levels=2, per_window=1, base_price=1_000_000)
+    assert lincheck.check_windows(raw, good, **kw).violations == 0
+    t = lincheck.check_windows(raw, bad, **kw)
+    assert t.violations == 1 and "best bid at quiescence is 1000000" in t.first_report
 
 
 def test_decoded_violation_is_reported_with_the_window() -> None:
     recs = [(100, 200, 1_000_001, 3, 0, 0, _book.KIND_ADD, 0, 0),
             (300, 310, 1_000_001, 0, 7, 0, _book.KIND_DEPTH, 0, 1)]
     raw = b"".join(_book.LC_OP.pack(*r) for r in recs)
-    t = lincheck.check_windows(raw, struct.pack("<4q", 0, 0, 0, 0), threads=2, levels=2, per_window=1,
+    t = lincheck.check_windows(raw, struct.pack("<6q", 0, 0, 0, 0, -1, -1), threads=2, levels=2, per_window=1,
                                base_price=1_000_000)
     assert t.violations == 1
     assert "window 0: not linearizable" in t.first_report

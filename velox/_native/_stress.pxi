@@ -6,7 +6,7 @@ from velox._native.vx_stress cimport (
     vx_stress_book, vx_stress_book_create, vx_stress_book_run, vx_stress_book_destroy,
     vx_stress_mpmc, vx_stress_mpmc_create, vx_stress_mpmc_run, vx_stress_mpmc_destroy,
     vx_lc_op, vx_stress_hist, vx_stress_hist_create, vx_stress_hist_run, vx_stress_hist_destroy,
-    VX_STRESS_HIST_BASE,
+    VX_STRESS_HIST_BASE, VX_STRESS_SNAP_WORDS,
 )
 
 STRESS_HIST_BASE = VX_STRESS_HIST_BASE
@@ -136,8 +136,9 @@ cdef class BookHistoryRecorder:
     ``record(windows)`` returns ``(ops, snapshots)``: ``ops`` is bytes of
     windows*threads*ops_per_window 48-byte records (struct "<QQqqqiBBH":
     call, ret, price, arg, result, status, kind, side, thread), window-major;
-    ``snapshots`` is bytes of windows*2*levels int64 depths ([side][level])
-    taken at quiescence before each window."""
+    ``snapshots`` is bytes of windows*(2*levels+2) int64 words taken at
+    quiescence before each window: the depths ([side][level]), then the best
+    bid and best ask prices (-1 for an empty side)."""
 
     cdef vx_stress_hist *d
     cdef readonly uint32_t threads, levels, ops_per_window
@@ -164,7 +165,7 @@ cdef class BookHistoryRecorder:
         _check_int("windows", windows, 1, 100000)
         cdef uint32_t w = windows
         cdef size_t nops = <size_t>w * self.threads * self.ops_per_window
-        cdef size_t nsnap = <size_t>w * 2 * self.levels
+        cdef size_t nsnap = <size_t>w * VX_STRESS_SNAP_WORDS(self.levels)
         cdef bytearray ops = bytearray(nops * sizeof(vx_lc_op))
         cdef bytearray snap = bytearray(nsnap * sizeof(int64_t))
         cdef vx_lc_op *po = <vx_lc_op *>PyByteArray_AS_STRING(ops)

@@ -794,10 +794,14 @@ static void *hist_worker(void *arg) {
     for (uint32_t w = 0; w < d->windows; w++) {
         if (!barrier_wait(&d->bar, d->threads)) break; /* previous window complete: book quiescent */
         if (ht->index == 0) {
-            int64_t *snap = &d->snap_out[(size_t)w * 2 * d->levels];
-            for (int side = 0; side < 2; side++)
+            int64_t *snap = &d->snap_out[(size_t)w * VX_STRESS_SNAP_WORDS(d->levels)];
+            for (int side = 0; side < 2; side++) {
                 for (uint32_t l = 0; l < d->levels; l++)
                     snap[(size_t)side * d->levels + l] = vx_book_depth(d->book, side, VX_STRESS_HIST_BASE + l);
+                /* best prices at quiescence: exact by the book's contract */
+                int64_t p;
+                snap[2 * (size_t)d->levels + (size_t)side] = vx_book_best(d->book, side, &p) ? p : -1;
+            }
         }
         if (!barrier_wait(&d->bar, d->threads)) break; /* snapshot taken: start together */
         vx_lc_op *ops = &d->ops_out[((size_t)w * d->threads + ht->index) * d->per_window];

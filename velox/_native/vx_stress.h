@@ -88,10 +88,14 @@ typedef struct vx_stress_hist vx_stress_hist;
  *  levels (tick_shift 0, base price VX_STRESS_HIST_BASE) of both sides. */
 vx_stress_hist *vx_stress_hist_create(uint32_t threads, uint32_t levels, uint32_t ops_per_window,
                                       uint32_t max_qty, uint64_t seed, int *err);
+/** Words of one window's snapshot: 2 * levels depths ([side][level]), then
+ *  the best bid and best ask prices (-1 when that side is empty). */
+#define VX_STRESS_SNAP_WORDS(levels) (2 * (size_t)(levels) + 2)
+
 /** Record `windows` windows. ops_out holds windows * threads * ops_per_window
  *  records (window-major, then thread, then program order); snap_out holds
- *  windows * 2 * levels depths ([window][side][level]) taken at quiescence
- *  just before each window. Returns VX_OK or an error code. */
+ *  windows * VX_STRESS_SNAP_WORDS(levels) words, each window's snapshot
+ *  taken at quiescence just before it. Returns VX_OK or an error code. */
 int vx_stress_hist_run(vx_stress_hist *d, uint32_t windows, vx_lc_op *ops_out, int64_t *snap_out,
                        vx_stress_result *out);
 void vx_stress_hist_destroy(vx_stress_hist *d);

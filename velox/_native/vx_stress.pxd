@@ -36,6 +36,7 @@ cdef extern from "vx_stress.h" nogil:
         VX_LC_REMOVE
         VX_LC_DEPTH
         VX_STRESS_HIST_BASE
+    size_t VX_STRESS_SNAP_WORDS(uint32_t levels)
 
     ctypedef struct vx_lc_op:
         uint64_t call

@@ -73,6 +73,11 @@ def decode_window(raw: bytes, threads: int, per_window: int, window: int) -> lis
     return ops
 
 
+def snap_words(levels: int) -> int:
+    """int64 words per window snapshot: depths, then best bid and best ask."""
+    return 2 * levels + 2
+
+
 def snapshot_state(snap: Sequence[int], levels: int, base_price: int) -> book_model.State:
     """The model state of a quiescent snapshot ([side][level] depths)."""
     bids = tuple((lv, q) for lv, q in enumerate(snap[:levels]) if q)
@@ -90,6 +95,8 @@ class WindowTotals:
     violations: int = 0
     unknown: int = 0
     timeouts: int = 0
+    #: best bid/ask comparisons made at the quiescent snapshots
+    best_checks: int = 0
     first_report: str = ""
     #: The first offending window as a self-contained HTML timeline.
     first_html: str = ""
@@ -101,10 +108,26 @@ def check_windows(ops_raw: bytes, snaps_raw: bytes, *, threads: int, levels: int
                   max_steps: int = 200_000) -> WindowTotals:
     """Check every recorded window; add to ``totals`` (new ones if None)."""
     t = totals if totals is not None else WindowTotals()
-    n_windows = len(snaps_raw) // (8 * 2 * levels)
-    snaps = struct.unpack(f"<{n_windows * 2 * levels}q", snaps_raw)
+    words = snap_words(levels)
+    if len(snaps_raw) % (8 * words):
+        raise ValueError(f"snapshot bytes ({len(snaps_raw)}) are not whole windows of {words} int64 words")
+    n_windows = len(snaps_raw) // (8 * words)
+    snaps = struct.unpack(f"<{n_windows * words}q", snaps_raw)
     for w in range(n_windows):
-        init = snapshot_state(snaps[w * 2 * levels:(w + 1) * 2 * levels], levels, base_price)
+        snap = snaps[w * words:(w + 1) * words]
+        init = snapshot_state(snap, levels, base_price)
+        # best prices at quiescence (exact by contract; not linearizable while
+        # updates run, so they are checked here and not in the histories)
+        for name, got, want in (("bid", snap[2 * levels], book_model.best_bid(init)),
+                                ("ask", snap[2 * levels + 1], book_model.best_ask(init))):
+            t.best_checks += 1
+            if got != (-1 if want is None else want):
+                t.violations += 1
+                msg = (f"{label}window {w}: best {name} at quiescence is {got} (-1: empty), the levels say "
+                       f"{want}: {book_model.describe_state(init)}")
+                t.first_report = t.first_report or msg
+                if len(t.reports) < 5:
+                    t.reports.append(msg)
         ops = decode_window(ops_raw, threads, per_window, w)
         model = book_model_from(init)
         res: CheckResult = check_operations(model, ops, max_steps=max_steps)
@@ -153,8 +176,8 @@ def read_dump(path: str) -> tuple[bytes, bytes, int, int, int]:
     off = 20
     ops, snaps = bytearray(), bytearray()
     for _ in range(windows):
-        snaps += data[off:off + 16 * levels]
-        off += 16 * levels
+        snaps += data[off:off + 8 * snap_words(levels)]
+        off += 8 * snap_words(levels)
         ops += data[off:off + LC_OP.size * threads * per]
         off += LC_OP.size * threads * per
     return bytes(ops), bytes(snaps), threads, levels, per

@@ -14,7 +14,8 @@
  * the recorder runs: checking needs the Python model, see velox.lincheck).
  * --dump FILE (hist driver, one batch) writes the recorded windows for the Python
  * linearizability checker: a header "VXH1", u32 threads, levels, per_window,
- * windows, then per window 2*levels i64 snapshot depths and
+ * windows, then per window 2*levels+2 i64 snapshot words (depths, best bid,
+ * best ask) and
  * threads*per_window 48-byte vx_lc_op records.
  */
 #define _GNU_SOURCE
@@ -114,7 +115,7 @@ static int run_hist(uint64_t seed, uint32_t windows, double seconds, const char 
     vx_stress_hist *d = vx_stress_hist_create(threads, levels, per, 3, seed, &err);
     if (!d) return report("hist create", err, &(vx_stress_result){0});
     vx_lc_op *ops = calloc((size_t)windows * threads * per, sizeof *ops);
-    int64_t *snap = calloc((size_t)windows * 2 * levels, sizeof *snap);
+    int64_t *snap = calloc((size_t)windows * VX_STRESS_SNAP_WORDS(levels), sizeof *snap);
     vx_stress_result tot = {0}, r;
     uint64_t end = vx_mono_ns() + (uint64_t)(seconds * 1e9);
     int rc;
@@ -132,7 +133,7 @@ static int run_hist(uint64_t seed, uint32_t windows, double seconds, const char 
         fwrite("VXH1", 1, 4, f);
         fwrite(hdr, sizeof hdr, 1, f);
         for (uint32_t w = 0; w < windows; w++) {
-            fwrite(&snap[(size_t)w * 2 * levels], sizeof(int64_t), 2 * levels, f);
+            fwrite(&snap[(size_t)w * VX_STRESS_SNAP_WORDS(levels)], sizeof(int64_t), VX_STRESS_SNAP_WORDS(levels), f);
             fwrite(&ops[(size_t)w * threads * per], sizeof(vx_lc_op), (size_t)threads * per, f);
         }
         fclose(f);
