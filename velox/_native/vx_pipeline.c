@@ -537,11 +537,18 @@ static size_t output_step(vx_pipeline *p) {
         output_bundle(p, a, na, b, i, now, &skew);
         i += need;
     }
-    if (i == 0 && upstream_done(p, VX_STAGE_OUTPUT)) {
-        /* Everything is published and still no whole bundle: a truncated
-         * frame. Count it and skip the record, or we would wait forever. */
-        ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
-        i = 1;
+    if (i == 0 && k > 0 && upstream_done(p, VX_STAGE_OUTPUT)) {
+        /* The bundle stage is done, so after the acquire in upstream_done a
+         * new peek sees every record it will ever publish. If that adds
+         * nothing, the first frame is truncated: count it and skip the
+         * record, or we would wait forever. If it adds records, the rest of
+         * a bundle published in two pieces arrived after our first peek:
+         * parse it on the next pass (treating it as truncated here was a
+         * race, seen once in the gate under load). */
+        if (vx_ring_peek(p->ring[2], want, &a, &na, &b) == k) {
+            ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
+            i = 1;
+        }
     }
     if (skew) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SKEW, (uint64_t)skew);
     vx_ring_release(p->ring[2], i);
