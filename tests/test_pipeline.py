@@ -31,7 +31,8 @@ def run(**kw) -> _pipeline.PipelineReport:
     r = run_pipeline(PipelineConfig(**kw))
     if not r.ok:  # say what failed and how to reproduce it
         bad = [i for i in r.invariants if not i.ok]
-        pytest.fail(f"invariants failed with seed {r.seed} and {kw}: {bad}")
+        pytest.fail(f"invariants failed with seed {r.seed} and {kw}: {bad}\n"
+                    f"first violation {r.first_violation}, topology {r.topology}, counters {r.counters}")
     return r
 
 
