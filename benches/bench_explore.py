@@ -21,10 +21,10 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "explore"))
 
-import test_explore_semantics as shapes  # noqa: E402
-import test_ring_model as ring  # noqa: E402
+import test_explore_semantics as shapes
+import test_ring_model as ring
 
-from velox.explore import check  # noqa: E402
+from velox.explore import check
 
 BASELINE_CAP = 2000
 

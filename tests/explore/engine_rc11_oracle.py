@@ -112,7 +112,7 @@ def consistent(events, sb, rf, mo, model):
     # SC: psc acyclic
     sc = [e for e in E if e.order == "seq_cst"]
     if len(sc) >= 2:
-        same_loc = lambda a, b: a.loc is not None and a.loc == b.loc  # noqa: E731
+        same_loc = lambda a, b: a.loc is not None and a.loc == b.loc
         sb_neq = {(a, b) for a, b in sb if not same_loc(a, b)}
         hb_loc = {(a, b) for a, b in hb if same_loc(a, b)}
         scb = sb | compose(compose(sb_neq, hb), sb_neq) | hb_loc | mo | rb
@@ -204,9 +204,7 @@ def _values(events, ops, rf_of):
         op = ops.get(w)
         if w.kind == "I":
             v = 0
-        elif op[0] == "st":
-            v = op[2]
-        elif op[0] == "xchg":
+        elif op[0] == "st" or op[0] == "xchg":
             v = op[2]
         elif op[0] == "faa":
             v = val(rf_of[w]) + op[2]

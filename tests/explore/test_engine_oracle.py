@@ -12,11 +12,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from engine_rc11_oracle import engine_test, oracle_counts
 
 from velox import explore
 from velox.explore import _execution, _graph
-
-from engine_rc11_oracle import engine_test, oracle_counts
 
 SEED = 20261125
 ORDERS_LD = ("relaxed", "acquire", "seq_cst")
@@ -121,7 +120,7 @@ def test_oracle_itself_gives_the_published_verdicts():
     def seen(name, model, pred):
         return any(pred(outcome) for outcome in oracle_counts(CLASSIC[name], model))
 
-    both_zero = lambda o: o[0] == ((0,), (0,))  # noqa: E731
+    both_zero = lambda o: o[0] == ((0,), (0,))
     assert seen("SB+rlx", "rc11", both_zero)
     assert not seen("SB+sc", "rc11", both_zero)
     assert not seen("SB+rlx", "sc", both_zero)

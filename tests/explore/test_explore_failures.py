@@ -10,7 +10,15 @@ import threading
 import pytest
 
 from velox import explore
-from velox.explore import Atomic, Cell, ExplorationFailure, check, spawn, spin_hint, yield_now
+from velox.explore import (
+    Atomic,
+    Cell,
+    ExplorationFailure,
+    check,
+    spawn,
+    spin_hint,
+    yield_now,
+)
 from velox.explore import _runtime as rt
 
 

@@ -8,7 +8,8 @@ execution being explored, tagged with the caller's ``file:line``.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _runtime as rt
 from ._threads import JoinHandle

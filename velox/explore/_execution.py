@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _graph as g
 from ._graph import Event, Loc
@@ -40,7 +41,7 @@ _tls = threading.local()
 class Failure:
     """What went wrong in a failing execution."""
 
-    __slots__ = ("kind", "message", "tid", "stamps", "exc")
+    __slots__ = ("exc", "kind", "message", "stamps", "tid")
 
     def __init__(self, kind: str, message: str, tid: int | None = None, stamps: tuple[int, ...] = (),
                  exc: BaseException | None = None) -> None:
@@ -54,7 +55,7 @@ class Failure:
 class Plan:
     """A prefix of an execution to replay: items (tid, choice, kind); choice None means branch here."""
 
-    __slots__ = ("items", "revisits", "revisit_at")
+    __slots__ = ("items", "revisit_at", "revisits")
 
     def __init__(self, items: list[tuple[int, Any, Any]], revisits: int = 0, revisit_at: int = -1) -> None:
         self.items = items
@@ -372,9 +373,9 @@ class Execution:
         # non-latest write, or a write placed before others in mo, has eco edges to older events).
         if e.order == SEQ_CST and (e.is_read or e.is_write or e.kind == g.FENCE):
             self.sc_events += 1
-        if self.sc_events >= 2 and (e.is_read or e.is_write or e.kind == g.FENCE):
-            if not g.psc_acyclic(self.events):
-                self.prune("psc cycle (RC11's SC axiom)")
+        memory = e.is_read or e.is_write or e.kind == g.FENCE
+        if self.sc_events >= 2 and memory and not g.psc_acyclic(self.events):
+            self.prune("psc cycle (RC11's SC axiom)")
 
     def branch(self, t: ModelThread, e: Event, options: list[Any], choice: Any) -> Any:
         """Pick one option: the planned one, a random one, or the first (pushing the others)."""
@@ -403,7 +404,7 @@ class Execution:
     def declare(self, t: ModelThread, key: Any, value: Any, name: str | None, site: Any, is_cell: bool) -> Loc:
         """Create a location (its initial write is an event of the creating thread)."""
         self.enter(t)
-        e, choice = self.new_event(t, g.INIT if not is_cell else g.NA_WRITE, None, NA if is_cell else 0, site,
+        e, _choice = self.new_event(t, g.INIT if not is_cell else g.NA_WRITE, None, NA if is_cell else 0, site,
                                    "init")
         loc = Loc(e.id, key, name or f"{'cell' if is_cell else 'atomic'}#{len(self.locs)}", is_cell)
         e.loc = loc
@@ -579,7 +580,7 @@ class Execution:
     def op_fence(self, order: int, site: Any) -> None:
         t = current_thread("fence()")
         self.enter(t)
-        e, choice = self.new_event(t, g.FENCE, None, self.sem_order(order), site, "fence")
+        e, _choice = self.new_event(t, g.FENCE, None, self.sem_order(order), site, "fence")
         e.shown_order = order
         if is_acquire(e.order):
             e.hb |= t.acq_pending  # acquire fence: synchronises with what earlier reads read
@@ -645,7 +646,7 @@ class Execution:
     def op_spin(self, site: Any, op: str) -> None:
         t = current_thread(op)
         self.enter(t)
-        e, choice = self.new_event(t, g.SPIN, None, NA, site, op)
+        e, _choice = self.new_event(t, g.SPIN, None, NA, site, op)
         self.commit(t, e, 0)
         if t.reads_since_write:
             rfs = tuple((id(r.loc), r.rf.id) for r in t.reads_since_write)
@@ -679,7 +680,7 @@ class Execution:
         if not callable(fn):
             raise TypeError(f"spawn(fn, *args): fn must be callable, got {fn!r}")
         self.enter(t)
-        e, choice = self.new_event(t, g.SPAWN, None, NA, site, "spawn")
+        e, _choice = self.new_event(t, g.SPAWN, None, NA, site, "spawn")
         child = ModelThread(self, len(self.threads), t.path + (t.children,), fn, args)
         t.children += 1
         e.arg = child.tid
@@ -703,7 +704,7 @@ class Execution:
             t.blocked_on = target
             self.schedule_away(t)
         t.blocked_on = None
-        e, choice = self.new_event(t, g.JOIN, None, NA, site, "join")
+        e, _choice = self.new_event(t, g.JOIN, None, NA, site, "join")
         e.arg = target.tid
         e.hb |= target.view  # join: everything the thread did happens before
         e.porf |= target.porf_view

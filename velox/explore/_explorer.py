@@ -19,8 +19,9 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ._execution import Execution, Plan
 from ._trace import ExplorationFailure, decode_token, encode_token, failure_report

@@ -48,12 +48,30 @@ class Event:
     """One operation of one thread, with its place in the graph."""
 
     __slots__ = (
-        "stamp", "tid", "idx", "kind", "loc", "order", "shown_order", "value", "rf", "written",
-        "site", "op", "hb", "porf", "msg", "is_write", "is_read", "expected", "weak", "spurious",
         "arg",
+        "expected",
+        "hb",
+        "idx",
+        "is_read",
+        "is_write",
+        "kind",
+        "loc",
+        "msg",
+        "op",
+        "order",
+        "porf",
+        "rf",
+        "shown_order",
+        "site",
+        "spurious",
+        "stamp",
+        "tid",
+        "value",
+        "weak",
+        "written",
     )
 
-    def __init__(self, stamp: int, tid: int, idx: int, kind: str, loc: "Loc | None", order: int,
+    def __init__(self, stamp: int, tid: int, idx: int, kind: str, loc: Loc | None, order: int,
                  site: Any, op: str) -> None:
         self.stamp = stamp
         self.tid = tid
@@ -95,7 +113,7 @@ class Event:
 class Loc:
     """A memory location: its name, its modification order and its accesses."""
 
-    __slots__ = ("lid", "key", "name", "mo", "reads", "na", "is_cell", "init")
+    __slots__ = ("init", "is_cell", "key", "lid", "mo", "na", "name", "reads")
 
     def __init__(self, lid: EventId, key: Any, name: str, is_cell: bool) -> None:
         self.lid = lid  # id of the event that created it: stable across re-executions
@@ -123,8 +141,7 @@ def seen_index(loc: Loc, view: int) -> int:
     for r in loc.reads:
         if view >> r.stamp & 1:
             j = mo.index(r.rf)
-            if j > best:
-                best = j
+            best = max(best, j)
     return best
 
 

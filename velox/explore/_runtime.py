@@ -14,7 +14,8 @@ running the test, or one it spawned); outside one they raise ``RuntimeError``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _orders
 from ._execution import Execution, current_thread

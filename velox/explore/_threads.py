@@ -16,7 +16,8 @@ execution.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class Abort(BaseException):
@@ -30,10 +31,34 @@ class ModelThread:
     """One thread of the test being explored."""
 
     __slots__ = (
-        "tid", "path", "fn", "args", "baton", "os_thread", "started", "finished", "result",
-        "blocked_on", "spinning", "spin_reads", "spin_spurious", "view", "porf_view", "acq_pending",
-        "rel_fence_view", "rs_view", "events", "children", "exe", "reads_since_write",
-        "spurious_since_write", "last_spurious", "spin_locs", "prev_spin_rfs", "forced", "confirmed",
+        "acq_pending",
+        "args",
+        "baton",
+        "blocked_on",
+        "children",
+        "confirmed",
+        "events",
+        "exe",
+        "finished",
+        "fn",
+        "forced",
+        "last_spurious",
+        "os_thread",
+        "path",
+        "porf_view",
+        "prev_spin_rfs",
+        "reads_since_write",
+        "rel_fence_view",
+        "result",
+        "rs_view",
+        "spin_locs",
+        "spin_reads",
+        "spin_spurious",
+        "spinning",
+        "spurious_since_write",
+        "started",
+        "tid",
+        "view",
     )
 
     def __init__(self, exe: Any, tid: int, path: tuple[int, ...], fn: Callable[..., Any],
