@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from velox.explore import Atomic, fence, outcome_counts, outcomes, spawn
+from velox.explore import Atomic, fence, outcome_counts, outcomes, spawn, spin_hint
 
 
 def sb(order: str, load_order: str | None = None):
@@ -223,3 +223,49 @@ def test_release_sequence_continues_through_an_rmw():
 def test_dpor_and_baseline_count_the_same_graphs(model):
     for test in (sb("relaxed"), mp("release", "acquire"), sb("seq_cst")):
         assert outcome_counts(test, model=model) == outcome_counts(test, model=model, dpor=False)
+
+
+def mp_spin():
+    data, flag = Atomic(0, name="data"), Atomic(0, name="flag")
+
+    def writer():
+        data.store(1, "relaxed")
+        flag.store(1, "release")
+        data.store(2, "relaxed")
+        flag.store(2, "release")
+
+    def reader():
+        while flag.load("acquire") == 0:
+            spin_hint()
+        return data.load("relaxed")
+
+    w, r = spawn(writer), spawn(reader)
+    w.join()
+    return r.join()
+
+
+def handshake():
+    a, b = Atomic(0, name="a"), Atomic(0, name="b")
+
+    def left():
+        a.store(1, "release")
+        while b.load("acquire") == 0:
+            spin_hint()
+        return a.load("relaxed")
+
+    def right():
+        while a.load("acquire") == 0:
+            spin_hint()
+        b.store(1, "release")
+        return 1
+
+    x, y = spawn(left), spawn(right)
+    return x.join(), y.join()
+
+
+@pytest.mark.parametrize("test", [mp_spin, handshake])
+def test_spin_loops_dpor_and_baseline_count_the_same_graphs(test):
+    """Spin loops (waiting, woken by writes) give the same graphs with and without reduction."""
+    with_dpor = outcome_counts(test)
+    assert with_dpor == outcome_counts(test, dpor=False)
+    assert sum(with_dpor.values()) > 1
