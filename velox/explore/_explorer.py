@@ -66,6 +66,15 @@ class Stats:
                 "but not every execution was explored: this is not a pass")
 
 
+def _test_name(test: Callable[[], Any]) -> str:
+    """A name for the test, recorded in replay tokens so VELOX_EXPLORE_REPLAY only replays that test."""
+    qual = getattr(test, "__qualname__", None) or repr(test)
+    name = getattr(test, "__name__", None)
+    if name and not qual.endswith(name):
+        qual = f"{qual}[{name}]"
+    return f"{getattr(test, '__module__', '?')}.{qual}"
+
+
 def _env_int(name: str) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -122,7 +131,7 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
              on_outcome: Callable[[Any, bool, bool], None] | None, races: str = "raise") -> Stats:
     if not callable(test):
         raise TypeError(f"velox.explore: test must be a callable taking no arguments, got {test!r}")
-    name = getattr(test, "__qualname__", repr(test))
+    name = _test_name(test)
     if max_preemptions is None:
         max_preemptions = _env_int("VELOX_MAX_PREEMPTIONS")
     if max_executions is None:
