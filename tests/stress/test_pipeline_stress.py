@@ -14,20 +14,19 @@ early, the book conserved and empty at quiescence, and (walk prices) a spread
 that never goes negative. Progress goes to the terminal after each segment
 (operations per second, checks passed, violations), then a final summary.
 The families are separate tests so pytest-xdist (``-n auto``) spreads them.
+Length, seed, progress lines and the session summary come from
+tests/stress/conftest.py (``stress_seconds``, ``stress_seed``, ``stress_tally``).
 """
 
 from __future__ import annotations
 
-import os
 import random
 import shlex
-import sys
 import time
-from dataclasses import dataclass, field
 
 import pytest
 
-from velox._pipeline import PipelineConfig, PipelineReport, run_pipeline
+from velox._pipeline import Pipeline, PipelineConfig, drive
 
 pytestmark = pytest.mark.stress
 
@@ -35,14 +34,6 @@ SEGMENT = 20.0  # seconds per pipeline run at most
 # A forgotten bundle shows up as seconds of hold; preemption on a loaded
 # machine as milliseconds. The stress gate flags the former only.
 SLACK_US = 2_000_000
-
-
-def stress_seconds(config: pytest.Config) -> float:
-    opt = config.getoption("--stress-seconds", default=None)
-    if opt is not None:
-        return float(opt)
-    env = os.environ.get("VELOX_STRESS_SECONDS")
-    return float(env) if env else 10.0
 
 
 FAMILIES = {
@@ -85,96 +76,75 @@ def reproduce_command(cfg: PipelineConfig) -> str:
     return shlex.join(args)
 
 
-@dataclass
-class Totals:
-    segments: int = 0
-    transactions: int = 0
-    bundles: int = 0
-    dropped: int = 0
-    checks: int = 0
-    violations: int = 0
-    seconds: float = 0.0
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, r: PipelineReport) -> None:
-        self.segments += 1
-        self.transactions += r.delivered
-        self.bundles += r.counters["output"]["bundles"]
-        self.dropped += r.dropped
-        # one order check per transaction, one framing/size/sequence check per bundle,
-        # plus each named invariant of the segment
-        self.checks += r.delivered + r.counters["output"]["bundles"] + len(r.invariants)
-        out, book = r.counters["output"], r.counters["book"]
-        self.violations += (out["gap"] + out["backward"] + out["bad_producer"] + out["tail_mismatch"]
-                            + out["size_violations"] + out["seq_violations"] + out["frame_errors"]
-                            + out["early_flushes"] + out["late_flushes"] + book["crossed"]
-                            + (book["conserved"] == 0) + (book["empty_at_end"] == 0)
-                            + sum(not i.ok for i in r.invariants if i.name == "no loss"))
-        self.seconds += r.elapsed_s
+def _violations(c: dict[str, dict[str, int]], final: bool) -> int:
+    """Violations counted so far (the book's end-of-run checks only once final)."""
+    out, book, ing = c["output"], c["book"], c["ingress"]
+    n = (out["gap"] + out["backward"] + out["bad_producer"] + out["tail_mismatch"] + out["size_violations"]
+         + out["seq_violations"] + out["frame_errors"] + out["early_flushes"] + out["late_flushes"] + book["crossed"])
+    if final:
+        n += (book["conserved"] == 0) + (book["empty_at_end"] == 0) + (out["txns"] != ing["generated"])
+        n += ing["arrivals"] != ing["generated"] + ing["dropped"] + ing["backlog"]
+    return n
 
 
-def _say(capsys: pytest.CaptureFixture[str], text: str) -> None:
-    with capsys.disabled():
-        print(text, file=sys.stderr, flush=True)
+def _checks(c: dict[str, dict[str, int]]) -> int:
+    """One order check per delivered transaction, one frame/size/sequence check per bundle."""
+    return c["output"]["txns"] + c["output"]["bundles"]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_pipeline_stress(family: str, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
-    total_s = stress_seconds(request.config)
-    master = int(os.environ.get("VELOX_SEED", random.randrange(1 << 32)))
-    rng = random.Random(f"{family}:{master}")
-    _say(capsys, f"\n[pipeline stress {family}] {total_s:g} s, master seed {master} "
-                 f"(VELOX_SEED={master} replays the same segments)")
-    totals = Totals()
-    deadline = time.monotonic() + total_s
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0.05:
-            break
-        cfg = _draw(family, rng, max(0.05, min(SEGMENT, left)))
-        r = run_pipeline(cfg)
-        totals.add(r)
+def test_pipeline_stress(family: str, stress_seconds: float, stress_seed: int, stress_tally) -> None:
+    rng = random.Random(f"{family}:{stress_seed}")
+    tally = stress_tally(family=family, segment_seconds=SEGMENT)
+    tally.extra["segments"] = 0
+    tally.extra["dropped"] = 0
+    failures: list[str] = []
+    deadline = time.monotonic() + stress_seconds
+    while time.monotonic() < deadline - 0.05:
+        cfg = _draw(family, rng, max(0.05, min(SEGMENT, deadline - time.monotonic())))
+        seen = {"ops": 0, "checks": 0, "violations": 0}
+
+        def feed(c: dict[str, dict[str, int]], final: bool, seen: dict[str, int] = seen) -> None:
+            now = {"ops": c["output"]["txns"], "checks": _checks(c), "violations": _violations(c, final)}
+            tally.add({k: now[k] - seen[k] for k in now})
+            seen.update(now)
+
+        r = drive(Pipeline(cfg), on_tick=lambda snap: feed(snap.counters, False))
+        feed(r.counters, True)
+        tally.extra["segments"] += 1
+        tally.extra["dropped"] += r.dropped
         bad = [i for i in r.invariants if not i.ok]
-        status = "ok" if not bad else "VIOLATION"
-        _say(capsys, f"[pipeline stress {family}] segment {totals.segments}: {r.delivered:,} txn in "
-                     f"{r.elapsed_s:.1f} s ({r.throughput:,.0f}/s, {r.topology}/{cfg.wait}, {cfg.price_mode}, "
-                     f"ring {cfg.ring_capacity}, batch {cfg.batch}, bundle {cfg.bundle_size}); "
-                     f"checks passed {totals.checks - totals.violations:,}, violations {totals.violations} "
-                     f"[{status}]")
         if bad:
-            msg = (f"segment {totals.segments} of family {family} (master seed {master}) failed: "
+            msg = (f"segment {tally.extra['segments']} of {family} ({r.topology}/{cfg.wait}, {cfg.price_mode}, "
+                   f"ring {cfg.ring_capacity}, batch {cfg.batch}) failed: "
                    + "; ".join(f"{i.name}: {i.detail}" for i in bad)
-                   + f"\nreproduce: {reproduce_command(cfg)}")
-            totals.failures.append(msg)
-            _say(capsys, msg)
-    _say(capsys, f"[pipeline stress {family}] summary: {totals.segments} segments, {totals.seconds:.0f} s, "
-                 f"{totals.transactions:,} transactions, {totals.bundles:,} bundles, {totals.dropped:,} dropped, "
-                 f"{totals.checks:,} checks, {totals.violations} violations")
-    assert totals.segments > 0
-    assert not totals.failures, "\n".join(totals.failures)
+                   + f"\nreproduce the segment: {reproduce_command(cfg)}\nreproduce the test: {tally.reproduce}")
+            failures.append(msg)
+            tally.first_violation = tally.first_violation or msg
+    assert tally.extra["segments"] > 0
+    assert not failures, "\n".join(failures)
 
 
-def test_pipeline_tsan_stress(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str],
-                              tmp_path) -> None:
+def test_pipeline_tsan_stress(stress_seconds: float, stress_seed: int, stress_tally, tmp_path) -> None:
     """The native pipeline built with -fsanitize=thread (tests/stress/pipeline_main.c),
     cycling through topologies, wait strategies and ring sizes for the stress length."""
     from test_pipeline import build_tsan, run_tsan
 
-    total_s = stress_seconds(request.config)
-    master = int(os.environ.get("VELOX_SEED", random.randrange(1 << 32)))
-    rng = random.Random(f"tsan:{master}")
+    rng = random.Random(f"tsan:{stress_seed}")
     exe = build_tsan(str(tmp_path))
-    _say(capsys, f"\n[pipeline tsan] {total_s:g} s, master seed {master}")
-    deadline = time.monotonic() + total_s
-    runs = 0
+    tally = stress_tally(build="gcc -fsanitize=thread", runner="tests/stress/pipeline_main.c")
+    deadline = time.monotonic() + stress_seconds
     while time.monotonic() < deadline - 0.05:
         seconds = max(0.1, min(10.0, deadline - time.monotonic()))
         args = (f"{seconds:.2f}", rng.randrange(1 << 63), rng.randint(1, 4), rng.choice((1, 2)), rng.randint(0, 1),
                 rng.randint(0, 1), rng.choice((64, 256, 4096)), rng.choice((1, 16, 64)))
         res = run_tsan(exe, *args)
-        runs += 1
-        _say(capsys, f"[pipeline tsan] run {runs}: {res.stdout.strip()} (exit {res.returncode})")
+        words = res.stdout.split()
+        fields = {words[i]: words[i + 1] for i in range(0, len(words) - 1, 2)} if res.returncode in (0, 1) else {}
+        delivered = int(fields.get("delivered", 0))
+        tally.add({"ops": delivered, "checks": delivered + int(fields.get("bundles", 0)),
+                   "violations": int(fields.get("violations", 0)) + (res.returncode != 0),
+                   "first_violation": f"pipeline_main {' '.join(map(str, args))}: exit {res.returncode}"})
         assert res.returncode == 0, (
-            f"pipeline_main {' '.join(map(str, args))} under TSan (master seed {master}) exit {res.returncode}:\n"
-            f"{res.stdout}\n{res.stderr[-6000:]}")
-    _say(capsys, f"[pipeline tsan] summary: {runs} runs, no race, no violation")
+            f"pipeline_main {' '.join(map(str, args))} under TSan exit {res.returncode} (66: a race):\n"
+            f"{res.stdout}\n{res.stderr[-6000:]}\nreproduce the test: {tally.reproduce}")
