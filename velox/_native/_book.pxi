@@ -1,7 +1,7 @@
 # OrderBook: lock-free aggregated price levels.
 from velox._native.vx_book cimport (
     vx_book, vx_book_params_ok, vx_book_create, vx_book_destroy, vx_book_level, vx_book_level_price,
-    vx_book_add, vx_book_remove, vx_book_depth, vx_book_best, VX_BOOK_MAX_LEVELS, VX_BOOK_MAX_TICK_SHIFT,
+    vx_book_add, vx_book_remove, vx_book_update, vx_book_depth, vx_book_best, VX_BOOK_MAX_LEVELS, VX_BOOK_MAX_TICK_SHIFT,
 )
 
 _INT64_MAX = 0x7FFFFFFFFFFFFFFF
@@ -69,14 +69,24 @@ cdef class OrderBook:
             _check_int("qty", qty, 1, _INT64_MAX)
         return 0
 
+    cdef int _update(self, int s, int64_t p, int64_t delta):
+        # One compare-exchange attempt holding the GIL (it almost never fails,
+        # and dropping and retaking the GIL costs more than the update); the
+        # retries, which can spin with backoff, run without it. Together they
+        # make at most max_retries attempts, as the C API does.
+        cdef int err = vx_book_update(self.b, s, p, delta, 1)
+        if err != VX_ETIMEOUT or self.max_retries == 1:
+            return err
+        with nogil:
+            err = vx_book_update(self.b, s, p, delta, self.max_retries - 1)
+        return err
+
     def add(self, side, price, qty):
         """Add qty (>= 1) resting at price on side."""
         self._check(side, price, qty)
         cdef int s = side
         cdef int64_t p = price, q = qty
-        cdef int err
-        with nogil:
-            err = vx_book_add(self.b, s, p, q)
+        cdef int err = self._update(s, p, q)
         if err == VX_EOVERFLOW:
             raise ValueError(f"adding {qty} at price {price} would overflow the level's 64-bit quantity")
         _raise_for(err, f"add({side}, {price}, {qty})")
@@ -86,9 +96,7 @@ cdef class OrderBook:
         self._check(side, price, qty)
         cdef int s = side
         cdef int64_t p = price, q = qty
-        cdef int err
-        with nogil:
-            err = vx_book_remove(self.b, s, p, q)
+        cdef int err = self._update(s, p, -q)
         if err == VX_EUNDERFLOW:
             raise ValueError(
                 f"cannot remove {qty} at price {price} on {'bid' if s == VX_BID else 'ask'}: only "

@@ -41,10 +41,10 @@ cdef class SpscRing:
 
     def pop(self):
         """Remove and return the oldest Transaction, or None if empty."""
-        cdef Transaction t = Transaction.__new__(Transaction)
-        if vx_ring_pop(self.r, &t.rec) == 0:
-            return None
-        return t
+        cdef vx_txn rec
+        if vx_ring_pop(self.r, &rec) == 0:
+            return None  # no allocation when empty
+        return _txn_from(&rec)
 
     def push_many(self, buffer):
         """Push the records of a bytes-like buffer of 32-byte records (as many

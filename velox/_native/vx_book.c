@@ -130,7 +130,7 @@ static void hint_lower(vx_book_side *s, uint32_t rank) {
     (void)vx_cas_strong(&s->hint, &w, HINT_MAKE(HINT_VERSION(w) + 1, best1), VX_RELAXED, VX_RELAXED);
 }
 
-static int update_level(vx_book *b, int side, int64_t price, int64_t delta) {
+static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
     if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
     int64_t level = vx_book_level(b, price);
     if (level < 0) return (int)level;
@@ -141,7 +141,7 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta) {
     int64_t cur = vx_load(q, VX_RELAXED);
     uint32_t spins = 1;
     for (uint32_t attempt = 0;; attempt++) {
-        if (attempt == b->max_retries) return VX_ETIMEOUT;
+        if (attempt == attempts) return VX_ETIMEOUT;
         int64_t next;
         if (delta > 0) {
             if (cur > INT64_MAX - delta) return VX_EOVERFLOW;
@@ -164,12 +164,17 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta) {
 
 int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty) {
     if (qty <= 0) return VX_EINVAL;
-    return update_level(b, side, price, qty);
+    return update_level(b, side, price, qty, b->max_retries);
 }
 
 int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty) {
     if (qty <= 0) return VX_EINVAL;
-    return update_level(b, side, price, -qty);
+    return update_level(b, side, price, -qty, b->max_retries);
+}
+
+int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
+    if (delta == 0 || delta == INT64_MIN || attempts < 1) return VX_EINVAL;
+    return update_level(b, side, price, delta, attempts);
 }
 
 int64_t vx_book_depth(vx_book *b, int side, int64_t price) {

@@ -71,6 +71,10 @@ int64_t vx_book_level_price(const vx_book *b, uint32_t level);
 int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty);
 /** Remove qty (> 0) at price: VX_OK, VX_EINVAL, VX_ERANGE, VX_EUNDERFLOW or VX_ETIMEOUT. */
 int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
+/** Add (delta > 0) or remove (delta < 0) with at most `attempts` compare-exchange
+ *  attempts (VX_ETIMEOUT beyond, nothing changed). The Python binding makes one
+ *  attempt holding the GIL and releases it only for the retries. */
+int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts);
 /** Resting quantity at the level holding price (VX_ERANGE / VX_EINVAL as negatives). */
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
 /** Best level's price into *price; returns 1, or 0 when the side is empty. */
