@@ -332,6 +332,8 @@ MUTANT_EXPECTATIONS = {
     # busy wait: a yielding thread on a loaded machine comes back too late to flush early
     "pipeline_timeout_in_ns_not_ticks": ({"rate": 5_000, "duration": 0.5, "topology": "single", "wait": "busy"},
                                          "timeout flushes within bound"),
+    "pipeline_bundle_never_polls": ({"rate": 1_000, "duration": 0.5, "topology": "single", "wait": "busy"},
+                                    "timeout flushes within bound"),
     "pipeline_drop_not_counted": (
         {"rate": 200_000_000, "duration": 0.2, "ring_capacity": 64, "topology": "split", "wait": "park"}, "no loss"),
     "pipeline_final_cancel_off_by_one": ({"saturate": True, "duration": 0.2},

@@ -105,8 +105,8 @@ _ALL = [
        ("pipeline",),
        ("vx_pipeline.c",
         "    memcpy(&dst[n], bd->txns, bd->count * sizeof(vx_txn));\n",
-        "    memcpy(&dst[n], bd->txns, bd->count * sizeof(vx_txn));\n"
-        "    if (bd->count >= 2) { vx_txn x = dst[n]; dst[n] = dst[n + 1]; dst[n + 1] = x; } /* MUTANT */\n")),
+        ("    memcpy(&dst[n], bd->txns, bd->count * sizeof(vx_txn));\n"
+         "    if (bd->count >= 2) { vx_txn x = dst[n]; dst[n] = dst[n + 1]; dst[n + 1] = x; } /* MUTANT */\n"))),
     _m("pipeline_timeout_in_ns_not_ticks",
        "the builder gets the bundle timeout in nanoseconds where it counts TSC ticks (flushes early)",
        ("pipeline",),
@@ -125,15 +125,21 @@ _ALL = [
        ("vx_pipeline.c",
         "for (uint32_t i = 0; i < VX_ORDER_LIFETIME; i++) book_cancel(p, &st->window[i]);",
         "for (uint32_t i = 0; i + 1 < VX_ORDER_LIFETIME; i++) book_cancel(p, &st->window[i]); /* MUTANT */")),
+    _m("pipeline_bundle_never_polls",
+       "the bundle stage never asks the builder for timed-out bundles: they leave only when full",
+       ("pipeline",),
+       ("vx_pipeline.c",
+        "    if (vx_builder_poll(&st->builder, now, &st->out)) {",
+        "    if (0 && vx_builder_poll(&st->builder, now, &st->out)) { /* MUTANT */")),
     _m("pipeline_commit_before_write",
        "the book stage publishes its output batch to ring1 before writing the records into the slots",
        ("pipeline-tsan",),
        ("vx_pipeline.c",
-        "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
-        "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]",
-        "    vx_ring_commit(p->ring[1], k); /* MUTANT: published before written */\n"
-        "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
-        "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]"),
+        ("    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
+         "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]"),
+        ("    vx_ring_commit(p->ring[1], k); /* MUTANT: published before written */\n"
+         "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
+         "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]")),
        ("vx_pipeline.c",
         "    vx_ring_commit(p->ring[1], k);\n    vx_ring_release(p->ring[0], k);",
         "    vx_ring_release(p->ring[0], k);")),

@@ -53,10 +53,10 @@ int main(int argc, char **argv) {
     uint64_t ctr[VX_NSTAGES * VX_CTRS];
     vx_pipeline_counters(p, ctr);
     const uint64_t *in = &ctr[VX_STAGE_INGRESS * VX_CTRS], *bk = &ctr[VX_STAGE_BOOK * VX_CTRS],
-                   *ou = &ctr[VX_STAGE_OUTPUT * VX_CTRS];
+                   *bu = &ctr[VX_STAGE_BUNDLE * VX_CTRS], *ou = &ctr[VX_STAGE_OUTPUT * VX_CTRS];
     uint64_t violations = ou[VX_OU_GAP] + ou[VX_OU_BACKWARD] + ou[VX_OU_BAD_PRODUCER] + ou[VX_OU_SIZE_VIOL] +
                           ou[VX_OU_SEQ_VIOL] + ou[VX_OU_EARLY] + ou[VX_OU_LATE] + ou[VX_OU_FRAME] +
-                          ou[VX_OU_TAIL_MISMATCH] + bk[VX_BK_CROSSED] + (bk[VX_BK_CONSERVED] != 1) +
+                          ou[VX_OU_TAIL_MISMATCH] + bu[VX_BU_MISSED] + bk[VX_BK_CROSSED] + (bk[VX_BK_CONSERVED] != 1) +
                           (bk[VX_BK_EMPTY_AT_END] != 1) + (in[VX_IN_GENERATED] != ou[VX_OU_TXNS]) +
                           (in[VX_IN_ARRIVALS] != in[VX_IN_GENERATED] + in[VX_IN_DROPPED] + in[VX_IN_BACKLOG]);
     printf("threads %d generated %llu dropped %llu delivered %llu bundles %llu violations %llu\n",

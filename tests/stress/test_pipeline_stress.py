@@ -31,9 +31,10 @@ from velox._pipeline import Pipeline, PipelineConfig, drive
 pytestmark = pytest.mark.stress
 
 SEGMENT = 20.0  # seconds per pipeline run at most
-# A forgotten bundle shows up as seconds of hold; preemption on a loaded
-# machine as milliseconds. The stress gate flags the former only.
-SLACK_US = 2_000_000
+# No wall-clock bound on flushes: a 2 s bound once failed on a thread the OS
+# kept off the CPU for 2.2 s. The verdict's missed-deadline check catches a
+# forgotten bundle whatever the scheduling.
+SLACK_US = None
 
 
 FAMILIES = {
@@ -71,7 +72,9 @@ def reproduce_command(cfg: PipelineConfig) -> str:
             "--price-mode", cfg.price_mode, "--topology", cfg.topology, "--wait", cfg.wait,
             "--pin" if cfg.pin else "--no-pin", "--ring-capacity", str(cfg.ring_capacity), "--batch", str(cfg.batch),
             "--bundle-size", str(cfg.bundle_size), "--bundle-timeout-us", f"{cfg.bundle_timeout_us:g}",
-            "--flush-slack-us", f"{cfg.flush_slack_us:g}", "--producers", str(cfg.producers)]
+            "--producers", str(cfg.producers)]
+    if cfg.flush_slack_us is not None:
+        args += ["--flush-slack-us", f"{cfg.flush_slack_us:g}"]
     args += ["--saturate"] if cfg.saturate else ["--rate", f"{cfg.rate:g}", "--backpressure", cfg.backpressure]
     return shlex.join(args)
 
@@ -80,7 +83,8 @@ def _violations(c: dict[str, dict[str, int]], final: bool) -> int:
     """Violations counted so far (the book's end-of-run checks only once final)."""
     out, book, ing = c["output"], c["book"], c["ingress"]
     n = (out["gap"] + out["backward"] + out["bad_producer"] + out["tail_mismatch"] + out["size_violations"]
-         + out["seq_violations"] + out["frame_errors"] + out["early_flushes"] + out["late_flushes"] + book["crossed"])
+         + out["seq_violations"] + out["frame_errors"] + out["early_flushes"] + c["bundle"]["missed_deadline"]
+         + book["crossed"])
     if final:
         n += (book["conserved"] == 0) + (book["empty_at_end"] == 0) + (out["txns"] != ing["generated"])
         n += ing["arrivals"] != ing["generated"] + ing["dropped"] + ing["backlog"]

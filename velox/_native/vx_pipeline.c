@@ -69,6 +69,8 @@ typedef struct bundle_state {
     uint64_t arrival[VX_BUNDLE_MAX];    /**< when each pending transaction reached the builder */
     vx_txn staging[STAGING_RECS];       /**< framed bundles waiting for room in ring2 */
     size_t staged_off, staged_n;
+    uint64_t last_now;                  /**< clock of the previous pass (0 before the first) */
+    uint64_t prev_now;                  /**< clock of the pass before the current one */
     int final_flushed;
     int finished;
 } bundle_state;
@@ -342,6 +344,10 @@ static void bundle_stage_out(vx_pipeline *p) {
     memcpy(&dst[n], bd->txns, bd->count * sizeof(vx_txn));
     n += bd->count;
     st->staged_n += n;
+    /* Every pass polls before it pushes, so with a correct builder a bundle
+     * leaves at the first pass whose clock is past its deadline: the pass
+     * before the one handing it out must still have been before it. */
+    if (st->prev_now >= bd->first_ts + p->timeout_ticks) ctr_add(p, VX_STAGE_BUNDLE, VX_BU_MISSED, 1);
     ctr_add(p, VX_STAGE_BUNDLE, VX_BU_BUNDLES, 1);
     ctr_add(p, VX_STAGE_BUNDLE,
             bd->reason == VX_FLUSH_SIZE ? VX_BU_SIZE : bd->reason == VX_FLUSH_TIMEOUT ? VX_BU_TIMEOUT : VX_BU_FLUSH,
@@ -377,6 +383,8 @@ static size_t bundle_step(vx_pipeline *p) {
         return 1;
     }
     uint64_t now = vx_tsc_now();
+    st->prev_now = st->last_now;
+    st->last_now = now;
     if (vx_builder_poll(&st->builder, now, &st->out)) {
         bundle_stage_out(p);
         work++;

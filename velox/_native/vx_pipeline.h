@@ -76,6 +76,9 @@ enum {
     VX_BU_TIMEOUT,       /**< ... flushed because the oldest waited the timeout */
     VX_BU_FLUSH,         /**< ... flushed at shutdown */
     VX_BU_BLOCKED,       /**< passes that found ring2 full */
+    VX_BU_MISSED,        /**< bundles handed out although an earlier pass of this stage had
+                          *   already seen their deadline pass (a forgotten timeout); unlike a
+                          *   wall-clock bound, this does not depend on how the OS schedules us */
     /* output */
     VX_OU_TXNS = 0,      /**< transactions delivered */
     VX_OU_BUNDLES,       /**< bundles delivered */
