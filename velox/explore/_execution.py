@@ -132,13 +132,11 @@ class Execution:
                 except RuntimeError:
                     pass  # already released: the thread is running towards its exit
         for t in self.threads:
-            if t.os_thread is not None:
-                t.os_thread.join(timeout=self.x.watchdog)
-                if t.os_thread.is_alive():
-                    raise RuntimeError(
-                        f"velox.explore: thread t{t.tid} did not stop after its execution ended; it is stuck "
-                        "outside velox.explore primitives (or swallowed the explorer's Abort exception)"
-                    )
+            if t.os_thread is not None and not t.wait_exited(self.x.watchdog):
+                raise RuntimeError(
+                    f"velox.explore: thread t{t.tid} did not stop after its execution ended; it is stuck "
+                    "outside velox.explore primitives (or swallowed the explorer's Abort exception)"
+                )
 
     def thread_main(self, t: ModelThread) -> None:
         """Body of every model OS thread."""
