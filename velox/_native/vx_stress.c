@@ -148,7 +148,11 @@ struct vx_stress_ring {
     uint64_t seed;
     uint64_t next_id; /* producer's next id (carried across slices) */
     uint64_t expect;  /* consumer's next expected id (carried across slices) */
-    uint64_t prng[2]; /* producer and consumer choice streams */
+    /* choice streams, one per thread, each on its own cache line so the two
+     * threads' bookkeeping does not false-share (the ring under test should
+     * be the only shared memory they touch while running) */
+    _Alignas(VX_CACHELINE) uint64_t prng_prod;
+    _Alignas(VX_CACHELINE) uint64_t prng_cons;
     /* per slice */
     uint64_t max_ops, deadline_ns;
     /** One past the last id pushed this slice, UINT64_MAX while the producer
@@ -183,7 +187,7 @@ static void *ring_producer(void *arg) {
     uint32_t fails = 0;
     uint32_t iter = 0;
     while (!slice_over(pushed, d->max_ops, d->deadline_ns, &iter)) {
-        uint64_t c = rnd(&d->prng[0]);
+        uint64_t c = rnd(&d->prng_prod);
         size_t want = (d->max_batch > 1 && (c & 1)) ? 1 + (size_t)((c >> 8) % d->max_batch) : 1;
         if (want > d->max_ops - pushed) want = (size_t)(d->max_ops - pushed);
         size_t got;
@@ -218,20 +222,23 @@ static void *ring_consumer(void *arg) {
     vx_txn buf[BATCH_MAX];
     uint64_t popped = 0;
     uint32_t fails = 0;
+    /* a local copy, written back at the end: the driver struct is read by the
+     * producer on every operation, so writing it per record would false-share */
+    uint64_t expect = d->expect;
     for (;;) {
         /* acquire: pairs with the release store in ring_producer; loaded
          * before the pop so that "end known and ring empty" means done. */
         uint64_t end = vx_load(&d->produced_end, VX_ACQUIRE);
-        uint64_t c = rnd(&d->prng[1]);
+        uint64_t c = rnd(&d->prng_cons);
         size_t want = (d->max_batch > 1 && (c & 1)) ? 1 + (size_t)((c >> 8) % d->max_batch) : 1;
         size_t got = want == 1 ? (size_t)vx_ring_pop(d->ring, &buf[0]) : vx_ring_pop_many(d->ring, buf, want);
         if (got == 0) {
             if (end != UINT64_MAX) {
                 r->checks++;
-                if (d->expect != end)
+                if (expect != end)
                     violation(r, "ring: lost records: producer pushed up to id %llu, consumer got up to %llu "
-                              "and the ring is empty", (unsigned long long)end, (unsigned long long)d->expect);
-                d->expect = end;
+                              "and the ring is empty", (unsigned long long)end, (unsigned long long)expect);
+                expect = end;
                 break;
             }
             r->waits++;
@@ -243,18 +250,19 @@ static void *ring_consumer(void *arg) {
         for (size_t i = 0; i < got; i++) {
             const vx_txn *t = &buf[i];
             r->checks++;
-            if (t->id != d->expect) {
-                violation(r, "ring: expected id %llu, got %llu (%s)", (unsigned long long)d->expect,
-                          (unsigned long long)t->id, t->id > d->expect ? "loss or reorder" : "duplicate or reorder");
-                if (t->id > d->expect) d->expect = t->id; /* resynchronise: count each fault once */
+            if (t->id != expect) {
+                violation(r, "ring: expected id %llu, got %llu (%s)", (unsigned long long)expect,
+                          (unsigned long long)t->id, t->id > expect ? "loss or reorder" : "duplicate or reorder");
+                if (t->id > expect) expect = t->id; /* resynchronise: count each fault once */
             }
             if (!ring_record_ok(t, d->seed))
                 violation(r, "ring: record %llu has a corrupt payload (torn or stale slot)",
                           (unsigned long long)t->id);
-            if (t->id >= d->expect) d->expect = t->id + 1;
+            if (t->id >= expect) expect = t->id + 1;
         }
     }
     r->ops = popped;
+    d->expect = expect;
     return NULL;
 }
 
@@ -264,11 +272,13 @@ vx_stress_ring *vx_stress_ring_create(uint64_t capacity, uint64_t start_index, u
         *err = VX_EINVAL;
         return NULL;
     }
-    vx_stress_ring *d = calloc(1, sizeof *d);
+    /* aligned: the struct has cache-line-aligned members */
+    vx_stress_ring *d = aligned_alloc(VX_CACHELINE, (sizeof *d + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE);
     if (d == NULL) {
         *err = VX_ENOMEM;
         return NULL;
     }
+    memset(d, 0, sizeof *d);
     d->ring = vx_ring_create(capacity, start_index, err);
     if (d->ring == NULL) {
         free(d);
@@ -276,8 +286,8 @@ vx_stress_ring *vx_stress_ring_create(uint64_t capacity, uint64_t start_index, u
     }
     d->max_batch = max_batch;
     d->seed = seed;
-    d->prng[0] = seed_state(seed, 0);
-    d->prng[1] = seed_state(seed, 1);
+    d->prng_prod = seed_state(seed, 0);
+    d->prng_cons = seed_state(seed, 1);
     *err = VX_OK;
     return d;
 }
