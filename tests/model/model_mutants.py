@@ -20,7 +20,7 @@ from velox import cmodel  # noqa: E402
 from velox._native import _model_build as mb  # noqa: E402
 
 _CDEF = (Path(mb.HERE) / "_model_cdef.h").read_text()
-_SOURCE = '#include "vx_ring.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n#include "vx_tsc.h"\n'
+_SOURCE = '#include "vx_ring.h"\n#include "vx_mpmc.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n#include "vx_tsc.h"\n'
 
 
 def build_model_mutant(name: str) -> Any:

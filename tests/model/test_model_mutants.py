@@ -8,7 +8,7 @@ only the explorer's RC11 semantics can."""
 from __future__ import annotations
 
 import pytest
-from model_harness import BID, book_test, ring_test
+from model_harness import BID, book_test, mpmc_test, ring_test
 from model_mutants import build_model_mutant
 
 from mutants.build import run_isolated
@@ -24,6 +24,7 @@ SCENARIOS = {
     # Capacity 4: mask 4 sends indices 0-3 to slot 0 (overwrites) and never past the slots.
     "ring_mask_off_by_one": (("ring", dict(capacity=4)), "vx_ring.c"),
     "book_update_load_store": (("book_contended", {}), "vx_book.c"),
+    "mpmc_publish_relaxed": (("mpmc", {}), "vx_mpmc.c"),
     "book_hint_cas_relaxed": (("book_hint_race", {}), "vx_book.c"),
     "book_hint_skip_when_high": (("book_hint_race", {}), "vx_book.c"),
     "book_hint_overwritten": (("book_hint_raise", {}), "vx_book.c"),
@@ -34,6 +35,8 @@ def make_test(m, scenario):
     kind, kw = scenario
     if kind == "ring":
         return ring_test(m, kw["capacity"], 3)
+    if kind == "mpmc":
+        return mpmc_test(m, 2, [1, 1], 1)
     if kind == "book_contended":
         # Two threads add to the same level at once: a lost update breaks conservation.
         return book_test(m, [[("add", BID, 101, 1)], [("add", BID, 101, 2)]])

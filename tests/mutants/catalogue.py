@@ -216,7 +216,7 @@ _ALL = [
         "    vx_store(&r->tail, tail + 1, VX_RELAXED); /* MUTANT */")),
     _m("mpmc_publish_relaxed",
        "MPMC push publishes the cell's seq with a relaxed store (x86 hides it; TSan does not)",
-       ("tsan",),
+       ("tsan", "explore"),
        ("vx_mpmc.c",
         "    vx_store(&cell->seq, pos + 1, VX_RELEASE);",
         "    vx_store(&cell->seq, pos + 1, VX_RELAXED); /* MUTANT */")),

@@ -36,7 +36,7 @@ extern "Python+C" uint64_t vx_model_clock(void);
 """
 
 #: Sources of the model build of velox's own core (the clock is the explorer's).
-MODEL_SOURCES = ["vx_txn.c", "vx_ring.c", "vx_book.c", "vx_bundle.c"]
+MODEL_SOURCES = ["vx_txn.c", "vx_ring.c", "vx_mpmc.c", "vx_book.c", "vx_bundle.c"]
 
 
 def model_cflags() -> list[str]:
@@ -71,7 +71,7 @@ def _core_builder() -> FFI:
     return make_ffibuilder(
         "velox._native._model",
         cdef=cdef,
-        source='#include "vx_ring.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n#include "vx_tsc.h"\n',
+        source='#include "vx_ring.h"\n#include "vx_mpmc.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n#include "vx_tsc.h"\n',
         sources=[os.path.join(rel, s) for s in MODEL_SOURCES],
         include_dirs=[],
     )

@@ -34,6 +34,13 @@ int vx_ring_pop(vx_ring *r, vx_txn *out);
 size_t vx_ring_pop_many(vx_ring *r, vx_txn *out, size_t n);
 uint64_t vx_ring_len(vx_ring *r);
 
+typedef struct vx_mpmc vx_mpmc;
+vx_mpmc *vx_mpmc_create(uint64_t capacity, uint64_t start_index, int *err);
+void vx_mpmc_destroy(vx_mpmc *q);
+int vx_mpmc_push(vx_mpmc *q, const vx_txn *t);
+int vx_mpmc_pop(vx_mpmc *q, vx_txn *out);
+uint64_t vx_mpmc_len(vx_mpmc *q);
+
 typedef struct vx_book vx_book;
 vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries, int *err);
 void vx_book_destroy(vx_book *b);
