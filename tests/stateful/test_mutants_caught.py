@@ -98,9 +98,15 @@ def test_falsifying_program_replays() -> None:
                 max_examples=200, database=None, derandomize=True, deadline=None,
                 suppress_health_check=list(HealthCheck), print_blob=False))
         except AssertionError as exc:
-            notes = "\n".join(getattr(exc, "__notes__", []))
-            return {"program": notes.split("Falsifying example:\n", 1)[1].split("Explanation:", 1)[0],
-                    "name": machine.__name__}
+            # Hypothesis puts the program in the exception's notes; versions
+            # differ in the header line around it, so take it from the
+            # machine's constructor line to its teardown.
+            notes = "\n".join(getattr(exc, "__notes__", [])) + "\n" + str(exc)
+            start = notes.find(f"state = {machine.__name__}()")
+            end = notes.find("state.teardown()", start)
+            if start < 0 or end < 0:
+                return {"program": None, "notes": notes[-2000:]}
+            return {"program": notes[start:end + len("state.teardown()")] + "\n", "name": machine.__name__}
         return {"program": None}
 
     res = run_isolated(run)
