@@ -183,7 +183,7 @@ MUTANTS = {
 
 @pytest.fixture(scope="module")
 def build_driver(tmp_path_factory):
-    """Compile vx_bench.c and each of its mutants with vx_ring.c and the
+    """Compile vx_bench.c and each of its mutants with vx_ring.c, vx_txn.c and the
     harness, all at once (the compilers run in parallel), and return a lookup
     from mutant name to executable."""
     if shutil.which("gcc") is None:
@@ -192,7 +192,7 @@ def build_driver(tmp_path_factory):
     (root / "harness.c").write_text(HARNESS)
     # The ring and the harness are the same for every mutant: compile them once.
     subprocess.run(["gcc", "-std=gnu11", "-O0", "-c", "-I", str(NATIVE), str(NATIVE / "vx_ring.c"),
-                    str(root / "harness.c")], cwd=root, check=True)
+                    str(NATIVE / "vx_txn.c"), str(root / "harness.c")], cwd=root, check=True)
     source = (NATIVE / "vx_bench.c").read_text()
     jobs = {}
     for name, (line, replacement) in MUTANTS.items():
@@ -204,7 +204,7 @@ def build_driver(tmp_path_factory):
         src.write_text(text)
         exe = root / name
         cmd = ["gcc", "-std=gnu11", "-O0", "-pthread", "-I", str(NATIVE), str(src), str(root / "harness.o"),
-               str(root / "vx_ring.o"), "-o", str(exe)]
+               str(root / "vx_ring.o"), str(root / "vx_txn.o"), "-o", str(exe)]
         jobs[name] = (exe, subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True))
     for name, (exe, proc) in jobs.items():
         _, err = proc.communicate(timeout=120)

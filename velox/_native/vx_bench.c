@@ -85,9 +85,7 @@ _Static_assert(offsetof(lamport_ring, capacity) - offsetof(lamport_ring, head) >
 
 static lamport_ring *lamport_create(uint64_t capacity, uint64_t start) {
     lamport_ring *r = aligned_alloc(VX_CACHELINE, sizeof(lamport_ring));
-    size_t bytes = (size_t)capacity * sizeof(vx_txn);
-    bytes = (bytes + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
-    vx_txn *slots = aligned_alloc(VX_CACHELINE, bytes);
+    vx_txn *slots = vx_txn_alloc(capacity);
     if (r == NULL || slots == NULL) {
         free(r);
         free(slots);
@@ -226,7 +224,7 @@ static void *producer_main(void *arg) {
             pubs++;
         }
     } else {
-        vx_txn *buf = aligned_alloc(VX_CACHELINE, (size_t)c->batch * sizeof(vx_txn));
+        vx_txn *buf = vx_txn_alloc(c->batch); /* size rounded to whole lines, as aligned_alloc requires */
         if (buf == NULL) {
             /* relaxed: "give up" carries no data (see stop_requested). */
             vx_store(&b->stop, 1, VX_RELAXED);
@@ -306,7 +304,7 @@ static void *consumer_main(void *arg) {
             received++;
         }
     } else {
-        vx_txn *buf = aligned_alloc(VX_CACHELINE, (size_t)c->batch * sizeof(vx_txn));
+        vx_txn *buf = vx_txn_alloc(c->batch); /* size rounded to whole lines, as aligned_alloc requires */
         if (buf == NULL) {
             report_mismatch(b, 0, UINT64_MAX);
             goto out;

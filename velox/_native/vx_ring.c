@@ -24,11 +24,9 @@ vx_ring *vx_ring_create(uint64_t capacity, uint64_t start_index, int *err) {
         return NULL;
     }
     vx_ring *r = aligned_alloc(VX_CACHELINE, sizeof(vx_ring));
-    size_t bytes = (size_t)capacity * sizeof(vx_txn);
-    bytes = (bytes + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
     /* Slots start uninitialised: a slot is only read after the producer wrote
      * it and published that write through tail (see vx_ring_pop). */
-    vx_txn *slots = aligned_alloc(VX_CACHELINE, bytes);
+    vx_txn *slots = vx_txn_alloc(capacity);
     if (r == NULL || slots == NULL) {
         free(r);
         free(slots);

@@ -1,6 +1,14 @@
 /* vx_txn.c: error strings (the record itself is a plain struct in vx_txn.h). */
 #include "vx_txn.h"
 
+#include <stdlib.h>
+
+vx_txn *vx_txn_alloc(uint64_t n) {
+    size_t bytes = (size_t)n * sizeof(vx_txn);
+    bytes = (bytes + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
+    return aligned_alloc(VX_CACHELINE, bytes);
+}
+
 const char *vx_strerror(int err) {
     switch (err) {
     case VX_OK: return "ok";

@@ -73,6 +73,10 @@ enum vx_err {
     VX_ENOMEM = -6,    /**< allocation failed */
 };
 
+/** n records, cache-line aligned (size rounded up to whole lines), or NULL.
+ *  Uninitialised: callers read a record only after writing it. Free with free(). */
+vx_txn *vx_txn_alloc(uint64_t n);
+
 /** Human-readable name of an error code (static string). */
 const char *vx_strerror(int err);
 
