@@ -159,7 +159,8 @@ def test_output_file_round_trip(tmp_path):
     path = tmp_path / "bundles.bin"
     r = run(rate=50_000, duration=0.2, output=str(path), producers=3)
     data = path.read_bytes()
-    assert len(data) == r.delivered * velox.TXN_SIZE
+    assert len(data) == (r.delivered + 2) * velox.TXN_SIZE  # header, records, trailer
+    data = data[velox.TXN_SIZE:-velox.TXN_SIZE]
     next_id = [0, 0, 0]
     for off in range(0, len(data), velox.TXN_SIZE):
         t = velox.Transaction.from_bytes(data[off:off + velox.TXN_SIZE])
@@ -176,7 +177,7 @@ def test_same_seed_same_stream(tmp_path):
     run(saturate=True, duration=0.1, output=str(b), seed=99)
     n = min(a.stat().st_size, b.stat().st_size) // velox.TXN_SIZE
     assert n > 1000
-    da, db = a.read_bytes(), b.read_bytes()
+    da, db = a.read_bytes()[velox.TXN_SIZE:], b.read_bytes()[velox.TXN_SIZE:]  # past the header
     strip = lambda t: (t.id, t.price, t.qty, t.side, t.producer)  # ts differs run to run
     for i in range(0, n, 97):
         ta = velox.Transaction.from_bytes(da[i * 32:(i + 1) * 32])

@@ -85,12 +85,15 @@ def test_output_file(tmp_path):
     assert rc == 0, text
     data = path.read_bytes()
     assert len(data) % velox.TXN_SIZE == 0 and data
+    # Between a 32-byte header and a 32-byte trailer (docs/output-format.md).
+    assert data[:8] == b"VELOXOUT" and data[-32:-24] == b"VELOXEND"
+    data = data[32:-32]
     ids = [0, 0]
     for off in range(0, len(data), velox.TXN_SIZE):
         t = velox.Transaction.from_bytes(data[off:off + velox.TXN_SIZE])
         assert t.id == ids[t.producer]
         ids[t.producer] += 1
-    assert f"{sum(ids)} transactions written" in text
+    assert f"{sum(ids)} of {sum(ids)} delivered transactions written" in text
 
 
 @pytest.mark.parametrize("args, message", [
@@ -133,7 +136,7 @@ def test_failed_invariant_exits_1(monkeypatch):
 
     mod = build_core_mutant("pipeline_bundle_swaps_first_two", log=lambda m: None)
     real = _run.Pipeline
-    monkeypatch.setattr(_run, "Pipeline", lambda cfg: real(cfg, _core_module=mod))
+    monkeypatch.setattr(_run, "Pipeline", lambda cfg, **kw: real(cfg, _core_module=mod, **kw))
     rc, text = run_main(QUICK + ["--saturate", "--producers", "1"])
     assert rc == 1
     assert "[FAIL] FIFO per producer" in text

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import _outfile
 from ._native import _core
 
 PRICE_MODES = ("uniform", "walk")
@@ -195,11 +196,25 @@ class PipelineReport:
     """CPU seconds the pipeline threads got: on a shared machine, well below
     threads x elapsed when other work competes for the cores."""
     interrupted: bool
+    output: dict[str, Any] | None = None
+    """With an output file: its path, records and bytes written, their
+    Adler-32, and ``error`` (None, or the write error that cut it short)."""
+
+    @property
+    def invariants_ok(self) -> bool:
+        """True when every invariant of the pipeline held."""
+        return all(inv.ok for inv in self.invariants)
+
+    @property
+    def output_error(self) -> str | None:
+        """Why the output file is incomplete, or None."""
+        return None if self.output is None else self.output["error"]
 
     @property
     def ok(self) -> bool:
-        """True when every invariant held."""
-        return all(inv.ok for inv in self.invariants)
+        """True when every invariant held and the output file (if any) holds
+        every delivered transaction."""
+        return self.invariants_ok and self.output_error is None
 
     @property
     def generated(self) -> int:
@@ -244,12 +259,30 @@ class PipelineReport:
             "first_violation": self.first_violation,
             "wait": {"yields": self.wait_yields, "sleeps": self.wait_sleeps},
             "interrupted": self.interrupted,
+            "output": self.output,
         }
 
     def write_json(self, path: str) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_json_dict(), f, indent=2, sort_keys=True)
-            f.write("\n")
+        """Write the report as JSON. A regular file is replaced atomically (a
+        temporary file beside it, then rename), so a failed write (full disk)
+        leaves no half report behind; other paths (/dev/stdout, a FIFO) are
+        written directly."""
+        text = json.dumps(self.to_json_dict(), indent=2, sort_keys=True) + "\n"
+        if os.path.exists(path) and not os.path.isfile(path):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
+        tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
 
 def _named_counters(raw: list[list[int]]) -> dict[str, dict[str, int]]:
@@ -317,23 +350,33 @@ def _invariants(cfg: PipelineConfig, c: dict[str, dict[str, int]], first: dict[s
 class Pipeline:
     """One run of the native pipeline (start it once)."""
 
-    def __init__(self, config: PipelineConfig | None = None, *, _core_module: Any = None) -> None:
+    def __init__(self, config: PipelineConfig | None = None, *, _core_module: Any = None,
+                 on_output_wait: Callable[[str], None] | None = None) -> None:
         """``_core_module`` swaps in another build of the native core (the
-        mutant builds of tests/mutants); users leave it alone."""
+        mutant builds of tests/mutants); users leave it alone.
+        ``on_output_wait`` is told when the output is a FIFO nobody reads yet
+        (the constructor waits for a reader)."""
         core = _core_module or _core
+        self._fd = -1
+        self._started = False
+        self._joined = False
         self.config = config or PipelineConfig()
         self.config.validate()
         self.seed = self.config.seed if self.config.seed is not None else random.randrange(1 << 63)
-        self._fd = -1
         if self.config.output is not None:
             try:
-                self._fd = os.open(self.config.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                self._fd = _outfile.open_output(self.config.output, on_wait=on_output_wait)
+                _outfile.write_all(self._fd, _outfile.header(producers=self.config.producers, seed=self.seed))
             except OSError as e:
-                raise PipelineConfigError(f"cannot open output file {self.config.output!r}: {e.strerror}") from None
+                self.close()
+                msg = e.strerror if e.strerror and "output" in e.strerror else (
+                    f"cannot write to output file {self.config.output!r}: {e.strerror or e}")
+                raise PipelineConfigError(msg) from None
         cfg = self.config
         self._native = core._NativePipeline({
             "rate": float(cfg.rate),
-            "duration_ns": int(cfg.duration * 1e9),
+            # Rounded up: a positive duration never becomes 0 ("until stopped").
+            "duration_ns": math.ceil(cfg.duration * 1e9),
             "saturate": int(cfg.saturate),
             "price_mode": PRICE_MODES.index(cfg.price_mode),
             "backpressure": BACKPRESSURES.index(cfg.backpressure),
@@ -353,8 +396,6 @@ class Pipeline:
         self._t0 = 0.0
         self._t1: float | None = None
         self._interrupted = False
-        self._started = False
-        self._joined = False
 
     @property
     def topology(self) -> str:
@@ -425,13 +466,12 @@ class Pipeline:
         """Join the threads and build the report (after start())."""
         if not self._started:
             raise RuntimeError("Pipeline.wait() before start(): start the pipeline first (or use run_pipeline)")
-        self._native.join()
-        self._joined = True
+        if not self._joined:
+            self._native.join()
+            self._joined = True
         if self._t1 is None:
             self._t1 = time.perf_counter()
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        output = self._finish_output()
         counters = _named_counters(self._native.counters())
         latency = {}
         for i, name in enumerate(HISTOGRAMS):
@@ -459,19 +499,57 @@ class Pipeline:
             wait_sleeps=sleeps,
             cpu_s=cpu_ns / 1e9,
             interrupted=self._interrupted,
+            output=output,
         )
+
+    def _finish_output(self) -> dict[str, Any] | None:
+        """Write the trailer after the last record and close the file."""
+        if self.config.output is None:
+            return None
+        nbytes, adler, err = self._native.output_stats()
+        error = None if err == 0 else f"{os.strerror(err)} ({errno_name(err)}) after {nbytes} bytes"
+        status = (_outfile.INTERRUPTED if self._interrupted else 0) | (_outfile.WRITE_ERROR if err else 0)
+        if self._fd >= 0:
+            try:
+                _outfile.write_all(self._fd, _outfile.trailer(count=nbytes // _outfile.RECORD_SIZE,
+                                                              adler32=adler, status=status))
+            except OSError as e:
+                if error is None:
+                    error = f"{e.strerror} ({errno_name(e.errno)}) writing the trailer"
+            try:
+                os.close(self._fd)
+            except OSError as e:  # NFS and friends report a failed flush here
+                if error is None:
+                    error = f"{e.strerror} ({errno_name(e.errno)}) closing the file"
+            self._fd = -1
+        return {"path": self.config.output, "records": nbytes // _outfile.RECORD_SIZE, "bytes": nbytes,
+                "adler32": adler, "error": error}
+
+
+def errno_name(err: int | None) -> str:
+    import errno as _errno
+
+    return _errno.errorcode.get(err or 0, f"errno {err}")
 
 
 def drive(pipe: Pipeline, *, on_tick: Callable[[Snapshot], None] | None = None, tick_seconds: float = 1.0,
-          on_interrupt: Callable[[], None] | None = None) -> PipelineReport:
+          on_interrupt: Callable[[], None] | None = None,
+          stop_requested: Callable[[], bool] | None = None) -> PipelineReport:
     """Start ``pipe``, call ``on_tick`` with a Snapshot every ``tick_seconds``
-    until it finishes, and return its report. Ctrl-C (KeyboardInterrupt) stops
-    ingress; the rings still drain and the report accounts for every
-    transaction."""
+    until it finishes, and return its report. Ctrl-C (KeyboardInterrupt), or
+    ``stop_requested()`` turning true (polled every 20 ms: a signal handler's
+    flag), stops ingress; the rings still drain and the report accounts for
+    every transaction."""
     pipe.start()
     next_tick = time.perf_counter() + tick_seconds
+    stopping = False
     while True:
         try:
+            if not stopping and stop_requested is not None and stop_requested():
+                stopping = True
+                if on_interrupt is not None:
+                    on_interrupt()
+                pipe.stop()
             if pipe.finished():
                 break
             time.sleep(min(0.02, max(0.0, next_tick - time.perf_counter())))

@@ -6,15 +6,24 @@ SPSC rings, each stage on native threads that never take the GIL. A live line
 each second shows per-stage rates, drops, the end-to-end p99 so far and the
 occupancy of the three rings; the run ends with a summary table and a verdict
 on the invariants (FIFO per producer, no loss, bundle sizes within the limit,
-timeout flushes within bound, the book conserved). The exit status is 0 when
-every invariant held, 1 when one failed, 2 for bad flags. Ctrl-C stops ingress
-early; the rings still drain and the report accounts for every transaction.
+timeout flushes within bound, the book conserved). Ctrl-C or SIGTERM stops
+ingress early; the rings still drain, the report accounts for every
+transaction and the output file gets its trailer (a second signal exits at
+once, leaving the file without one).
+
+Exit status (docs/faults.md): 0 every invariant held and every output was
+written; 1 an invariant failed; 2 bad flags or an output path that cannot be
+used (found before the run); 3 every invariant held but an output (--output,
+--json) could not be written completely; 128+N when signal N arrived before
+the run started.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import stat
 import sys
 import textwrap
 from typing import TextIO
@@ -33,12 +42,15 @@ from ._pipeline import (
     drive,
 )
 
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_IO = 0, 1, 2, 3
+
 EPILOG = """\
 examples:
   velox run                                   10 s at 100,000 txn/s (the seed's defaults)
   velox run --saturate --duration 5           saturated throughput, end to end
   velox run --price-mode walk --backpressure block --json report.json
   velox run --output bundles.bin              delivered transactions as 32-byte wire records
+  velox verify bundles.bin                    is that file complete (header, trailer, checksum, FIFO)?
 
 topologies (I ingress, B book, U bundle builder, O output):
   auto    one thread per stage with 4+ CPUs, else 'single' (measured best on a
@@ -49,7 +61,11 @@ time slice that thread needs: with fewer CPUs than threads use 'yield' or 'park'
 
 latency: 'e2e' is from the ingress timestamp to the output stage, minus the
 time a transaction deliberately waits in the bundle builder; 'total' includes
-that wait (up to --bundle-timeout-us)."""
+that wait (up to --bundle-timeout-us).
+
+exit status: 0 pass; 1 an invariant failed; 2 bad flags or unusable output
+path (checked before the run); 3 invariants held but --output or --json could
+not be written completely; 128+N signal N before the run started."""
 
 
 def _positive_float(text: str) -> float:
@@ -111,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("output")
     g.add_argument("--json", metavar="FILE", help="write the full report as JSON")
     g.add_argument("--output", metavar="FILE",
-                   help="write delivered transactions to FILE as 32-byte wire records, in delivery order")
+                   help="write delivered transactions to FILE as 32-byte wire records, in delivery order, "
+                        "between a header and a trailer (count, checksum): see 'velox verify'")
     g.add_argument("--quiet", action="store_true", help="no live lines")
     return p
 
@@ -190,25 +207,161 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
     print("invariants:", file=out)
     for inv in r.invariants:
         print(f"  [{'ok' if inv.ok else 'FAIL'}] {inv.name}: {inv.detail}", file=out)
+    if r.output is not None:
+        o = r.output
+        if o["error"] is None:
+            print(f"  [ok] output file complete: {o['records']} records in {o['path']} "
+                  f"(Adler-32 {o['adler32']:#010x}, trailer written)", file=out)
+        else:
+            print(f"  [FAIL] output file complete: write error: {o['error']}; {o['records']} of "
+                  f"{r.delivered} delivered records reached {o['path']}", file=out)
+    print(verdict_line(r), file=out)
+
+
+def verdict_line(r: PipelineReport) -> str:
     if r.ok:
-        print("verdict: PASS, every invariant held", file=out)
-    else:
-        failed = ", ".join(i.name for i in r.invariants if not i.ok)
-        print(f"verdict: FAIL ({failed}); reproduce with --seed {r.seed} and the same flags", file=out)
+        return "verdict: PASS, every invariant held" + (" and the output file is complete" if r.output else "")
+    failed = [i.name for i in r.invariants if not i.ok]
+    if r.output_error is not None:
+        failed.append(f"output file: {r.output_error}")
+    how = f"; reproduce with --seed {r.seed} and the same flags" if not r.invariants_ok else ""
+    return f"verdict: FAIL ({', '.join(failed)}){how}"
+
+
+class _Console:
+    """Where the run's text goes. Stdout closed at the start (``>&-``): the
+    report goes to stderr instead. Stdout failing mid-run (``| head`` that
+    left, a full disk): later lines are dropped rather than stopping the run,
+    so the output files and the exit status still tell the truth, and the
+    verdict line is repeated on stderr at the end."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.note = None
+        if stream is None or _closed(stream):
+            self.note = "velox run: stdout is closed; the report goes to stderr"
+            stream = sys.stderr
+        self.stream = stream
+        self.broken: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.broken is None and self.stream is not None:
+            try:
+                self.stream.write(text)
+            except OSError as e:
+                self._break(e)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.broken is None and self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as e:
+                self._break(e)
+
+    def _break(self, e: OSError) -> None:
+        self.broken = e
+        # The interpreter flushes sys.stdout at exit: point it at /dev/null so
+        # that last flush stays quiet (the recipe of Python's signal docs).
+        if self.stream is sys.stdout:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
+
+
+def _closed(stream: TextIO) -> bool:
+    try:
+        os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return not hasattr(stream, "getvalue")  # a StringIO (tests) has no fd and is fine
+    return False
 
 
 def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
+    console = _Console(out if out is not None else sys.stdout)
+    if console.note:
+        _err(console.note)
+    rc = _main(argv, console)
+    console.flush()
+    return rc
+
+
+def _err(text: str) -> None:
+    if sys.stderr is not None:
+        try:
+            print(text, file=sys.stderr, flush=True)
+        except OSError:
+            pass
+
+
+class _Signals:
+    """SIGINT and SIGTERM during the run set a flag the drive loop polls (the
+    rings drain, the report and the trailer are written); before the run they
+    raise KeyboardInterrupt (nothing to drain); a second one during the drain
+    exits at once."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.running = False
+        self._old: dict[int, object] = {}
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if not self.running:
+            self.received = signum
+            raise KeyboardInterrupt
+        if self.received is not None:
+            _err(f"velox run: second {signal.Signals(signum).name}: exiting without draining "
+                 "(the output file has no trailer)")
+            os._exit(128 + signum)
+        self.received = signum
+
+
+def check_output_paths(output: str | None, json_path: str | None) -> str | None:
+    """Problems with the output paths that would otherwise surface only after
+    the run (None: none found)."""
+    if output and json_path:
+        same = os.path.realpath(output) == os.path.realpath(json_path)
+        if not same and os.path.exists(output) and os.path.exists(json_path):
+            same = os.path.samefile(output, json_path)
+        if same:
+            return f"--output and --json name the same file ({json_path}): the report would overwrite the records"
+    if json_path:
+        return _check_writable("--json", json_path)
+    return None
+
+
+def _check_writable(flag: str, path: str) -> str | None:
     try:
-        rc = _main(argv, out)
-        out.flush()
-        return rc
-    except BrokenPipeError:
-        # `velox run | head`: the reader left. Point stdout at /dev/null so the
-        # interpreter's last flush stays quiet (the recipe of Python's signal docs).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        return f"{flag} {path}: {e.strerror}"
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        return f"{flag} {path}: is a directory"
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return None if os.access(path, os.W_OK) else f"{flag} {path}: not writable"
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        return f"{flag} {path}: directory {parent} does not exist"
+    try:  # the only sure test: open it for writing (without truncating), then undo
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.close(fd)
+    except OSError as e:
+        return f"{flag} {path}: {e.strerror}"
+    if st is None:
+        os.unlink(path)
+    return None
 
 
 def _main(argv: list[str] | None, out: TextIO) -> int:
@@ -227,27 +380,57 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
     except PipelineConfigError as e:
         flag = "--" + str(e).split(" ", 1)[0].replace("_", "-")
         parser.error(f"{flag}: {str(e).split(' ', 1)[1]}")
+    problem = check_output_paths(args.output, args.json)
+    if problem:
+        parser.error(problem)
+    signals = _Signals()
+    signals.install()
     try:
-        pipe = Pipeline(cfg)
-    except PipelineConfigError as e:
-        parser.error(str(e))
-    load = "saturated" if cfg.saturate else f"{cfg.rate:,.0f} txn/s Poisson"
-    length = f"{cfg.duration:g} s" if cfg.duration else "until Ctrl-C"
-    print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
-          f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
-          f"({TOPOLOGY_THREADS[pipe.topology]}), wait {cfg.wait}; Ctrl-C stops early", file=out, flush=True)
-    report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity), on_interrupt=_interrupted)
+        try:
+            pipe = Pipeline(cfg, on_output_wait=lambda msg: _err(f"velox run: {msg}"))
+        except PipelineConfigError as e:
+            parser.error(str(e))
+        except KeyboardInterrupt:
+            sig = signals.received or signal.SIGINT
+            _err(f"velox run: {signal.Signals(sig).name} before the run started; nothing ran")
+            return 128 + sig
+        signals.running = True  # from here a signal drains the run instead
+        load = "saturated" if cfg.saturate else f"{cfg.rate:,.0f} txn/s Poisson"
+        length = f"{cfg.duration:g} s" if cfg.duration else "until Ctrl-C"
+        print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
+              f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
+              f"({TOPOLOGY_THREADS[pipe.topology]}), wait {cfg.wait}; Ctrl-C stops early", file=out, flush=True)
+        report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity),
+                       on_interrupt=lambda: _interrupted(signals.received),
+                       stop_requested=lambda: signals.received is not None)
+    finally:
+        signals.restore()
     print_summary(report, out)
+    json_error = None
     if args.json:
-        report.write_json(args.json)
-        print(f"report written to {args.json}", file=out)
+        try:
+            report.write_json(args.json)
+            print(f"report written to {args.json}", file=out)
+        except OSError as e:
+            json_error = f"could not write the JSON report to {args.json}: {e.strerror or e}"
+            _err(f"velox run: {json_error}")
     if args.output:
-        print(f"{report.delivered} transactions written to {args.output} (32-byte wire records)", file=out)
-    return 0 if report.ok else 1
+        o = report.output
+        print(f"{o['records']} of {report.delivered} delivered transactions written to {args.output} "
+              f"(32-byte wire records between a header and a trailer; check with 'velox verify')", file=out)
+    out.flush()
+    if getattr(out, "broken", None) is not None:
+        _err(f"velox run: stdout failed during the run ({out.broken.strerror or out.broken}); {verdict_line(report)}")
+    if not report.invariants_ok:
+        return EXIT_FAIL
+    if report.output_error is not None or json_error is not None:
+        return EXIT_IO
+    return EXIT_PASS
 
 
-def _interrupted() -> None:
-    print("\ninterrupted: ingress stops, the rings drain", file=sys.stderr, flush=True)
+def _interrupted(signum: int | None = None) -> None:
+    name = signal.Signals(signum).name if signum else "a signal"
+    _err(f"\ninterrupted by {name}: ingress stops, the rings drain (a second signal exits at once)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from velox._native.vx_pipeline cimport (
     vx_pipeline, vx_pipeline_cfg, vx_pipeline_cfg_ok, vx_pipeline_create, vx_pipeline_start, vx_pipeline_stop,
     vx_pipeline_finished, vx_pipeline_join, vx_pipeline_destroy, vx_pipeline_counters, vx_pipeline_hist,
     vx_pipeline_ring_len, vx_pipeline_threads, vx_pipeline_pinned, vx_pipeline_topology,
-    vx_pipeline_timeout_ticks, vx_pipeline_first_violation, vx_pipeline_wait_stats, VX_NSTAGES, VX_CTRS,
+    vx_pipeline_timeout_ticks, vx_pipeline_first_violation, vx_pipeline_wait_stats, vx_pipeline_output_stats, VX_NSTAGES, VX_CTRS,
     VX_NHIST, VX_PIPE_MAX_BATCH, VX_PIPE_MIN_RING, VX_PIPE_HEADER,
 )
 
@@ -219,3 +219,14 @@ cdef class _NativePipeline:
         cdef uint64_t y = 0, s = 0, c = 0
         vx_pipeline_wait_stats(self.p, &y, &s, &c)
         return (y, s, c)
+
+    def output_stats(self):
+        """(bytes the output file accepted, their Adler-32, errno of the first
+        failed write or 0); after join."""
+        if not self.joined:
+            raise RuntimeError("output_stats() after join()")
+        cdef uint64_t nbytes = 0
+        cdef uint32_t adler = 0
+        cdef int err = 0
+        vx_pipeline_output_stats(self.p, &nbytes, &adler, &err)
+        return (nbytes, adler, err)

@@ -161,6 +161,9 @@ uint64_t vx_pipeline_timeout_ticks(vx_pipeline *p);
 int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *expected, uint64_t *got);
 /** Thread statistics (after join): sched_yield and nanosleep calls of the
  *  wait strategy, and CPU time used by all pipeline threads. */
+/** After vx_pipeline_join: bytes the output file accepted, their Adler-32
+ *  (zlib's), and the errno of the first failed write (0: none). */
+void vx_pipeline_output_stats(vx_pipeline *p, uint64_t *bytes, uint32_t *adler32, int *write_errno);
 void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns);
 
 #endif /* VX_PIPELINE_H */

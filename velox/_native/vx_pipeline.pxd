@@ -60,4 +60,5 @@ cdef extern from "vx_pipeline.h" nogil:
     int vx_pipeline_topology(vx_pipeline *p)
     uint64_t vx_pipeline_timeout_ticks(vx_pipeline *p)
     int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *expected, uint64_t *got)
+    void vx_pipeline_output_stats(vx_pipeline *p, uint64_t *bytes, uint32_t *adler32, int *write_errno)
     void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns)
