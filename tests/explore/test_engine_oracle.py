@@ -15,7 +15,8 @@ import pytest
 from engine_rc11_oracle import engine_test, oracle_counts
 
 from velox import explore
-from velox.explore import _execution, _graph
+from velox.explore.rt import execution as _execution
+from velox.explore.rt import graph as _graph
 
 SEED = 20261125
 ORDERS_LD = ("relaxed", "acquire", "seq_cst")

@@ -20,8 +20,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-
-from velox.explore._litmus import LitmusTest, Op, final_outcome, parse_litmus, tally, thread_program
+from velox.explore.litmus import (
+    LitmusTest,
+    Op,
+    final_outcome,
+    parse_litmus,
+    tally,
+    thread_program,
+)
 
 READS = {"load", "read", "fetch_add", "fetch_sub", "exchange", "cas_strong"}
 WRITES = {"store", "write", "fetch_add", "fetch_sub", "exchange"}

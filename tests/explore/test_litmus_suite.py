@@ -21,7 +21,13 @@ from typing import Any, Callable
 import pytest
 
 from velox import explore
-from velox.explore._litmus import LitmusResult, LitmusTest, parse_litmus, run_litmus, tally
+from velox.explore.litmus import (
+    LitmusResult,
+    LitmusTest,
+    parse_litmus,
+    run_litmus,
+    tally,
+)
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_litmus_rc11_oracle import rc11_result  # noqa: E402
