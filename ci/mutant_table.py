@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for sub in ("tests", "tests/model", "tests/stateful", "tests/stress/native"):
+for sub in ("tests", "tests/explore_c", "tests/stateful", "tests/stress/native"):
     sys.path.insert(0, str(ROOT / sub))
 
 from mutants.build import run_isolated  # noqa: E402
@@ -35,11 +35,11 @@ DRIVER_OF_FILE = {"vx_ring.c": "ring", "vx_book.c": "book", "vx_mpmc.c": "mpmc"}
 
 
 def explorer_verdict(name: str) -> str:
-    from test_model_mutants import SCENARIOS, make_test
+    from test_mutants_explored import SCENARIOS, make_test
 
     if name not in SCENARIOS:
         return "-"
-    from model_mutants import build_model_mutant
+    from mutants_c import build_model_mutant
 
     from velox import explore
 

@@ -41,6 +41,7 @@ from ._pipeline import (
     Snapshot,
     drive,
 )
+from .telemetry import _args as _telemetry_args
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_IO = 0, 1, 2, 3
 
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write delivered transactions to FILE as 32-byte wire records, in delivery order, "
                         "between a header and a trailer (count, checksum): see 'velox verify'")
     g.add_argument("--quiet", action="store_true", help="no live lines")
+    _telemetry_args.add_arguments(p)
     return p
 
 
@@ -400,9 +402,17 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
         print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
               f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
               f"({TOPOLOGY_THREADS[pipe.topology]}), wait {cfg.wait}; Ctrl-C stops early", file=out, flush=True)
-        report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity),
-                       on_interrupt=lambda: _interrupted(signals.received),
-                       stop_requested=lambda: signals.received is not None)
+        telemetry = _start_telemetry(parser, args, pipe, out)
+        if telemetry == 2:
+            pipe.close()
+            return 2
+        try:
+            report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity),
+                           on_interrupt=lambda: _interrupted(signals.received),
+                           stop_requested=lambda: signals.received is not None)
+        finally:
+            if telemetry is not None:
+                telemetry.close()  # the final export, after Ctrl-C too
     finally:
         signals.restore()
     print_summary(report, out)
@@ -426,6 +436,24 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
     if report.output_error is not None or json_error is not None:
         return EXIT_IO
     return EXIT_PASS
+
+
+def _start_telemetry(parser: argparse.ArgumentParser, args: argparse.Namespace, pipe: Pipeline, out: TextIO):
+    """The run's exporters (None when telemetry is off), or 2 after printing
+    why the telemetry extra is missing."""
+    options = _telemetry_args.options_from_args(args)
+    if not options.enabled:
+        return None
+    from .telemetry import TelemetryUnavailable
+    from .telemetry._export import Telemetry, TelemetryConfigError
+
+    try:
+        return Telemetry(pipe, options, out=out)
+    except TelemetryUnavailable as e:
+        print(f"velox run: {e}", file=sys.stderr)
+        return 2
+    except TelemetryConfigError as e:
+        parser.error(str(e))
 
 
 def _interrupted(signum: int | None = None) -> None:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-import sys
 import os
+import sys
 
 import pytest
 
-from velox.explore._litmus import (
-    Access, And, Assign, Atom, BinOp, Const, ExprStmt, If, Implies, LitmusError, Loc, Not, Or, Reg,
-    parse_litmus, thread_program,
+from velox.explore.litmus import (
+    Access,
+    And,
+    Assign,
+    Atom,
+    BinOp,
+    Const,
+    ExprStmt,
+    If,
+    Implies,
+    LitmusError,
+    Loc,
+    Not,
+    Or,
+    Reg,
+    parse_litmus,
+    thread_program,
 )
 
 sys.path.insert(0, os.path.dirname(__file__))

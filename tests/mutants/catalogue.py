@@ -178,7 +178,7 @@ _ALL = [
        ("vx_mpmc.c",
         "    vx_store(&cell->seq, pos + q->mask + 1, VX_RELEASE);\n    return 1;",
         "    vx_store(&cell->seq, pos + q->mask, VX_RELEASE); /* MUTANT */\n    return 1;")),
-    # -- the explorer on the model build (tests/model/test_model_mutants.py): ordering bugs
+    # -- the explorer on the model build (tests/explore_c/test_mutants_explored.py): ordering bugs
     # -- that x86 hides from every run on this machine
     _m("ring_observe_relaxed",
        "the consumer observes tail with a relaxed load: it may read a slot before the producer's write of it",

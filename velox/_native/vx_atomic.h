@@ -91,7 +91,7 @@ typedef _Atomic int64_t vx_atomic_i64;
 typedef struct { uint64_t v; } vx_atomic_u64;
 typedef struct { int64_t v; } vx_atomic_i64;
 
-/* Orders as the explorer numbers them (velox.explore._orders). */
+/* Orders as the explorer numbers them (velox.explore.rt.orders). */
 #define VX_RELAXED 0
 #define VX_ACQUIRE 2
 #define VX_RELEASE 3

@@ -165,5 +165,9 @@ int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *ex
  *  (zlib's), and the errno of the first failed write (0: none). */
 void vx_pipeline_output_stats(vx_pipeline *p, uint64_t *bytes, uint32_t *adler32, int *write_errno);
 void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns);
+/** Monitor: resting quantity on one side of the book stage's order book
+ *  (VX_BID or VX_ASK), summed over every level with relaxed loads: exact
+ *  at quiescence, a near-instant view while the book stage runs. */
+int64_t vx_pipeline_book_depth(vx_pipeline *p, int side);
 
 #endif /* VX_PIPELINE_H */

@@ -1,11 +1,11 @@
 """The shipping order book (vx_book.c, model build) under the explorer: two
 or three threads adding and removing on the same and on neighbouring levels.
-After the joins: quantities conserved, best bid/ask exact (model_harness.book_test)."""
+After the joins: quantities conserved, best bid/ask exact (harness_c.book_test)."""
 
 from __future__ import annotations
 
 import pytest
-from model_harness import ASK, BID, book_test
+from harness_c import ASK, BID, book_test
 
 from velox import explore
 

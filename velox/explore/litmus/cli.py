@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ._litmus import LitmusError, LitmusTest, format_result, parse_litmus, run_litmus
+from . import LitmusError, LitmusTest, format_result, parse_litmus, run_litmus
 
 DESCRIPTION = """\
 Run herdtools7 C litmus tests on velox's explorer and print herd7's result

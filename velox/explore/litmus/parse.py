@@ -11,9 +11,30 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ._litmus_ast import (
-    Access, And, Assign, Atom, BinOp, Condition, Const, Expr, ExprStmt, If, Implies, LitmusError, LitmusTest,
-    ORDERS, Loc, Not, Or, Process, Prop, Reg, Stmt, UnOp, prop_locations,
+from .ast import (
+    ORDERS,
+    Access,
+    And,
+    Assign,
+    Atom,
+    BinOp,
+    Condition,
+    Const,
+    Expr,
+    ExprStmt,
+    If,
+    Implies,
+    LitmusError,
+    LitmusTest,
+    Loc,
+    Not,
+    Or,
+    Process,
+    Prop,
+    Reg,
+    Stmt,
+    UnOp,
+    prop_locations,
 )
 
 # --------------------------------------------------------------------------

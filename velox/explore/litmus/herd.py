@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
-from ._litmus_ast import And, Atom, Condition, LitmusTest, Loc, Not, Or, Prop
-from ._litmus_run import LitmusResult
+from .ast import And, Atom, Condition, LitmusTest, Loc, Not, Or, Prop
+from .run import LitmusResult
 
 
 def format_value(v: int, hexa: bool = False) -> str:

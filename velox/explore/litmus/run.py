@@ -14,8 +14,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator
 
-from ._litmus_ast import (
-    And, Assign, Atom, BinOp, Const, Expr, ExprStmt, LitmusTest, Loc, Not, Or, Prop, Reg, Stmt, UnOp,
+from .ast import (
+    And,
+    Assign,
+    Atom,
+    BinOp,
+    Const,
+    Expr,
+    ExprStmt,
+    LitmusTest,
+    Loc,
+    Not,
+    Or,
+    Prop,
+    Reg,
+    Stmt,
+    UnOp,
 )
 
 # --------------------------------------------------------------------------

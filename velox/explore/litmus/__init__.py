@@ -18,9 +18,9 @@ The front end has three parts, in the order a test flows through them:
   sorted states, ``Ok``/``No``/``Undef``, ``Witnesses``, ``Positive``/``Negative``,
   ``Condition``, ``Observation``, ``Time`` and ``Hash``.
 
-Modules: ``_litmus_ast`` (the AST and ``LitmusError``), ``_litmus_parse`` (the
-parser), ``_litmus_run`` (interpreter, engine backend, counting) and
-``_litmus_herd`` (the printer); this module re-exports their public names.
+Modules: ``ast`` (the AST and ``LitmusError``), ``parse`` (the parser), ``run``
+(interpreter, engine backend, counting), ``herd`` (the printer) and ``cli``
+(``velox litmus``); this package re-exports their public names.
 
 See ``docs/litmus.md`` for the subset, the semantic choices and where the output
 differs from herd7 (the ``Hash`` value).
@@ -28,14 +28,44 @@ differs from herd7 (the ``Hash`` value).
 
 from __future__ import annotations
 
-from ._litmus_ast import (  # noqa: F401
-    Access, And, Assign, Atom, BinOp, Condition, Const, ExprStmt, If, Implies, LitmusError, LitmusTest, Loc,
-    Not, Or, Process, Reg, UnOp, prop_locations,
+from .ast import (  # noqa: F401
+    Access,
+    And,
+    Assign,
+    Atom,
+    BinOp,
+    Condition,
+    Const,
+    ExprStmt,
+    If,
+    Implies,
+    LitmusError,
+    LitmusTest,
+    Loc,
+    Not,
+    Or,
+    Process,
+    Reg,
+    UnOp,
+    prop_locations,
 )
-from ._litmus_herd import (  # noqa: F401
-    format_condition, format_prop, format_result, format_state, format_value, litmus_hash,
+from .herd import (  # noqa: F401
+    format_condition,
+    format_prop,
+    format_result,
+    format_state,
+    format_value,
+    litmus_hash,
 )
-from ._litmus_parse import parse_litmus, tokenize  # noqa: F401
-from ._litmus_run import (  # noqa: F401
-    LitmusResult, Op, Outcome, eval_prop, final_outcome, make_test, run_litmus, tally, thread_program,
+from .parse import parse_litmus, tokenize  # noqa: F401
+from .run import (  # noqa: F401
+    LitmusResult,
+    Op,
+    Outcome,
+    eval_prop,
+    final_outcome,
+    make_test,
+    run_litmus,
+    tally,
+    thread_program,
 )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._orders import NA, SEQ_CST
+from .orders import SEQ_CST
 
 # Event kinds.
 INIT = "init"  # the initial write of an atomic location
@@ -223,12 +223,6 @@ def psc_acyclic(events: list[Event]) -> bool:
         for i, w in enumerate(mo):
             eco_succ[w.stamp] &= ~(1 << w.stamp)
 
-    def compose(rel_a: list[int], rel_b: list[int], src: int) -> int:
-        out = 0
-        for m in bits(rel_a[src]):
-            out |= rel_b[m]
-        return out
-
     sb_neq = [sb[e.stamp] & ~same(e) for e in events]
     sb_hb_sb = [0] * n
     for e in events:
@@ -297,8 +291,3 @@ def describe_value(v: Any) -> str:
     """Short display of a value for trace tables."""
     text = repr(v)
     return text if len(text) <= 24 else text[:21] + "..."
-
-
-def is_na(order: int) -> bool:
-    """True for the order of a non-atomic access."""
-    return order == NA

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _orders
-from ._execution import Execution, current_thread
+from . import orders as _orders
+from .execution import Execution
+from .threads import current_thread
 
 
 def current_execution(what: str) -> Execution:

@@ -8,10 +8,9 @@ only the explorer's RC11 semantics can."""
 from __future__ import annotations
 
 import pytest
-from model_harness import BID, book_test, mpmc_test, ring_test
-from model_mutants import build_model_mutant
-
+from harness_c import BID, book_test, mpmc_test, ring_test
 from mutants.build import run_isolated
+from mutants_c import build_model_mutant
 
 from velox import explore
 

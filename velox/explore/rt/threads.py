@@ -21,6 +21,19 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+_tls = threading.local()  # .thread: the ModelThread this OS thread is running, if any
+
+
+def current_thread(what: str) -> "ModelThread":
+    """The model thread running this code, or a clear error outside an exploration."""
+    t = getattr(_tls, "thread", None)
+    if t is None:
+        raise RuntimeError(
+            f"velox.explore: {what} can only be used inside a test run by velox.explore.check(), "
+            "outcomes() or outcome_counts()"
+        )
+    return t
+
 
 class Abort(BaseException):
     """Raised inside a model thread to unwind it when its execution is over.
@@ -56,7 +69,6 @@ class ModelThread:
         "rs_view",
         "spin_locs",
         "spin_reads",
-        "spin_spurious",
         "spinning",
         "spurious_since_write",
         "started",
@@ -82,7 +94,6 @@ class ModelThread:
         self.blocked_on: ModelThread | None = None  # waiting in join() for this thread
         self.spinning = False  # blocked in a spin loop for the rest of the execution
         self.spin_reads: list[Any] = []  # the reads of the spin iteration that blocked it
-        self.spin_spurious = False
         self.view = 0  # hb-prefix of this thread's next event (bitset of stamps)
         self.porf_view = 0  # (po ∪ rf)+-prefix of its next event
         self.acq_pending = 0  # what an acquire fence here would synchronise with
@@ -195,10 +206,8 @@ class JoinHandle:
         """Wait (as a scheduled event) until the thread has finished; return its result."""
         import sys
 
-        from ._runtime import current_execution
-
         f = sys._getframe(1)
-        return current_execution("join()").op_join(self._thread, (f.f_code.co_filename, f.f_lineno))
+        return current_thread("join()").exe.op_join(self._thread, (f.f_code.co_filename, f.f_lineno))
 
     def __repr__(self) -> str:
         return f"<JoinHandle t{self._thread.tid}>"

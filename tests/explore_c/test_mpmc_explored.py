@@ -4,7 +4,7 @@ under the explorer: no loss, no duplication, per-producer order."""
 from __future__ import annotations
 
 import pytest
-from model_harness import mpmc_test
+from harness_c import mpmc_test
 
 from velox import explore
 
