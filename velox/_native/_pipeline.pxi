@@ -10,6 +10,8 @@ from velox._native.vx_ingress cimport (
     vx_ingress, vx_ingress_init, vx_ingress_make, vx_ingress_advance, VX_ORDER_LIFETIME, VX_WALK_STEP_EVERY,
     VX_WALK_GAP, VX_INGRESS_LEVELS, VX_INGRESS_TICK_SHIFT, VX_INGRESS_BASE_PRICE, VX_INGRESS_MAX_PRODUCERS,
 )
+from velox._native.vx_pipeline cimport vx_waiter, vx_wait_init, vx_wait_idle, vx_wait_reset
+from velox._native.vx_pipeline cimport VX_WAIT_SPINS, VX_WAIT_YIELDS
 from velox._native.vx_pipeline cimport (
     vx_pipeline, vx_pipeline_cfg, vx_pipeline_cfg_ok, vx_pipeline_create, vx_pipeline_start, vx_pipeline_stop,
     vx_pipeline_finished, vx_pipeline_join, vx_pipeline_destroy, vx_pipeline_counters, vx_pipeline_hist,
@@ -32,6 +34,24 @@ BOOK_TICK_SHIFT = VX_INGRESS_TICK_SHIFT
 BOOK_BASE_PRICE = VX_INGRESS_BASE_PRICE
 MAX_PRODUCERS = VX_INGRESS_MAX_PRODUCERS
 HIST_BUCKETS = VX_HIST_BUCKETS
+
+
+WAIT_SPINS = VX_WAIT_SPINS
+WAIT_YIELDS = VX_WAIT_YIELDS
+
+
+def _wait_ladder(int kind, list idle_runs):
+    """(sched_yield calls, nanosleep calls) of one pipeline waiter that sees
+    idle_runs[0] idle passes, one useful pass, idle_runs[1] idle passes, ...:
+    the wait strategy's ladder, without the scheduler in the way."""
+    cdef vx_waiter w
+    vx_wait_init(&w, kind)
+    for n in idle_runs:
+        _check_int("idle passes", n, 0, 1 << 20)
+        for _ in range(n):
+            vx_wait_idle(&w)
+        vx_wait_reset(&w)
+    return (w.yields, w.sleeps)
 
 
 cdef dict _hist_dict(vx_hist_snap *s):

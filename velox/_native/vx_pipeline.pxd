@@ -7,6 +7,14 @@ cdef extern from "vx_wait.h" nogil:
         VX_WAIT_BUSY
         VX_WAIT_YIELD
         VX_WAIT_PARK
+        VX_WAIT_SPINS
+        VX_WAIT_YIELDS
+    ctypedef struct vx_waiter:
+        uint64_t yields
+        uint64_t sleeps
+    void vx_wait_init(vx_waiter *w, int kind)
+    void vx_wait_idle(vx_waiter *w)
+    void vx_wait_reset(vx_waiter *w)
 
 cdef extern from "vx_pipeline.h" nogil:
     enum:
