@@ -46,7 +46,8 @@ def model_cflags() -> list[str]:
 
 
 def make_ffibuilder(module_name: str, *, cdef: str, source: str, sources: list[str],
-                    include_dirs: list[str], defines: dict[str, str] | None = None) -> FFI:
+                    include_dirs: list[str], defines: dict[str, str] | None = None,
+                    extra_cflags: list[str] | None = None) -> FFI:
     """An FFI builder for C code under the explorer: ``cdef`` declares what
     Python calls, ``source`` is the C prelude (#includes), ``sources`` the C
     files compiled with -DVX_MODEL beside the hooks; ``defines`` more -D flags."""
@@ -59,7 +60,7 @@ def make_ffibuilder(module_name: str, *, cdef: str, source: str, sources: list[s
         sources=sources,
         include_dirs=[HERE, *include_dirs],
         define_macros=[("VX_MODEL", "1"), *sorted((defines or {}).items())],
-        extra_compile_args=model_cflags(),
+        extra_compile_args=model_cflags() + list(extra_cflags or []),
     )
     return ffi
 

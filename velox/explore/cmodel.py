@@ -253,6 +253,87 @@ def _cache_dir() -> str:
     return d
 
 
+_MANIFEST = "inputs.txt"
+
+
+def _digest(paths: list[str]) -> str | None:
+    """Hash of the files' names and contents (None when one is gone)."""
+    h = hashlib.sha256()
+    for p in paths:
+        try:
+            with open(p, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        h.update(p.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()[:16]
+
+
+def _cached_build(base: str, filename: str) -> str | None:
+    """The build under ``base`` whose recorded inputs are all unchanged."""
+    try:
+        with open(os.path.join(base, _MANIFEST), encoding="utf-8") as f:
+            inputs = [line for line in f.read().splitlines() if line]
+    except OSError:
+        return None
+    d = _digest(inputs)
+    if d is None:
+        return None
+    so = os.path.join(base, d, filename)
+    return so if os.path.exists(so) else None
+
+
+def _depfile_inputs(tmpdir: str) -> list[str]:
+    """Every file named in the gcc/clang dependency files under tmpdir."""
+    found: set[str] = set()
+    for root, _, files in os.walk(tmpdir):
+        for fn in files:
+            if not fn.endswith(".d"):
+                continue
+            with open(os.path.join(root, fn), encoding="utf-8", errors="replace") as f:
+                text = f.read().replace("\\\n", " ")
+            for rule in text.splitlines():
+                if ":" not in rule:
+                    continue
+                for dep in rule.split(":", 1)[1].split():
+                    found.add(os.path.realpath(os.path.join(tmpdir, dep)))
+    return sorted(found)
+
+
+def _compile(base: str, name: str, suffix: str, mb: Any, **kw: Any) -> str:
+    import shutil
+    import tempfile
+
+    os.makedirs(base, exist_ok=True)
+    verbose = kw.pop("verbose")
+    tmp = tempfile.mkdtemp(prefix="build-", dir=base)
+    try:
+        ffi = mb.make_ffibuilder(name, cdef=kw["cdef"], source=kw["source"],
+                                 sources=[os.path.abspath(s) for s in kw["sources"]],
+                                 include_dirs=[os.path.abspath(d) for d in kw["include_dirs"]],
+                                 defines=kw["defines"], extra_cflags=["-MD"])
+        built = ffi.compile(tmpdir=tmp, verbose=verbose)
+        inputs = _depfile_inputs(tmp)
+        generated = os.path.realpath(tmp) + os.sep
+        inputs = [p for p in inputs if not p.startswith(generated)]  # cffi's generated C, rewritten each time
+        if not inputs:
+            raise RuntimeError("the compiler wrote no dependency list (-MD): cannot key the model build cache")
+        d = _digest(inputs)
+        if d is None:
+            raise RuntimeError("an input of the model build vanished while it compiled; build again")
+        final = os.path.join(base, d)
+        os.makedirs(final, exist_ok=True)
+        so = os.path.join(final, name + suffix)
+        os.replace(built, so)
+        manifest = os.path.join(base, f".{_MANIFEST}.{os.getpid()}")
+        with open(manifest, "w", encoding="utf-8") as f:
+            f.write("\n".join(inputs) + "\n")
+        os.replace(manifest, os.path.join(base, _MANIFEST))
+        return so
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs: list[str] | None = None,
           defines: dict[str, str] | None = None, cache_dir: str | None = None,
           verbose: bool = False) -> ModelModule:
@@ -263,7 +344,9 @@ def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs
     C prelude (your #includes); ``sources``: your .c files. Include
     ``vx_atomic.h`` in them and reach shared memory only through its wrappers;
     ``defines``: extra ``-D`` macros (name -> value).
-    Builds are cached by a hash of everything that goes into them.
+    Builds are cached by a hash of everything that goes into them: the
+    arguments, the sources, and every file the compiler read (its -MD
+    dependency list), so editing any included header rebuilds.
     """
     from .._native import _model_build as mb
 
@@ -273,26 +356,22 @@ def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs
     h = hashlib.sha256()
     defines = dict(defines or {})
     for part in (name, cdef, source, mb.HOOKS_CDEF, " ".join(mb.model_cflags()), sys.version,
-                 repr(sorted(defines.items()))):
+                 repr(sorted(defines.items())), repr([os.path.abspath(s) for s in sources]),
+                 repr([os.path.abspath(d) for d in include_dirs])):
         h.update(part.encode())
-    for path in sources + [os.path.join(mb.HERE, "vx_atomic.h")]:
+    for path in sources:
         with open(path, "rb") as f:
             h.update(f.read())
-    for d in include_dirs:
-        for fn in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-            if fn.endswith(".h"):
-                with open(os.path.join(d, fn), "rb") as f:
-                    h.update(f.read())
-    out = os.path.join(cache_dir or _cache_dir(), f"{name}-{h.hexdigest()[:16]}")
+    # The first key covers what we are told; the files the compiler read
+    # (headers in include_dirs' subfolders, beside the sources, system ones)
+    # are known only from its dependency output (-MD): each build records
+    # them, and a build is reused only while all of them are unchanged.
+    base = os.path.join(cache_dir or _cache_dir(), f"{name}-{h.hexdigest()[:16]}")
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    so = os.path.join(out, name + suffix)
-    if not os.path.exists(so):
-        os.makedirs(out, exist_ok=True)
-        ffi = mb.make_ffibuilder(name, cdef=cdef, source=source,
-                                 sources=[os.path.abspath(s) for s in sources],
-                                 include_dirs=[os.path.abspath(d) for d in include_dirs],
-                                 defines=defines)
-        ffi.compile(tmpdir=out, verbose=verbose)
+    so = _cached_build(base, name + suffix)
+    if so is None:
+        so = _compile(base, name, suffix, mb, cdef=cdef, source=source, sources=sources,
+                      include_dirs=include_dirs, defines=defines, verbose=verbose)
     spec = importlib.util.spec_from_file_location(name, so)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the model build at {so}")
