@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fail when an atomic operation in velox's C sources has no ordering comment.
 
-Habit 1 of ../shared/STYLE.md (after the Linux kernel's checkpatch rule for
+velox's rule for atomics (after the Linux kernel's checkpatch rule for
 barriers): every atomic operation says, on the same line or in the comment
 block just above it, why its memory order is enough. This script finds every
 call of a vx_atomic.h wrapper (vx_load, vx_store, vx_exchange, vx_fetch_add,

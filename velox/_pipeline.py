@@ -73,7 +73,7 @@ def _check_number(name: str, value: float, lo: float, hi: float, *, integer: boo
 
 @dataclass(frozen=True, kw_only=True)
 class PipelineConfig:
-    """Settings of one pipeline run. Defaults are the seed's: 10 s at 100,000
+    """Settings of one pipeline run. Defaults: 10 s at 100,000
     transactions per second, uniform prices, drop on a full first ring,
     bundles of 16 or 100 us."""
 

@@ -5,9 +5,9 @@ After the joins: quantities conserved, best bid/ask exact (harness_c.book_test).
 from __future__ import annotations
 
 import pytest
-from harness_c import ASK, BID, book_test
 
 from velox import explore
+from velox_testing.explore_c import ASK, BID, book_test
 
 SCENARIOS = {
     "same_level_adds": [[("add", BID, 101, 1)], [("add", BID, 101, 2)]],

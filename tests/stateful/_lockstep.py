@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine
+
 from velox.models._step import Inconsistent, raised
 
 
