@@ -12,7 +12,8 @@ that line or in the contiguous comment lines directly above the statement.
 
 It also enforces that <stdatomic.h> is included only by vx_atomic.h.
 
-Usage: python ci/lint_atomics.py [FILES or DIRS...]   (default: velox/_native)
+Usage: python ci/lint_atomics.py [FILES or DIRS...]   (default: velox/_native and the
+test-only drivers in tests/support/native)
 Exit status 0 when clean, 1 with one line per finding otherwise.
 """
 
@@ -80,7 +81,8 @@ def check_file(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    roots = [Path(a) for a in argv] or [Path(__file__).resolve().parent.parent / "velox" / "_native"]
+    root = Path(__file__).resolve().parent.parent
+    roots = [Path(a) for a in argv] or [root / "velox" / "_native", root / "tests" / "support" / "native"]
     files: list[Path] = []
     for r in roots:
         if r.is_dir():

@@ -319,7 +319,7 @@ class Pipeline:
 
     def __init__(self, config: PipelineConfig | None = None, *, _core_module: Any = None) -> None:
         """``_core_module`` swaps in another build of the native core (the
-        mutant builds of tests/mutants); users leave it alone."""
+        mutant builds of the test suite); users leave it alone."""
         core = _core_module or _core
         self.config = config or PipelineConfig()
         self.config.validate()

@@ -6,7 +6,7 @@ the buffer protocol, ``len``, across capacities 2 ... 1024 with the positions
 started near 2**64 so they wrap. Beyond the model, every popped record is
 checked against the id sequence pushed (FIFO, no loss, no duplication).
 The machine is built over a core module, so the same machine runs against
-the mutant ``mpmc_free_off_by_one`` (tests/mutants) and must fail there:
+the mutant ``mpmc_free_off_by_one`` (velox_testing.catalogue) and must fail there:
 test_mpmc_machine_catches_mutant. Concurrency is the stress driver's job
 (tests/stress/test_mpmc_stress.py).
 """

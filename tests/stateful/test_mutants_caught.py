@@ -1,5 +1,5 @@
 """Proof that the stateful gate can fail: each machine, run against a
-deliberately wrong native build from tests/mutants/catalogue.py, finds a
+deliberately wrong native build from velox_testing.catalogue, finds a
 failure; run against the unmutated build made by the same builder, it passes.
 
 Each run uses the machines' own example and step budget (the loaded profile,

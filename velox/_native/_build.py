@@ -44,11 +44,13 @@ TESTING = NATIVE.parents[1] / "tests" / "support" / "native"
 SOURCE_SETS: dict[str, tuple[str, ...]] = {
     # the static core of the production extension velox._native._core
     "core": ("vx_txn.c", "vx_ring.c", "vx_book.c", "vx_tsc.c", "vx_bundle.c", "vx_bench.c", "vx_mpmc.c",
-             "vx_stress.c", "vx_hist.c", "vx_ingress.c", "vx_pipeline.c"),
+             "vx_hist.c", "vx_ingress.c", "vx_pipeline.c"),
     # the model build velox._native._model (the clock is the explorer's: no vx_tsc.c)
     "model": ("vx_txn.c", "vx_ring.c", "vx_mpmc.c", "vx_book.c", "vx_bundle.c"),
-    # the standalone stress driver (stress_main.c) and what it drives
-    "stress": ("vx_stress.c", "vx_ring.c", "vx_book.c", "vx_mpmc.c", "vx_txn.c", "vx_tsc.c"),
+    # the test-only stress drivers and history recorder (tests/support/native/vx_stress_*.c) and what
+    # they drive: the standalone stress_main.c and the test extension velox_testing._stress
+    "stress": ("vx_stress_util.c", "vx_stress_ring.c", "vx_stress_book.c", "vx_stress_mpmc.c", "vx_stress_hist.c",
+               "vx_ring.c", "vx_book.c", "vx_mpmc.c", "vx_txn.c", "vx_tsc.c"),
     # the standalone pipeline driver (pipeline_main.c)
     "pipeline": ("vx_pipeline.c", "vx_ring.c", "vx_book.c", "vx_bundle.c", "vx_hist.c", "vx_ingress.c",
                  "vx_txn.c", "vx_tsc.c"),
@@ -295,6 +297,97 @@ def build_executable(set_name: str, prof: Profile | str, *, edits: Iterable[tupl
         raise RuntimeError(f"linking failed:\n{' '.join(cmd)}\n{r.stderr}")
     os.replace(tmp, exe)
     return exe
+
+
+def build_cython_extension(module: str, pyx: str, *, binding: Mapping[str, str], c_src: Mapping[str, str],
+                           c_names: Sequence[str], root: Path | None = None, log=None) -> Path:
+    """Build a Cython extension from source texts and return the shared
+    object (cached by content). ``module`` is the dotted name it is imported
+    as (its last part names PyInit); ``pyx`` the file of ``binding`` to
+    cythonize; ``binding`` relative path -> text of every .pyx/.pxd/.pxi it
+    needs (laid out under one root, which is Cython's include path, with the
+    .pxi files also at the root); ``c_src``/``c_names`` velox's C it links
+    (compiled with the ``strict`` profile; its generated C with ``binding``)."""
+    import sysconfig
+
+    import Cython
+
+    root = root or cache_dir()
+    strict, glue_prof = profile("strict"), profile("binding")
+    leaf = module.rsplit(".", 1)[-1]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    key = digest(module, pyx, sorted(binding.items()), sorted(c_src.items()), tuple(c_names), strict, glue_prof,
+                 sys.version, Cython.__version__)
+    so = root / "ext" / key / f"{leaf}{suffix}"
+    if so.exists():
+        return so
+    gen = _cythonize(module, pyx, binding, root=root, log=log)
+    objs = compile_objects(c_src, c_names, strict, root=root, log=log)
+    glue = {k: v for k, v in c_src.items() if k.endswith(".h")} | {f"{leaf}.c": gen}
+    objs += compile_objects(glue, [f"{leaf}.c"], glue_prof, root=root,
+                            include_dirs=[sysconfig.get_paths()["include"]], log=log)
+    if log:
+        log(f"linking {so.name}")
+    so.parent.mkdir(parents=True, exist_ok=True)
+    tmp = so.with_name(f".{so.name}.{os.getpid()}.tmp")
+    cmd = [glue_prof.compiler(), "-shared", *map(str, objs), *glue_prof.ldflags, "-lm", "-o", str(tmp)]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"linking failed:\n{' '.join(cmd)}\n{r.stderr}")
+    os.replace(tmp, so)
+    return so
+
+
+def _cythonize(module: str, pyx: str, binding: Mapping[str, str], *, root: Path, log=None) -> str:
+    """Cython's C for ``pyx`` (cached by the binding files' text)."""
+    import fcntl
+    import tempfile
+
+    import Cython
+
+    directives = {"language_level": "3", "boundscheck": False, "wraparound": False}
+    leaf = module.rsplit(".", 1)[-1]
+    out = root / "cython" / digest(module, pyx, sorted(binding.items()), Cython.__version__, directives) / f"{leaf}.c"
+    if out.exists():
+        return out.read_text()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / ".lock", "w") as lock:  # concurrent builders wait instead of cythonizing twice
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if out.exists():
+            return out.read_text()
+        from Cython.Build import cythonize
+        from setuptools import Extension
+
+        if log:
+            log(f"cythonizing {pyx} (10-20 s)")
+        with tempfile.TemporaryDirectory(prefix="vx-cython-") as tmp:
+            top = Path(tmp)
+            for rel, text in binding.items():
+                p = top / rel
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(text)
+                if rel.endswith(".pxi"):  # include "x.pxi" resolves beside the .pyx
+                    (top / Path(rel).name).write_text(text)
+            src = top / f"{leaf}.pyx"
+            if Path(pyx).name != src.name or Path(pyx).parent != Path("."):
+                src.write_text(binding[pyx])
+            cythonize([Extension(leaf, [str(src)])], include_path=[str(top)], compiler_directives=directives,
+                      quiet=True, force=True)
+            tmp_out = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+            tmp_out.write_text((top / f"{leaf}.c").read_text())
+            os.replace(tmp_out, out)
+    return out.read_text()
+
+
+def binding_files(*, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The production binding's Cython files as ``velox/_native/<name>`` ->
+    text (for cimports of velox._native's .pxd files), plus ``extra``."""
+    out = {"velox/__init__.py": "", "velox/_native/__init__.py": ""}
+    for p in sorted(NATIVE.iterdir()):
+        if p.suffix in (".pxd", ".pxi", ".pyx") and not p.name.startswith("_core.c"):
+            out[f"velox/_native/{p.name}"] = p.read_text()
+    out.update(extra or {})
+    return out
 
 
 # ---------------------------------------------------------------- command line

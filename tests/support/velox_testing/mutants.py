@@ -35,14 +35,11 @@ run machines against them in a child process (``run_isolated``).
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import multiprocessing
 import os
 import resource
 import sys
-import sysconfig
-import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -59,8 +56,9 @@ _DIRECTIVES = {"language_level": "3", "boundscheck": False, "wraparound": False}
 
 
 def cache_dir() -> Path:
-    """Where built mutants live: the ``mutants`` folder of the build cache."""
-    return vxb.cache_dir("mutants")
+    """The build cache built mutants live in (``$VELOX_BUILD_CACHE``, else
+    ``~/.cache/velox/build``)."""
+    return vxb.cache_dir()
 
 
 def shipping_sources() -> dict[str, str]:
@@ -83,78 +81,17 @@ def mutant_sources(name: str | None) -> dict[str, str]:
     return src if name is None else apply_edits(MUTANTS[name], src)
 
 
-def _cythonized(src: dict[str, str], say: Callable[[str], None]) -> str:
-    """Cython's translation of _core.pyx for these sources (cached by the
-    binding files and headers)."""
-    import Cython
-
-    binding = sorted((k, v) for k, v in src.items() if not k.endswith(".c"))
-    out = cache_dir() / "cython" / vxb.digest(binding, Cython.__version__, _DIRECTIVES) / f"{_MODULE}.c"
-    if out.exists():
-        return out.read_text()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / ".lock", "w") as lock:  # concurrent builders wait instead of cythonizing twice
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not out.exists():
-            _cythonize_into(src, out, say)
-    return out.read_text()
-
-
-def _cythonize_into(src: dict[str, str], out: Path, say: Callable[[str], None]) -> None:
-    from Cython.Build import cythonize
-    from setuptools import Extension
-
-    say("cythonizing the binding (10-20 s)")
-    with tempfile.TemporaryDirectory(prefix="vxm-binding-") as tmp:
-        root = Path(tmp)
-        native = root / "velox" / "_native"
-        native.mkdir(parents=True)
-        (root / "velox" / "__init__.py").write_text("")
-        (native / "__init__.py").write_text("")
-        for name, text in src.items():
-            (native / name).write_text(text)
-            if name.endswith(".pxi"):  # include "x.pxi" resolves beside the .pyx
-                (root / name).write_text(text)
-        pyx = root / f"{_MODULE}.pyx"
-        pyx.write_text(src["_core.pyx"])
-        cythonize([Extension(_MODULE, [str(pyx)])], include_path=[str(root)], compiler_directives=_DIRECTIVES,
-                  quiet=True, force=True)
-        tmp_out = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp_out.write_text((root / f"{_MODULE}.c").read_text())
-        os.replace(tmp_out, out)
-
-
-def _so_suffix() -> str:
-    return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-
-
 def build_mutant_so(name: str | None, *, log: Callable[[str], None] | None = None) -> Path:
     """Build (or find in the cache) mutant ``name``'s extension file without
     importing it; returns its path. ``name=None`` builds the unmutated sources."""
     say = log or (lambda msg: print(f"[mutant {name}] {msg}", file=sys.stderr, flush=True))
     src = mutant_sources(name)
-    strict, binding = vxb.profile("strict"), vxb.profile("binding")
-    key = vxb.digest(sorted(src.items()), strict, binding, sys.version, _so_suffix())
-    so = cache_dir() / "so" / key / f"{_MODULE}{_so_suffix()}"
-    if so.exists():
-        return so
-    root = vxb.cache_dir()
-    objs = vxb.compile_objects(src, vxb.source_set("core"), strict, root=root, log=say)
-    glue = {k: v for k, v in src.items() if k.endswith(".h")} | {f"{_MODULE}.c": _cythonized(src, say)}
-    objs += vxb.compile_objects(glue, [f"{_MODULE}.c"], binding, root=root,
-                                include_dirs=[sysconfig.get_paths()["include"]], log=say)
-    say(f"linking {so.name}")
-    from setuptools._distutils.ccompiler import new_compiler
-    from setuptools._distutils.sysconfig import customize_compiler
-
-    cc = new_compiler()
-    customize_compiler(cc)
-    with tempfile.TemporaryDirectory(prefix="vxm-link-") as tmp:
-        tmp_so = Path(tmp) / so.name
-        cc.link_shared_object([str(o) for o in objs], str(tmp_so), libraries=["m"],
-                              extra_postargs=list(binding.ldflags))
-        vxb.replace_into(tmp_so, so)
-    return so
+    binding = {"velox/__init__.py": "", "velox/_native/__init__.py": ""}
+    binding |= {f"velox/_native/{k}": v for k, v in src.items() if k.endswith(_BINDING_SUFFIXES)}
+    binding[f"{_MODULE}.pyx"] = src["_core.pyx"]
+    c_src = {k: v for k, v in src.items() if k.endswith((".c", ".h"))}
+    return vxb.build_cython_extension(_MODULE, f"{_MODULE}.pyx", binding=binding, c_src=c_src,
+                                      c_names=vxb.SOURCE_SETS["core"], root=vxb.cache_dir(), log=say)
 
 
 def prebuild(names: list[str | None], jobs: int = 2) -> None:
