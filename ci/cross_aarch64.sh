@@ -20,7 +20,7 @@ fail=0
 for pair in "core cross" "model cross-model"; do
     # shellcheck disable=SC2086
     if ! python3 velox/_native/_build.py compile $pair; then
-        echo "cross_aarch64: the ${pair%% *} sources do not compile for aarch64 (compiler output above)" >&2
+        echo "cross_aarch64: a ${pair%% *} source does not compile for aarch64 (compiler output above)" >&2
         fail=1
     fi
 done

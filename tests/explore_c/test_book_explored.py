@@ -1,6 +1,6 @@
 """The shipping order book (vx_book.c, model build) under the explorer: two
 or three threads adding and removing on the same and on neighbouring levels.
-After the joins: quantities conserved, best bid/ask exact (harness_c.book_test)."""
+After the joins: quantities conserved, best bid/ask exact (velox_testing.explore_c.book_test)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every explorer mutant in tests/mutants/catalogue.py (gate "explore") is
+"""Every explorer mutant of the catalogue (velox_testing.catalogue, gate "explore") is
 caught by the explorer running the mutated C code, with a trace that names the
 C operation by file and line; the unmutated code passes the same tests.
 
