@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import LitmusError, LitmusTest, format_result, parse_litmus, run_litmus
+from .parse import decode_litmus
 
 DESCRIPTION = """\
 Run herdtools7 C litmus tests on velox's explorer and print herd7's result
@@ -95,13 +96,13 @@ def main(argv: list[str]) -> int:
     tests: list[LitmusTest] = []
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError as exc:
             print(f"velox litmus: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return 2
         try:
-            tests.append(parse_litmus(text, path))
+            tests.append(parse_litmus(decode_litmus(data, path), path))
         except LitmusError as exc:
             print(f"velox litmus: {exc}", file=sys.stderr)
             return 2

@@ -165,13 +165,26 @@ _EXPECT_RE = re.compile(r"\(\*\s*expect\s*:(?P<body>[^*]*)\*\)")
 _EXPECT_ITEM_RE = re.compile(r"(rc11|sc)\s*=\s*((?:Always|Sometimes|Never)(?:\+Undef)?)")
 
 
+#: Most nested blocks, parentheses and unary operators one construct may have.
+MAX_NESTING = 100
+
+
 class _Parser:
     def __init__(self, tokens: list[Token], filename: str) -> None:
+        self._depth = 0
         self.toks = tokens
         self.pos = 0
         self.filename = filename
 
     # token helpers -------------------------------------------------------
+    def _enter(self) -> None:
+        """One more level of nesting (blocks, parentheses, unary operators):
+        deeper than MAX_NESTING is an error, not a RecursionError."""
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise self.error(f"nesting deeper than {MAX_NESTING} levels (blocks, parentheses or unary operators); "
+                             "velox's litmus subset stops there")
+
     def peek(self, k: int = 0) -> Token:
         return self.toks[min(self.pos + k, len(self.toks) - 1)]
 
@@ -296,11 +309,24 @@ class _Parser:
         return Process(pid, tuple(params), body, tuple(self._regs), tok.line)
 
     def parse_block(self) -> tuple[Stmt, ...]:
+        self._enter()
+        try:
+            return self._parse_block()
+        finally:
+            self._depth -= 1
+
+    def _parse_block(self) -> tuple[Stmt, ...]:
         open_tok = self.expect("{")
         stmts: list[Stmt] = []
         while not self.at("}"):
             if self.peek().kind == "eof":
                 raise self.error(f"process body opened at line {open_tok.line} is not closed by '}}'")
+            tok = self.peek()
+            if (tok.kind == "name" and (tok.text in _AFTER_PROCESSES
+                                        or (re.fullmatch(r"P\d+", tok.text) and self.at("(", 1)))) or (
+                    tok.text == "~" and self.at("exists", 1)):
+                raise self.error(f"block opened at line {open_tok.line} is not closed by '}}' before "
+                                 f"'{tok.text}'", tok)
             stmts.extend(self.parse_statement())
         self.next()
         return tuple(stmts)
@@ -318,6 +344,13 @@ class _Parser:
             self._regs.append(reg.text)
 
     def parse_statement(self) -> list[Stmt]:
+        self._enter()
+        try:
+            return self._parse_statement()
+        finally:
+            self._depth -= 1
+
+    def _parse_statement(self) -> list[Stmt]:
         tok = self.peek()
         if tok.kind == "name" and tok.text in _UNSUPPORTED_STATEMENTS:
             raise self.error(f"unsupported construct '{tok.text}' (loops, jumps and locks are not in velox's litmus subset)")
@@ -386,6 +419,13 @@ class _Parser:
 
     # expressions -----------------------------------------------------------
     def parse_expr(self, min_prec: int = 1) -> Expr:
+        self._enter()
+        try:
+            return self._parse_expr(min_prec)
+        finally:
+            self._depth -= 1
+
+    def _parse_expr(self, min_prec: int = 1) -> Expr:
         left = self.parse_unary()
         while True:
             tok = self.peek()
@@ -399,6 +439,13 @@ class _Parser:
             left = BinOp(tok.text, left, right)
 
     def parse_unary(self) -> Expr:
+        self._enter()
+        try:
+            return self._parse_unary()
+        finally:
+            self._depth -= 1
+
+    def _parse_unary(self) -> Expr:
         tok = self.peek()
         if self.at("!") or self.at("-"):
             self.next()
@@ -494,6 +541,13 @@ class _Parser:
         return props[0] if len(props) == 1 else And(tuple(props))
 
     def parse_not(self) -> Prop:
+        self._enter()
+        try:
+            return self._parse_not()
+        finally:
+            self._depth -= 1
+
+    def _parse_not(self) -> Prop:
         if self.at("~") or self.at("not"):
             self.next()
             return Not(self.parse_not())
@@ -563,7 +617,22 @@ def _show(tok: Token) -> str:
     return "end of file" if tok.kind == "eof" else f"'{tok.text}'"
 
 
+#: Words that start what follows the processes: a process body still open when
+#: one of them appears is missing its closing brace.
+_AFTER_PROCESSES = frozenset({"exists", "forall", "locations", "filter"})
+
 _HEADER_RE = re.compile(r"\s*C\s+(\S+)\s*$")
+
+
+def decode_litmus(data: bytes, filename: str = "<litmus>") -> str:
+    """The text of a litmus file, or a LitmusError naming the line of the
+    first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise LitmusError(filename, line, f"not a text file: byte {data[e.start]:#04x} at offset {e.start} is not "
+                                          "UTF-8") from None
 
 
 def parse_litmus(text: str, filename: str = "<litmus>") -> LitmusTest:
