@@ -142,7 +142,10 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
     if replay is None:
         env = os.environ.get("VELOX_EXPLORE_REPLAY")
         if env:
-            _, token_name, _ = decode_token(env)
+            try:
+                _, token_name, _ = decode_token(env)
+            except ValueError as exc:
+                raise ValueError(f"VELOX_EXPLORE_REPLAY: {exc} (unset the variable to explore normally)") from None
             if token_name == name:
                 replay = env
     if mode == "random":
@@ -188,6 +191,8 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
         exe.run(test)
         if exe.failure is not None and exe.failure.kind == "usage" and exe.failure.exc is not None:
             raise exe.failure.exc
+        if replay is not None:
+            _check_replay_fits(exe, plan)
         if exe.failure is not None:
             token = encode_token(model, name, exe.taken)
             n = executions + blocked + 1
@@ -219,6 +224,24 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
     return Stats(executions=executions, blocked=blocked, distinct=len(graphs), wall_time=wall,
                  complete=reason is None, model=model, mode=mode, dpor=dpor, seed=x.seed if mode == "random" else None,
                  incomplete_reason=reason)
+
+
+def _check_replay_fits(exe: Execution, plan: Plan) -> None:
+    """A replay that diverged from its token, or ended without failing, is the
+    token's fault (edited, truncated, or from another version of the test):
+    say so instead of replaying a different execution or reporting INCOMPLETE."""
+    f = exe.failure
+    taken = [(tid, choice) for tid, choice, _ in exe.taken[:len(plan.items)]]
+    wanted = [(tid, choice) for tid, choice, _ in plan.items]
+    if f is not None and f.kind == "nondeterminism" or taken != wanted:
+        where = next((i for i, (a, b) in enumerate(zip(taken, wanted)) if a != b), len(taken))
+        raise ValueError(f"replay token does not fit this test: it has {len(wanted)} choices and the test "
+                         f"diverged from them at choice {where}"
+                         + (f" ({f.message})" if f is not None and f.kind == "nondeterminism" else "")
+                         + "; was the token recorded from another version of the test?")
+    if f is None:
+        raise ValueError(f"replay token does not fit this test: its {len(wanted)} choices replayed without the "
+                         "failure it recorded (the token was cut short, or the test changed since)")
 
 
 def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int | None = None,

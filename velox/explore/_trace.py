@@ -41,19 +41,44 @@ def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]]) -> st
     return _PREFIX + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
+#: Bounds on what a token may cost to decode: its length, the JSON it inflates
+#: to, and how deeply a choice may nest (real choices are flat tuples).
+MAX_TOKEN_CHARS = 1 << 20
+MAX_TOKEN_JSON = 16 << 20
+_MAX_CHOICE_DEPTH = 8
+
+
 def decode_token(token: str) -> tuple[str, str, list[tuple[int, Any, Any]]]:
     """Unpack a token into (model, test name, items); ValueError on a malformed token."""
+    if not isinstance(token, str):
+        raise TypeError(f"a replay token is a str, got {type(token).__name__}")
     token = token.strip()
     if not token.startswith(_PREFIX):
         raise ValueError(f"not a velox.explore replay token (expected it to start with {_PREFIX!r}): {token[:40]!r}")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise ValueError(f"velox.explore replay token is {len(token)} characters, longer than the {MAX_TOKEN_CHARS} "
+                         "any real execution needs; copy the token from the report")
     body = token[len(_PREFIX):]
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(packed, MAX_TOKEN_JSON)
+        if inflater.unconsumed_tail:
+            raise ValueError(f"it inflates past {MAX_TOKEN_JSON >> 20} MB")
         data = json.loads(raw)
-        items = [(int(tid), _unpack_choice(c), _KINDS[k] if k >= 0 else None) for tid, c, k in data["i"]]
+        if not isinstance(data, dict) or not isinstance(data.get("i"), list):
+            raise ValueError("not a token document")
+        items = []
+        for tid, c, k in data["i"]:
+            if not isinstance(tid, int) or not isinstance(k, int) or not -1 <= k < len(_KINDS):
+                raise ValueError(f"bad item {[tid, c, k]!r:.60}")
+            items.append((tid, _unpack_choice(c, 0), _KINDS[k] if k >= 0 else None))
         return str(data["m"]), str(data["n"]), items
-    except Exception as exc:  # noqa: BLE001 - any decoding problem is a bad token
-        raise ValueError(f"corrupt velox.explore replay token ({exc}); copy the whole token from the report") from None
+    except Exception as exc:  # noqa: BLE001 - any decoding problem (RecursionError too) is a bad token
+        if "inflates past" in str(exc):
+            raise ValueError(f"velox.explore replay token {exc}: not a token velox wrote") from None
+        raise ValueError(f"corrupt velox.explore replay token ({type(exc).__name__}: {str(exc)[:80]}); "
+                         "copy the whole token from the report") from None
 
 
 def _pack_choice(c: Any) -> Any:
@@ -62,9 +87,11 @@ def _pack_choice(c: Any) -> Any:
     return c
 
 
-def _unpack_choice(c: Any) -> Any:
+def _unpack_choice(c: Any, depth: int = 0) -> Any:
     if isinstance(c, list):
-        return tuple(_unpack_choice(x) for x in c)
+        if depth >= _MAX_CHOICE_DEPTH:
+            raise ValueError(f"a choice nested deeper than {_MAX_CHOICE_DEPTH}")
+        return tuple(_unpack_choice(x, depth + 1) for x in c)
     return c
 
 
