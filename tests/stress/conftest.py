@@ -59,13 +59,19 @@ def stress_seconds(request: pytest.FixtureRequest) -> float:
 
 
 @pytest.fixture
-def stress_seed() -> int:
+def stress_seed(request: pytest.FixtureRequest) -> int:
     raw = os.environ.get("VELOX_STRESS_SEED")
     if raw:
         try:
             return int(raw, 0)
         except ValueError:
             raise pytest.UsageError(f"VELOX_STRESS_SEED must be an integer, got {raw!r}") from None
+    from velox_testing.counterexamples import store
+
+    stored = store().load("stress", request.node.nodeid)
+    if stored:  # a seed that failed before is replayed first
+        _emit(f"[stress] {request.node.name}: replaying the stored failing seed {stored[0]}")
+        return int(stored[0])
     return random.SystemRandom().randrange(1, 2**63)
 
 

@@ -8,7 +8,9 @@ preemptions) and random mode make a run *incomplete*; its ``Stats`` say so and
 never read as a pass.
 
 Knobs: ``VELOX_MAX_PREEMPTIONS``, ``VELOX_MAX_EXECUTIONS``, ``VELOX_SEED``,
-``VELOX_EXPLORE_REPLAY`` (a replay token), ``VELOX_MAX_STEPS`` (operations per
+``VELOX_EXPLORE_REPLAY`` (a replay token: run only that execution),
+``VELOX_EXPLORE_FIRST`` (a replay token explored before everything else, as a
+gate replays stored counterexamples first), ``VELOX_MAX_STEPS`` (operations per
 thread per execution, default 2000) default the keywords of the same names.
 """
 
@@ -161,6 +163,16 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
     if races not in ("raise", "flag"):
         raise ValueError(f"races must be 'raise' (a data race fails the test) or 'flag', got {races!r}")
     x.races = races
+    first = None
+    if replay is None:
+        env = os.environ.get("VELOX_EXPLORE_FIRST")
+        if env:
+            try:
+                token_model, token_name, items = decode_token(env)
+            except ValueError as exc:
+                raise ValueError(f"VELOX_EXPLORE_FIRST: {exc} (unset the variable to explore normally)") from None
+            if token_name == name and token_model == model:
+                first = Plan(items)
     if replay is not None:
         token_model, _, items = decode_token(replay)
         if token_model != model:
@@ -170,6 +182,10 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
         x.stack.append(Plan(items))
     else:
         x.stack.append(Plan([]))
+        if first is not None:
+            # A counterexample stored by an earlier run: its execution goes
+            # first; if it no longer fails, exploration carries on as usual.
+            x.stack.append(first)
     start = time.perf_counter()
     last_progress = start
     executions = blocked = 0
@@ -193,6 +209,10 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
             raise exe.failure.exc
         if replay is not None:
             _check_replay_fits(exe, plan)
+        if plan is first and exe.failure is not None and exe.failure.kind == "nondeterminism":
+            print(f"velox.explore: {name}: the stored counterexample (VELOX_EXPLORE_FIRST) no longer fits the "
+                  "test; exploring as usual", file=sys.stderr)
+            continue
         if exe.failure is not None:
             token = encode_token(model, name, exe.taken)
             n = executions + blocked + 1
