@@ -27,7 +27,8 @@ def test_book_scenario(core, name):
 
 # Three threads with compare-exchange retry loops (spurious failures explored)
 # have tens of thousands of RC11 executions: the default gate explores them
-# under a preemption bound and says so; -m stress explores them exhaustively.
+# under a preemption bound and says so; -m exhaustive explores them completely (no time bound, so
+# not under -m stress, whose tests honour --stress-seconds and --stress-budget).
 THREE_THREADS = {
     "three_threads_same_level": [[("add", BID, 101, 1)], [("add", BID, 101, 2)], [("remove", BID, 101, 1)]],
     "three_threads_neighbouring_levels": [[("add", BID, 101, 1)], [("add", BID, 102, 1)], [("add", BID, 100, 1)]],
@@ -43,7 +44,7 @@ def test_three_threads_bounded(core, name):
     print(name, stats)
 
 
-@pytest.mark.stress
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("name", sorted(THREE_THREADS))
 def test_three_threads_exhaustive(core, name):
     stats = explore.check(book_test(core, THREE_THREADS[name]))

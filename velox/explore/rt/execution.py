@@ -21,11 +21,10 @@ class puts them together and owns the run of one execution.
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
-from .failure import Failure
+from .failure import Failure, user_traceback
 from .graph import Event, Loc
 from .memory import Memory
 from .orders import UsageError
@@ -113,7 +112,7 @@ class Execution(Scheduling, Memory, Revisits):
                 self.fail(Failure("usage", str(exc), t.tid, exc=exc))
                 return
             kind = "assertion" if isinstance(exc, AssertionError) else "exception"
-            tb = "".join(traceback.format_exception(exc)).rstrip()
+            tb = user_traceback(exc)
             what = "assertion failed" if kind == "assertion" else f"uncaught {type(exc).__name__}"
             self.fail(Failure(kind, f"thread t{t.tid}: {what}: {exc}\n{tb}", t.tid))
             return
