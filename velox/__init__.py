@@ -12,6 +12,13 @@ General layout:
 * ``velox._cli``: the ``velox`` command (``velox run``, ``velox litmus``, ...).
 """
 
+try:  # the native extension first, so that a missing or broken build says what to do
+    from ._native import _core as _core
+except ImportError as _exc:
+    from ._native import explain as _explain
+
+    raise _explain(_exc) from None
+
 from ._txn import ASK as ASK
 from ._txn import BID as BID
 from ._txn import TXN_SIZE as TXN_SIZE
