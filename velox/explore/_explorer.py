@@ -36,16 +36,16 @@ _PROGRESS_SECONDS = 5.0
 class Stats:
     """What an exploration did. ``complete`` is False for bounded, random and replayed runs."""
 
-    executions: int  # complete executions run (a graph reached twice counts twice)
-    blocked: int  # executions pruned: inconsistent choice, or blocked in a spin loop on a stale value
-    distinct: int  # distinct complete execution graphs
-    wall_time: float  # seconds
-    complete: bool  # True only when every execution was explored
-    model: str = "rc11"
-    mode: str = "exhaustive"
-    dpor: bool = True
-    seed: int | None = None
-    incomplete_reason: str | None = None
+    executions: int  #: complete executions run (a graph reached twice counts twice)
+    blocked: int  #: pruned executions (an inconsistent choice, or blocked in a spin loop on a stale value)
+    distinct: int  #: distinct complete execution graphs
+    wall_time: float  #: seconds
+    complete: bool  #: True only when every execution was explored
+    model: str = "rc11"  #: the memory model, "rc11" or "sc"
+    mode: str = "exhaustive"  #: "exhaustive" or "random"
+    dpor: bool = True  #: whether partial-order reduction was on
+    seed: int | None = None  #: the seed of a random-mode run
+    incomplete_reason: str | None = None  #: why the run is incomplete (the bound hit), None when complete
 
     @property
     def explored(self) -> int:
