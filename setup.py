@@ -79,7 +79,7 @@ setup_kwargs = dict(
     ext_modules=ext_modules,
     libraries=[core_lib],
     packages=["velox", "velox._native", "velox.explore", "velox.explore.litmus", "velox.explore.rt",
-              "velox.lincheck", "velox.models", "velox.pytest_plugin"],
+              "velox.lincheck", "velox.models", "velox.pytest_plugin", "velox.telemetry"],
     package_dir={"velox.models": "models"},
     package_data={"velox._native": ["*.h", "*.c", "*.pxd", "*.pyx", "*.pxi"]},
     zip_safe=False,

@@ -421,6 +421,28 @@ class Pipeline:
     def _closed_before_start(self) -> bool:
         return self.config.output is not None and self._fd < 0 and not self._started
 
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Every native counter by stage and name, read now (off the hot path)."""
+        return _named_counters(self._native.counters())
+
+    def ring_lengths(self) -> tuple[int, int, int]:
+        """Records waiting in ring 0, 1 and 2 now."""
+        return (self._native.ring_len(0), self._native.ring_len(1), self._native.ring_len(2))
+
+    def book_depth(self, side: int) -> int:
+        """Resting quantity on one side (velox.BID or velox.ASK) of the book stage's book."""
+        return self._native.book_depth(side)
+
+    def histogram_buckets(self, name: str, bounds_ns: tuple[float, ...]) -> dict[str, Any]:
+        """Histogram ``name`` (one of HISTOGRAMS) regrouped under ascending
+        upper bounds in nanoseconds: ``count``, ``sum_ns``, ``min_ns``,
+        ``max_ns`` and ``counts`` (one per bound, then the overflow). A native
+        bucket (at most 3.2% wide) goes whole to the group of its top value."""
+        ticks = [b / self._ns_per_tick for b in bounds_ns]
+        count, total, lo, hi, counts = self._native.hist_buckets(HISTOGRAMS.index(name), ticks)
+        k = self._ns_per_tick
+        return {"count": count, "sum_ns": total * k, "min_ns": lo * k, "max_ns": hi * k, "counts": counts}
+
     def wait(self) -> PipelineReport:
         """Join the threads and build the report (after start())."""
         if not self._started:
