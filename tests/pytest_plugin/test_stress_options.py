@@ -115,7 +115,8 @@ def test_seed_is_pinned_and_printed(pytester: pytest.Pytester, lengths: Path) ->
     ])
 
 
-def test_unbounded_stress_test_is_refused(pytester: pytest.Pytester, lengths: Path) -> None:
+def test_unbounded_stress_test_is_refused(pytester: pytest.Pytester, lengths: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(test_forever='''
         import pytest
 
@@ -125,9 +126,17 @@ def test_unbounded_stress_test_is_refused(pytester: pytest.Pytester, lengths: Pa
     ''')
     result = pytester.runpytest("-m", "stress", "--stress-budget", "8h")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*marked stress but take no run length from the stress_seconds fixture*",
+    result.stderr.fnmatch_lines(["*these tests are marked stress but take no run length from the stress_seconds*",
                                  "*test_forever.py::test_until_done"])
     assert "test_long.py" not in result.stderr.str()  # the bounded ones are fine
+    # In a pytest-xdist worker a usage error would only show as a lost worker: the test errors instead,
+    # saying why, and the budget is shared by the others.
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    worker = pytester.runpytest("-m", "stress", "--stress-budget", "100")
+    worker.assert_outcomes(passed=5, errors=1, deselected=1)
+    worker.stdout.fnmatch_lines(["*test_forever.py::test_until_done is marked stress but takes no run length*"])
+    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx(100 * (1 - RESERVE_FRACTION) / 5)] * 5
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
     # Not selected, not a problem: the default gate deselects stress tests.
     pytester.runpytest("-m", "not stress").assert_outcomes(passed=1, deselected=6)
 

@@ -146,6 +146,12 @@ class StressSession:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.rows: list[dict[str, Any]] = []
+        self.refused: dict[str, str] = {}  # nodeid -> why (stress tests nothing can bound, under xdist)
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        why = self.refused.get(item.nodeid)
+        if why:
+            pytest.fail(why, pytrace=False)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Once the selection is final: every stress test bounded, and the run length fixed."""
@@ -153,12 +159,22 @@ class StressSession:
         stress = [it for it in session.items if it.get_closest_marker("stress") is not None]
         if not stress:
             return
-        unbounded = [it.nodeid for it in stress if "stress_seconds" not in getattr(it, "fixturenames", ())]
+        unbounded = [it for it in stress if "stress_seconds" not in getattr(it, "fixturenames", ())]
         if unbounded:
-            raise pytest.UsageError(
-                "these tests are marked stress but take no run length from the stress_seconds fixture, so "
-                "--stress-seconds/--stress-budget cannot bound them (request stress_seconds or stress_tally, "
-                "or give them a marker of their own):\n  " + "\n  ".join(unbounded))
+            fix = "request stress_seconds or stress_tally, or give it a marker of its own instead of stress"
+            if not os.environ.get("PYTEST_XDIST_WORKER"):
+                raise pytest.UsageError(
+                    "these tests are marked stress but take no run length from the stress_seconds fixture, so "
+                    f"--stress-seconds/--stress-budget cannot bound them ({fix}):\n  "
+                    + "\n  ".join(it.nodeid for it in unbounded))
+            # A usage error in an xdist worker only shows as a lost worker: fail each such test instead.
+            for it in unbounded:
+                self.refused[it.nodeid] = (
+                    f"{it.nodeid} is marked stress but takes no run length from the stress_seconds fixture, so "
+                    f"--stress-seconds/--stress-budget cannot bound it ({fix})")
+            stress = [it for it in stress if it not in unbounded]
+            if not stress:
+                return
         kind, value, source = _length_settings(config)
         if kind == "budget":
             workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
