@@ -98,7 +98,7 @@ def _command_line_keywords(config: pytest.Config) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def test_name(item: pytest.Function) -> str:
+def recorded_name(item: pytest.Function) -> str:
     """The name a replay token records for a marked test (module and test, with its parameters)."""
     return f"{item.module.__name__}.{item.getmodpath()}"
 
@@ -109,7 +109,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if name is None:
         return
     keep = [it for it in items if isinstance(it, pytest.Function) and it.get_closest_marker("explore") is not None
-            and test_name(it) == name]
+            and recorded_name(it) == name]
     if not keep:
         raise pytest.UsageError(
             f"--explore-replay: the token was recorded for test {name!r}, which is not among the collected "
@@ -150,7 +150,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         __tracebackhide__ = True
         function(**args)
 
-    # check() names the test in its replay tokens by module and qualified name: make that test_name(item).
+    # check() names the test in its replay tokens by module and qualified name: make that recorded_name(item).
     body.__module__ = pyfuncitem.module.__name__
     body.__qualname__ = body.__name__ = pyfuncitem.getmodpath()
     replay = pyfuncitem.config.stash.get(_REPLAY_KEY, None) and pyfuncitem.config.getoption("--explore-replay")
