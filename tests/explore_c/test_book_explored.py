@@ -1,13 +1,13 @@
 """The shipping order book (vx_book.c, model build) under the explorer: two
 or three threads adding and removing on the same and on neighbouring levels.
-After the joins: quantities conserved, best bid/ask exact (harness_c.book_test)."""
+After the joins: quantities conserved, best bid/ask exact (velox_testing.explore_c.book_test)."""
 
 from __future__ import annotations
 
 import pytest
-from harness_c import ASK, BID, book_test
 
 from velox import explore
+from velox_testing.explore_c import ASK, BID, book_test
 
 SCENARIOS = {
     "same_level_adds": [[("add", BID, 101, 1)], [("add", BID, 101, 2)]],

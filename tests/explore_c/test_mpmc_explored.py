@@ -4,9 +4,9 @@ under the explorer: no loss, no duplication, per-producer order."""
 from __future__ import annotations
 
 import pytest
-from harness_c import mpmc_test
 
 from velox import explore
+from velox_testing.explore_c import mpmc_test
 
 
 @pytest.mark.parametrize("producers,consumers", [([2], 1), ([1, 1], 1)], ids=["1p2-1c", "2p1-1c"])

@@ -220,7 +220,7 @@ def psc_acyclic(events: list[Event]) -> bool:
                 mask = after[k + 1] & ~(1 << r.stamp)
                 rb_succ[r.stamp] = mask
                 eco_succ[r.stamp] |= mask | (readers_from[k + 1] & ~(1 << r.stamp))
-        for i, w in enumerate(mo):
+        for w in mo:
             eco_succ[w.stamp] &= ~(1 << w.stamp)
 
     sb_neq = [sb[e.stamp] & ~same(e) for e in events]
@@ -272,7 +272,7 @@ def psc_acyclic(events: list[Event]) -> bool:
         edges[s] = succ & sc_mask
     # Acyclicity by repeatedly removing nodes without predecessors (Kahn).
     indeg = {s: 0 for s in edges}
-    for s, succ in edges.items():
+    for succ in edges.values():
         for t in bits(succ):
             indeg[t] += 1
     ready = [s for s, d in indeg.items() if d == 0]

@@ -272,7 +272,7 @@ class Memory:
         self.commit(t, e, 0)
         if is_release(e.order):
             t.rel_fence_view = t.view  # later writes carry this fence's view as a release
-    
+
     def op_cell(self, key: Any, is_write: bool, site: Any, value: Any = None, name: str | None = None) -> Any:
         """A plain access. Python cells (declared with a value) read from a store like atomics do;
         C cells (first seen here, value in C memory) are only checked for races."""
