@@ -9,7 +9,10 @@ never read as a pass.
 
 Knobs: ``VELOX_MAX_PREEMPTIONS``, ``VELOX_MAX_EXECUTIONS``, ``VELOX_SEED``,
 ``VELOX_EXPLORE_REPLAY`` (a replay token), ``VELOX_MAX_STEPS`` (operations per
-thread per execution, default 2000) default the keywords of the same names.
+thread per execution, default 2000) default the keywords of the same names;
+``VELOX_SPIN_BOUND`` (default 5) is how many spin-loop iterations in a row may
+re-read the same values while the thread's state changes (or cannot be seen)
+before the exploration stops there and says INCOMPLETE.
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ class _Explorer:
         self.max_preemptions = max_preemptions
         self.max_executions = max_executions
         self.max_steps = _env_int("VELOX_MAX_STEPS") or 2000
+        spin_bound = _env_int("VELOX_SPIN_BOUND")
+        self.spin_bound = 5 if spin_bound is None else spin_bound
         self.watchdog = float(os.environ.get("VELOX_EXPLORE_WATCHDOG", "60"))
         self.seed = seed
         self.rng = random.Random(seed) if mode == "random" else None

@@ -32,7 +32,8 @@ from .orders import UsageError
 from .plan import Plan
 from .revisit import Revisits
 from .schedule import Scheduling
-from .threads import Abort, ModelThread, _tls
+from . import spin_state
+from .threads import Abort, JoinHandle, ModelThread, _tls
 
 
 class Execution(Scheduling, Memory, Revisits):
@@ -161,6 +162,11 @@ class Execution(Scheduling, Memory, Revisits):
         threads.sort()
         mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if loc.mo)
         return (tuple(threads), tuple(mos), _hashable(self.result))
+
+
+spin_state.stop_at(Execution.thread_main.__code__)
+spin_state.skip_frames(Execution.op_spin.__code__)
+spin_state.register_identity(Execution, ModelThread, JoinHandle)
 
 
 def _hashable(v: Any) -> Any:

@@ -139,6 +139,7 @@ class Memory:
         e.is_write = True
         loc.mo.insert(loc.mo.index(after) + 1, e)
         t.prev_spin_rfs = None
+        t.spin_repeats = 0
         for th in self.threads:
             if th.spinning and th is not t and id(loc) in th.spin_locs:
                 # A write to what the spinner read: its next iteration may see something new. The

@@ -63,12 +63,14 @@ class ModelThread:
         "path",
         "porf_view",
         "prev_spin_rfs",
+        "prev_spin_state",
         "reads_since_write",
         "rel_fence_view",
         "result",
         "rs_view",
         "spin_locs",
         "spin_reads",
+        "spin_repeats",
         "spinning",
         "spurious_since_write",
         "started",
@@ -105,6 +107,8 @@ class ModelThread:
         self.spurious_since_write = False
         self.spin_locs: set[int] = set()  # locations whose next write by another thread wakes it
         self.prev_spin_rfs: tuple | None = None  # what the last blocked iteration read
+        self.prev_spin_state: Any = None  # the thread's state at that iteration's hint (spin_state.snapshot)
+        self.spin_repeats = 0  # iterations in a row that re-read the same values with changed/unknown state
         self.forced = False  # woken with nothing new written, to see whether its loop progresses
         self.confirmed = False  # re-ran with nothing new and read the same latest values: spins forever
         self.last_spurious: dict[int, bool] = {}  # per location: did this thread's last CAS fail spuriously?
