@@ -34,7 +34,15 @@ class Memory:
         e.porf = t.porf_view
         choice = None
         if stamp < len(self.plan):
-            _, choice, pkind = self.plan[stamp]
+            ptid, choice, pkind = self.plan[stamp]
+            if ptid != t.tid:
+                self.fail(Failure(
+                    "nondeterminism",
+                    f"replaying event #{stamp}: thread t{t.tid} performs {kind!r} where thread t{ptid} performed "
+                    "the event before. The test must be deterministic given the explorer's choices.",
+                    t.tid,
+                ))
+                raise Abort()
             if pkind is not None and pkind != kind:
                 self.fail(Failure(
                     "nondeterminism",

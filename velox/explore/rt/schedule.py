@@ -37,6 +37,14 @@ class Scheduling:
             if th is not None and th.spinning and not th.confirmed:
                 th.spinning = False  # the plan ran it on here: a wake-up of this graph's prefix
                 th.forced = True
+            if th is not None and not th.runnable():
+                # When this execution was explored, a thread may have run here without adding an event
+                # (woken from a spin loop, it returned): run it again the way the fresh run picked it.
+                runnable = [t for t in self.threads if t.runnable()]
+                if not runnable and self.force_wake():
+                    runnable = [t for t in self.threads if t.runnable()]
+                if runnable:
+                    return runnable[0]
             if th is None or not th.runnable():
                 self.fail(Failure(
                     "nondeterminism",
