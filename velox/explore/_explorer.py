@@ -125,6 +125,10 @@ class _Explorer:
         """Queue a plan unless it was queued before."""
         if self.replaying or self.rng is not None:
             return
+        if self.dpor:
+            # The search builds each graph once (revisit.py): no record of what was queued is needed.
+            self.stack.append(plan)
+            return
         # A 64-bit hash stands for the plan: long runs keep memory flat, and a collision (odds about
         # n^2 / 2^65 for n plans, 3e-8 at a million) would only skip one duplicate-looking plan.
         key = hash(plan.key())

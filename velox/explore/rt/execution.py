@@ -44,6 +44,8 @@ class Execution(Scheduling, Memory, Revisits):
         self.plan = plan.items
         self.plan_revisits = plan.revisits
         self.revisit_at = plan.revisit_at
+        self.plan_meta = plan.meta
+        self.next_key = plan.next_key
         self.taken: list[tuple[int, Any, Any]] = []
         self.events: list[Event] = []
         self.by_id: dict[tuple[int, int], Event] = {}
@@ -140,6 +142,10 @@ class Execution(Scheduling, Memory, Revisits):
             self.pruned = reason
         self.end()
         raise Abort()
+
+    def meta(self, upto: int) -> list:
+        """The search bookkeeping of events [0, upto) (see plan.py)."""
+        return [(e.key, e.added_max, e.revisitable) for e in self.events[:upto]]
 
     # ------------------------------------------------------------ results
     def graph_key(self) -> tuple:

@@ -33,6 +33,12 @@ class Memory:
         e.hb = t.view
         e.porf = t.porf_view
         choice = None
+        meta = self.plan_meta[stamp] if self.plan_meta is not None and stamp < len(self.plan_meta) else None
+        if meta is not None:
+            e.key, e.added_max, e.revisitable = meta
+        else:
+            e.key = self.next_key
+            self.next_key += 1
         if stamp < len(self.plan):
             ptid, choice, pkind = self.plan[stamp]
             if ptid != t.tid:
@@ -75,19 +81,34 @@ class Memory:
         if choice is not None:
             if choice not in options:
                 self.prune("a replayed choice is not consistent in this graph")
+            if e.added_max is None:
+                e.added_max = choice == options[0]
             return choice
         if not options:
             self.prune("no consistent choice")
         if self.x.rng is not None:
             return self.x.rng.choice(options)
-        rest = self.plan[e.stamp + 1:]
-        for alt in options[1:]:
-            self.x.push(Plan(self.taken + [(t.tid, alt, e.kind)] + rest, self.plan_revisits))
+        if len(options) > 1:
+            rest = self.plan[e.stamp + 1:]
+            meta = self.meta(e.stamp)
+            meta.append((e.key, False, e.revisitable))
+            if rest:
+                meta += self.plan_meta[e.stamp + 1:] if self.plan_meta is not None else [None] * len(rest)
+            for alt in options[1:]:
+                self.x.push(Plan(self.taken + [(t.tid, alt, e.kind)] + rest, self.plan_revisits,
+                                 meta=list(meta), next_key=self.next_key))
+        e.added_max = True
         return options[0]
 
     def fresh(self, e: Event) -> bool:
         """True when this event is beyond the plan (so its revisits have not been pushed yet)."""
         return e.stamp >= len(self.plan)
+
+    def revisits_due(self, e: Event) -> bool:
+        """True when a write must push its backward revisits: it is new (beyond the plan), or it is the
+        plan's last item (a write placed elsewhere in mo, an RMW re-pointed by a revisit), or the event
+        a plan marks (an RMW that takes another RMW's write)."""
+        return e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at
 
     def sem_order(self, order: int) -> int:
         """The order the semantics uses: seq_cst for every atomic under model="sc"."""
@@ -195,7 +216,7 @@ class Memory:
         lo = max(g.seen_index(loc, t.view), 0)
         options = [mo[i].id for i in range(len(mo) - 1, lo - 1, -1) if not g.has_rmw_reader(loc, i)]
         pred = self.branch(t, e, options, choice)
-        fresh = self.fresh(e)
+        fresh = self.revisits_due(e)
         self.apply_write(t, e, self.by_id[pred])
         self.commit(t, e, pred)
         if fresh and self.x.dpor and self.x.rng is None:
@@ -218,7 +239,7 @@ class Memory:
         e.written = fn(e.value)
         self.apply_write(t, e, w)
         self.commit(t, e, (rf_id, False))
-        if self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
+        if self.x.dpor and self.x.rng is None and self.revisits_due(e):
             self.push_revisits(e)
         return e.value
 
@@ -267,7 +288,7 @@ class Memory:
                 t.spurious_since_write = True
         t.last_spurious[id(loc)] = spurious
         self.commit(t, e, (rf_id, spurious))
-        if ok and self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
+        if ok and self.x.dpor and self.x.rng is None and self.revisits_due(e):
             self.push_revisits(e)
         return ok, e.value
 
@@ -301,7 +322,7 @@ class Memory:
                 racy = a
                 break
         loc.na.append(e)
-        fresh = self.fresh(e)
+        fresh = self.revisits_due(e)
         if not loc.mo:  # C memory: nothing to choose
             self.commit(t, e, 0)
         elif is_write:
