@@ -120,7 +120,8 @@ def yield_now() -> None:
     rt.rt_spin(_site(), "yield_now")
 
 
-spin_state.skip_frames(spin_hint.__code__, yield_now.__code__)
+spin_state.skip_frames(spin_hint.__code__, yield_now.__code__, Atomic.compare_exchange_weak.__code__,
+                       Atomic.compare_exchange_strong.__code__)
 spin_state.register_identity(Atomic, Cell)
 
 

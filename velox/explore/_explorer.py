@@ -49,6 +49,7 @@ class Stats:
     dpor: bool = True
     seed: int | None = None
     incomplete_reason: str | None = None
+    assumptions: tuple[str, ...] = ()  # what a COMPLETE verdict assumed (e.g. about code it cannot see into)
 
     @property
     def explored(self) -> int:
@@ -65,7 +66,8 @@ class Stats:
                 f"{self.wall_time:.3f} s [{self.model}, {self.mode}{', dpor' if self.dpor else ''}"
                 f"{'' if self.seed is None else f', seed={self.seed}'}]")
         if self.complete:
-            return f"velox.explore: COMPLETE: no failing execution among {what}"
+            assumed = "".join(f"; assuming {a}" for a in self.assumptions)
+            return f"velox.explore: COMPLETE: no failing execution among {what}{assumed}"
         return (f"velox.explore: INCOMPLETE ({self.incomplete_reason}): no failure found in {what}, "
                 "but not every execution was explored: this is not a pass")
 
@@ -118,6 +120,7 @@ class _Explorer:
         self.stack: list[Plan] = []
         self.seen: set[int] = set()
         self.bounded: str | None = None
+        self.assumptions: set[str] = set()  # restrictions a COMPLETE verdict relies on (stated in Stats)
         self.replaying = False
         self.races = "raise"
 
@@ -227,7 +230,7 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
         reason = "replayed one execution"
     return Stats(executions=executions, blocked=blocked, distinct=len(graphs), wall_time=wall,
                  complete=reason is None, model=model, mode=mode, dpor=dpor, seed=x.seed if mode == "random" else None,
-                 incomplete_reason=reason)
+                 incomplete_reason=reason, assumptions=tuple(sorted(x.assumptions)))
 
 
 def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int | None = None,

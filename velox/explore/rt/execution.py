@@ -171,7 +171,7 @@ class Execution(Scheduling, Memory, Revisits):
 
 
 spin_state.stop_at(Execution.thread_main.__code__)
-spin_state.skip_frames(Execution.op_spin.__code__)
+spin_state.skip_frames(Execution.op_spin.__code__, Execution.op_cas.__code__, Execution.spurious_allowed.__code__)
 spin_state.register_identity(Execution, ModelThread, JoinHandle)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import graph as g
+from . import spin_state
 from .failure import Failure, format_site
 from .graph import Event, Loc
 from .orders import NA, SEQ_CST, UsageError, is_acquire, is_release
@@ -169,6 +170,7 @@ class Memory:
         loc.mo.insert(loc.mo.index(after) + 1, e)
         t.prev_spin_rfs = None
         t.spin_repeats = 0
+        t.spurious_rec = None
         for th in self.threads:
             if th.spinning and th is not t and id(loc) in th.spin_locs:
                 # A write to what the spinner read: its next iteration may see something new. The
@@ -254,9 +256,7 @@ class Memory:
         e.weak = weak
         e.arg = desired
         mo = loc.mo
-        # A weak CAS may fail spuriously, but not twice in a row on one location by one thread: a retry
-        # loop would otherwise never end, and a second spurious failure reaches no new state.
-        weak_spurious = weak and not t.last_spurious.get(id(loc), False)
+        weak_spurious = weak and self.spurious_allowed(t, e, loc)
         options = []
         conflicts = []
         for i in self.read_options(t, loc):
@@ -286,11 +286,43 @@ class Memory:
             self.apply_read(t, e, w)
             if spurious:
                 t.spurious_since_write = True
-        t.last_spurious[id(loc)] = spurious
+        t.last_spurious[id(loc)] = t.last_spurious.get(id(loc), 0) + 1 if spurious else 0
+        if spurious:
+            t.spurious_rec = (id(loc), t.cas_state)
         self.commit(t, e, (rf_id, spurious))
         if ok and self.x.dpor and self.x.rng is None and self.revisits_due(e):
             self.push_revisits(e)
         return ok, e.value
+
+    def spurious_allowed(self, t: ModelThread, e: Event, loc: Loc) -> bool:
+        """May this weak compare-exchange fail spuriously? Prunes a retry that a spurious failure made pointless.
+
+        A spurious failure followed by a retry that reaches the next compare-exchange with no write and
+        the thread's state unchanged (``spin_state``) changed nothing: every continuation is one of the
+        execution without it, so that execution is pruned here. Where the state changes (a bounded retry
+        counter), failures in a row are explored up to ``VELOX_SPIN_BOUND`` and then the run says
+        INCOMPLETE. Where the state cannot be seen (C code), one spurious failure in a row per location
+        is explored, and a COMPLETE verdict states that assumption.
+        """
+        state = spin_state.snapshot()
+        t.cas_state = state
+        rec = t.spurious_rec
+        t.spurious_rec = None
+        if rec is not None and rec[0] == id(loc) and state is not spin_state.UNKNOWN and rec[1] == state:
+            self.prune("a compare-exchange retried after a spurious failure with nothing changed")
+        in_a_row = t.last_spurious.get(id(loc), 0)
+        if in_a_row == 0:
+            return True
+        if state is spin_state.UNKNOWN:
+            self.x.assumptions.add(
+                "a weak compare-exchange in code whose state the explorer cannot see (C) was allowed one "
+                "spurious failure in a row per location")
+            return False
+        if in_a_row >= self.x.spin_bound:
+            self.x.bounded = (f"spin bound: {in_a_row} spurious compare-exchange failures in a row at "
+                              f"{format_site(e.site)}, each changing the thread's state; raise VELOX_SPIN_BOUND")
+            return False
+        return True
 
     def op_fence(self, order: int, site: Any) -> None:
         t = current_thread("fence()")

@@ -72,7 +72,7 @@ def rt_spin(site: Any = None, op: str = "spin") -> None:
     current_execution("rt_spin").op_spin(site, op)
 
 
-spin_state.skip_frames(rt_spin.__code__)
+spin_state.skip_frames(rt_spin.__code__, rt_cas.__code__)
 
 
 def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None) -> Any:

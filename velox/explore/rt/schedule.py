@@ -236,6 +236,7 @@ class Scheduling:
         child = ModelThread(self, len(self.threads), t.path + (t.children,), fn, args)
         t.children += 1
         t.prev_spin_rfs = None  # starting a thread is a side effect: the next spin iteration is not a repeat
+        t.spurious_rec = None
         e.arg = child.tid
         self.commit(t, e, 0)
         child.view = t.view

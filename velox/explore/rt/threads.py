@@ -50,6 +50,7 @@ class ModelThread:
         "args",
         "baton",
         "blocked_on",
+        "cas_state",
         "children",
         "confirmed",
         "events",
@@ -72,6 +73,7 @@ class ModelThread:
         "spin_reads",
         "spin_repeats",
         "spinning",
+        "spurious_rec",
         "spurious_since_write",
         "started",
         "tid",
@@ -111,7 +113,9 @@ class ModelThread:
         self.spin_repeats = 0  # iterations in a row that re-read the same values with changed/unknown state
         self.forced = False  # woken with nothing new written, to see whether its loop progresses
         self.confirmed = False  # re-ran with nothing new and read the same latest values: spins forever
-        self.last_spurious: dict[int, bool] = {}  # per location: did this thread's last CAS fail spuriously?
+        self.last_spurious: dict[int, int] = {}  # per location: spurious failures in a row of this thread's CASes
+        self.spurious_rec: tuple[int, Any] | None = None  # (location, state) of a spurious failure, no write since
+        self.cas_state: Any = None  # the thread's state at its current compare-exchange
 
     def runnable(self) -> bool:
         """True when the thread can perform an event now."""
