@@ -397,3 +397,51 @@ def test_gate_catches_the_old_prune_rule(monkeypatch):
         same_with_and_without_hints(three_polls, "rc11")
     with pytest.raises(AssertionError):
         same_with_and_without_hints(recorder, "rc11")
+
+
+# ------------------------------------------------------------------ weak compare-exchange retries
+def test_a_bounded_weak_retry_reaches_its_give_up_by_spurious_failures():
+    """Two spurious failures in a row are real: a retry budget of two must be able to run out."""
+    def test():
+        c = Atomic(0, name="c")
+
+        def worker():
+            for attempt in range(2):
+                ok, _ = c.compare_exchange_weak(0, 1, "relaxed", "relaxed")
+                if ok:
+                    return attempt
+            return "gave up"
+
+        return spawn(worker).join()
+
+    assert explore.outcomes(test) == {0, 1, "gave up"}
+
+
+def counter(threads: int, incs: int, weak: bool):
+    def test():
+        c = Atomic(0, name="c")
+
+        def worker():
+            for _ in range(incs):
+                cur = c.load("relaxed")
+                while True:
+                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
+                    ok, cur = cas(cur, cur + 1, "relaxed", "relaxed")
+                    if ok:
+                        break
+
+        hs = [spawn(worker) for _ in range(threads)]
+        for h in hs:
+            h.join()
+        return c.load("relaxed")
+
+    return test
+
+
+def test_a_pure_weak_retry_loop_costs_what_a_strong_one_does():
+    """A spurious failure whose retry changes nothing is waiting: weak and strong explore the same graphs."""
+    weak = explore.check(counter(2, 2, True))
+    strong = explore.check(counter(2, 2, False))
+    assert weak.complete and strong.complete
+    assert weak.executions == strong.executions == weak.distinct
+    assert explore.outcome_counts(counter(2, 2, True)) == explore.outcome_counts(counter(2, 2, False))

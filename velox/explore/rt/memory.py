@@ -14,6 +14,14 @@ from .plan import Plan
 from .threads import Abort, ModelThread, current_thread
 
 
+def _frozen(v: Any) -> Any:
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("unhashable", id(v), repr(v))
+
+
 class Memory:
     """Mixin of ``Execution``: growing the graph, one memory operation at a time."""
 
@@ -305,6 +313,8 @@ class Memory:
         is explored, and a COMPLETE verdict states that assumption.
         """
         state = spin_state.snapshot()
+        if state is not spin_state.UNKNOWN:
+            state = (id(loc), e.site, _frozen(e.expected), _frozen(e.arg), e.order, state)
         t.cas_state = state
         rec = t.spurious_rec
         t.spurious_rec = None

@@ -152,6 +152,80 @@ def _hidden(code: types.CodeType, lasti: int) -> int | None:
     return result
 
 
+_live_cache: dict[tuple[types.CodeType, int], frozenset[int] | None] = {}
+_EVERYTHING = ("locals", "vars", "exec", "eval", "globals", "__import__")
+
+
+def _live_after(code: types.CodeType, lasti: int) -> frozenset[int] | None:
+    """Fast-local slots that may be read after the call at ``lasti`` before being written (None: all).
+
+    A variable written before it is read again on every path (``ok, cur = cas(...)`` overwrites both)
+    is not part of the thread's state: two states differing only there behave the same. Cells and free
+    variables are always live (another frame can read them); so is everything when the code could
+    read its locals indirectly (``locals()``, ``eval``...).
+    """
+    key = (code, lasti)
+    if key in _live_cache:
+        return _live_cache[key]
+    result: frozenset[int] | None = None
+    if not any(name in code.co_names for name in _EVERYTHING):
+        instrs = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
+        index = {ins.offset: k for k, ins in enumerate(instrs)}
+        handlers: list[tuple[int, int, int]] = []
+        try:
+            handlers = [(x.start, x.end, x.target) for x in dis._parse_exception_table(code)]  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001
+            handlers = []
+        succ: list[list[int]] = []
+        use: list[int] = []
+        kill: list[int] = []
+        for k, ins in enumerate(instrs):
+            nxt = []
+            if ins.opname not in _NO_FALLTHROUGH and k + 1 < len(instrs):
+                nxt.append(k + 1)
+            if ins.opcode in _JUMPS and ins.argval in index:
+                nxt.append(index[ins.argval])
+            for start, end, target in handlers:
+                if start <= ins.offset < end and target in index:
+                    nxt.append(index[target])
+            succ.append(nxt)
+            u = d = 0
+            if ins.opname in ("LOAD_FAST", "LOAD_CLOSURE"):
+                u = 1 << ins.arg
+            elif ins.opname in ("STORE_FAST", "DELETE_FAST"):
+                d = 1 << ins.arg
+            use.append(u)
+            kill.append(d)
+        live_in = [0] * len(instrs)
+        changed = True
+        while changed:
+            changed = False
+            for k in range(len(instrs) - 1, -1, -1):
+                out = 0
+                for j in succ[k]:
+                    out |= live_in[j]
+                new = use[k] | (out & ~kill[k])
+                if new != live_in[k]:
+                    live_in[k] = new
+                    changed = True
+        call = None
+        for k, ins in enumerate(instrs):
+            if ins.offset > lasti:
+                break
+            call = k
+        if call is not None:
+            out = 0
+            for j in succ[call]:
+                out |= live_in[j]
+            varnames = code.co_varnames
+            always = {i for i, name in enumerate(varnames) if name in code.co_cellvars}
+            n = _nlocalsplus(code)
+            always |= set(range(len(varnames), n))
+            result = frozenset({i for i in range(n) if out >> i & 1} | always)
+    _live_cache[key] = result
+    return result
+
+
 # ------------------------------------------------------------------ freezing
 _ATOMS = (int, float, complex, str, bytes, bool, type(None), type(Ellipsis), range, _Marker)
 _IDENTITY = (types.ModuleType, type, types.BuiltinFunctionType, types.CodeType, types.MethodDescriptorType,
@@ -298,7 +372,9 @@ def snapshot(frame: types.FrameType | None = None) -> Any:
             if hidden is None:
                 return UNKNOWN
             n = _nlocalsplus(code)
-            values = tuple(freeze(_slot(base, i)) for i in range(n + hidden))
+            live = _live_after(code, f.f_lasti)
+            values = tuple(freeze(_slot(base, i)) if live is None or i in live or i >= n else None
+                           for i in range(n + hidden))
             names = code.co_names
             glob = f.f_globals
             used = tuple((name, freeze(glob[name])) for name in names if name in glob)
