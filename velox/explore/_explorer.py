@@ -121,6 +121,9 @@ class _Explorer:
         self.seen: set[int] = set()
         self.bounded: str | None = None
         self.assumptions: set[str] = set()  # restrictions a COMPLETE verdict relies on (stated in Stats)
+        # Thread states (at a weak compare-exchange) whose spurious failure was seen to lead straight back
+        # to the same state with no event in between: the failure is never explored from them again.
+        self.pointless_spurious: set = set()
         self.replaying = False
         self.races = "raise"
 

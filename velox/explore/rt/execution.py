@@ -143,6 +143,18 @@ class Execution(Scheduling, Memory, Revisits):
         self.end()
         raise Abort()
 
+    def stable_id(self, obj: Any) -> Any:
+        """An identity for an explorer object that is the same in every re-execution (None if unknown)."""
+        if isinstance(obj, ModelThread):
+            return ("thread", obj.path)
+        if isinstance(obj, JoinHandle):
+            return ("thread", obj._thread.path)
+        try:
+            loc = self.locs.get(obj)
+        except TypeError:
+            return None
+        return None if loc is None else ("loc", loc.lid)
+
     def meta(self, upto: int) -> list:
         """The search bookkeeping of events [0, upto) (see plan.py)."""
         return [(e.key, e.added_max, e.revisitable) for e in self.events[:upto]]

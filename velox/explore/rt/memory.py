@@ -296,7 +296,7 @@ class Memory:
                 t.spurious_since_write = True
         t.last_spurious[id(loc)] = t.last_spurious.get(id(loc), 0) + 1 if spurious else 0
         if spurious:
-            t.spurious_rec = (id(loc), t.cas_state)
+            t.spurious_rec = (id(loc), t.cas_state, e)
         self.commit(t, e, (rf_id, spurious))
         if ok and self.x.dpor and self.x.rng is None and self.revisits_due(e):
             self.push_revisits(e)
@@ -312,14 +312,20 @@ class Memory:
         INCOMPLETE. Where the state cannot be seen (C code), one spurious failure in a row per location
         is explored, and a COMPLETE verdict states that assumption.
         """
-        state = spin_state.snapshot()
+        state = spin_state.snapshot(stable=self.stable_id)
         if state is not spin_state.UNKNOWN:
-            state = (id(loc), e.site, _frozen(e.expected), _frozen(e.arg), e.order, state)
+            state = (loc.lid, e.site, _frozen(e.expected), _frozen(e.arg), e.order, state)
         t.cas_state = state
         rec = t.spurious_rec
         t.spurious_rec = None
         if rec is not None and rec[0] == id(loc) and state is not spin_state.UNKNOWN and rec[1] == state:
+            if t.events and t.events[-1] is rec[2]:
+                # Nothing at all happened in between: the retry follows from the state and the value
+                # the failure returned alone, so a spurious failure in this state is never worth trying.
+                self.x.pointless_spurious.add(state)
             self.prune("a compare-exchange retried after a spurious failure with nothing changed")
+        if state is not spin_state.UNKNOWN and state in self.x.pointless_spurious:
+            return False
         in_a_row = t.last_spurious.get(id(loc), 0)
         if in_a_row == 0:
             return True

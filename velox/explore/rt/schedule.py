@@ -183,7 +183,7 @@ class Scheduling:
         self.commit(t, e, 0)
         if t.reads_since_write:
             rfs = tuple((id(r.loc), r.rf.id, r.spurious) for r in t.reads_since_write)
-            state = spin_state.snapshot()
+            state = spin_state.snapshot(stable=self.stable_id)
             if rfs == t.prev_spin_rfs:
                 if state is not spin_state.UNKNOWN and state == t.prev_spin_state:
                     # Same reads, no write, and the thread's own state is provably the same: this

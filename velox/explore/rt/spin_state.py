@@ -249,9 +249,10 @@ def register_identity(*classes: type) -> None:
 
 
 class _Freezer:
-    def __init__(self) -> None:
+    def __init__(self, stable: Any = None) -> None:
         self.memo: dict[int, int] = {}
         self.nodes = 0
+        self.stable = stable  # explorer object -> identity that survives re-execution (or None)
 
     def __call__(self, v: Any) -> Any:
         t = type(v)
@@ -264,7 +265,10 @@ class _Freezer:
         if k in self.memo:
             return ("ref", self.memo[k])
         self.memo[k] = len(self.memo)
-        if isinstance(v, _identity_types) or isinstance(v, _IDENTITY) or isinstance(v, _CFFI_IDENTITY):
+        if isinstance(v, _identity_types):
+            key = self.stable(v) if self.stable is not None else None
+            return ("id", k) if key is None else ("stable", key)
+        if isinstance(v, _IDENTITY) or isinstance(v, _CFFI_IDENTITY):
             return ("id", k)
         if t is tuple or t is list:
             return (t.__name__, tuple(self(x) for x in v))
@@ -343,15 +347,19 @@ def stop_at(*codes: types.CodeType) -> None:
     _STOP.update(codes)
 
 
-def snapshot(frame: types.FrameType | None = None) -> Any:
-    """The calling thread's state (a hashable, comparable value), or UNKNOWN when it cannot be captured."""
+def snapshot(frame: types.FrameType | None = None, stable: Any = None) -> Any:
+    """The calling thread's state (a hashable, comparable value), or UNKNOWN when it cannot be captured.
+
+    ``stable`` maps the explorer's own objects (locations, thread handles) to identities that are the
+    same in every re-execution, so that states from different executions compare too.
+    """
     if not _SUPPORTED:
         return UNKNOWN
     f = frame if frame is not None else sys._getframe(1)
     try:
         while f is not None and f.f_code in _SKIP:
             f = f.f_back
-        freeze = _Freezer()
+        freeze = _Freezer(stable)
         out = []
         while f is not None:
             parent = f.f_back

@@ -114,7 +114,7 @@ class ModelThread:
         self.forced = False  # woken with nothing new written, to see whether its loop progresses
         self.confirmed = False  # re-ran with nothing new and read the same latest values: spins forever
         self.last_spurious: dict[int, int] = {}  # per location: spurious failures in a row of this thread's CASes
-        self.spurious_rec: tuple[int, Any] | None = None  # (location, state) of a spurious failure, no write since
+        self.spurious_rec: tuple | None = None  # (location, state, event) of a spurious failure, no write since
         self.cas_state: Any = None  # the thread's state at its current compare-exchange
 
     def runnable(self) -> bool:
