@@ -236,6 +236,7 @@ try:  # cffi values: pointers and arrays compare by address and the bytes they p
 
     _CDATA = _cffi._CDataBase
     _CFFI_IDENTITY: tuple[type, ...] = (_cffi.FFI, _cffi.Lib) if hasattr(_cffi, "Lib") else (_cffi.FFI,)
+    _FFI = _cffi.FFI()
 except Exception:  # noqa: BLE001
     _cffi = None
     _CDATA = ()
@@ -317,7 +318,7 @@ class _Freezer:
         return ("obj", tuple(parts))
 
     def cdata(self, v: Any) -> Any:
-        ffi = _cffi.FFI()
+        ffi = _FFI
         try:
             ctype = ffi.typeof(v)
         except Exception as exc:  # noqa: BLE001
