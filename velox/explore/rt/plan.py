@@ -16,7 +16,7 @@ Meta = tuple[int, "bool | None", bool]
 class Plan:
     """A prefix of an execution to replay: items (tid, choice, kind); choice None means branch here."""
 
-    __slots__ = ("items", "meta", "next_key", "revisit_at", "revisits")
+    __slots__ = ("items", "meta", "next_key", "owner", "revisit_at", "revisits")
 
     def __init__(self, items: list[tuple[int, Any, Any]], revisits: int = 0, revisit_at: int = -1,
                  meta: list[Meta] | None = None, next_key: int | None = None) -> None:
@@ -25,6 +25,7 @@ class Plan:
         self.revisit_at = revisit_at  # a replayed event that must still push its own revisits
         self.meta = meta  # None: every item is fresh (a replay token, the first run)
         self.next_key = len(items) if next_key is None else next_key
+        self.owner: int | None = None  # with check(shard=...): the shard exploring this subtree (None: all)
 
     def key(self) -> tuple:
         """Identity of the plan, for deduplication."""
