@@ -123,3 +123,59 @@ def test_gate_catches_overlapping_shards(monkeypatch):
     for i in range(2):
         total.update(explore.outcome_counts(test, shard=(i, 2)))
     assert dict(total) != dict(whole)
+
+
+# ------------------------------------------------------------------ the pytest option
+PLUGIN_TEST = '''
+from velox.explore import Atomic, spawn
+
+
+def body():
+    c = Atomic(0, name="c")
+
+    def worker():
+        for _ in range(2):
+            cur = c.load("relaxed")
+            while not c.compare_exchange_strong(cur, cur + 1, "relaxed", "relaxed")[0]:
+                cur = c.load("relaxed")
+
+    hs = [spawn(worker) for _ in range(2)]
+    for h in hs:
+        h.join()
+    assert c.load("relaxed") == {want}
+
+
+def test_counter(explore_check):
+    stats = explore_check(body)
+    assert stats.complete, stats
+'''
+
+
+def _run_plugin(tmp_path, want: int, *args: str) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_sharded.py").write_text(PLUGIN_TEST.format(want=want))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "velox.explore.pytest_shards", "-p", "no:cacheprovider", "-q",
+         "-o", "addopts=", "--rootdir", str(tmp_path), str(tmp_path / "test_sharded.py"), *args],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_pytest_option_spreads_one_exploration_over_xdist_workers(tmp_path):
+    code, out = _run_plugin(tmp_path, 4, "--explore-shards=3", "-n", "2")
+    assert code == 0, out
+    assert "3 passed" in out, out
+    ns: dict = {}
+    exec(PLUGIN_TEST.format(want=4), ns)
+    whole = explore.check(ns["body"]).executions
+    assert f"COMPLETE: no failing execution among {whole} executions" in out, out
+
+
+def test_pytest_option_reports_the_failing_shard(tmp_path):
+    code, out = _run_plugin(tmp_path, 3, "--explore-shards=2")
+    assert code != 0
+    assert "FAILED (shard" in out, out
