@@ -1,12 +1,17 @@
-"""Shared pytest configuration: Hypothesis profiles and the stress options."""
+"""Shared pytest configuration: Hypothesis profiles. (The stress options, fixtures and summary come
+from velox's pytest plugin, velox/pytest_plugin/stress.py.)"""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
 from velox_testing.counterexamples import failing_first, store
+
+# pytester runs a user's test files through velox's pytest plugin (tests/pytest_plugin/).
+pytest_plugins = ["pytester"]
 
 # Hypothesis's failing examples, the explorer's replay tokens and the stress
 # seeds all live here (VELOX_EXAMPLE_DB: a directory by default, or Redis).
@@ -25,13 +30,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("VELOX_HYPOTHESIS_PROFILE", "ci"))
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--stress-seconds", type=float, default=None,
-        help="seconds each stress test runs (default: $VELOX_STRESS_SECONDS or 10)",
-    )
-
-
 # -- counterexamples: stored on failure, replayed first by the next gate ---------
 
 def pytest_collection_modifyitems(session, config, items):
@@ -44,6 +42,19 @@ def _stored_explorer_counterexample(request, monkeypatch):
     tokens = COUNTEREXAMPLES.load("explore", request.node.nodeid)
     if tokens and "VELOX_EXPLORE_REPLAY" not in os.environ:
         monkeypatch.setenv("VELOX_EXPLORE_FIRST", tokens[-1])
+
+
+@pytest.fixture
+def stress_seed(stress_seed, request):
+    """A stress test that failed before gets its stored seed back first
+    (unless a seed is pinned with --stress-seed or VELOX_STRESS_SEED)."""
+    if request.config.getoption("--stress-seed") is not None or os.environ.get("VELOX_STRESS_SEED"):
+        return stress_seed
+    stored = COUNTEREXAMPLES.load("stress", request.node.nodeid)
+    if stored:
+        sys.stderr.write(f"[stress] {request.node.name}: replaying the stored failing seed {stored[0]}\n")
+        return int(stored[0])
+    return stress_seed
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -181,7 +181,6 @@ def test_gate_stores_and_replays_across_sessions(tmp_path):
     tests.mkdir()
     shutil.copy(ROOT / "tests" / "conftest.py", tests / "conftest.py")
     (tests / "stress").mkdir()
-    shutil.copy(ROOT / "tests" / "stress" / "conftest.py", tests / "stress" / "conftest.py")
     (tests / "test_a_passes.py").write_text("def test_ok():\n    pass\n")
     (tests / "test_z_explore.py").write_text(textwrap.dedent('''
         from velox.explore import Atomic, check, spawn
