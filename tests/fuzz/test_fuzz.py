@@ -1,8 +1,8 @@
 """Coverage-guided fuzzing of the decoders of untrusted input (atheris):
 the litmus parser, wire records (Transaction.from_bytes, push_many, the
 output-file verifier) and replay tokens. A short bounded run per target in
-the default gate; long runs under ``-m stress`` (VELOX_FUZZ_SECONDS sets
-their length). Each run prints its libFuzzer seed and how many inputs it
+the default gate; long runs under ``-m stress`` (as long as --stress-seconds
+or the --stress-budget share; VELOX_FUZZ_SECONDS overrides). Each run prints its libFuzzer seed and how many inputs it
 tried; a finding fails the test and leaves the input in crash-*."""
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def test_fuzz_short(target, tmp_path):
 
 @pytest.mark.stress
 @pytest.mark.parametrize("target", ["litmus", "wire", "token"])
-def test_fuzz_long(target, tmp_path):
-    seconds = float(os.environ.get("VELOX_FUZZ_SECONDS", "300"))
+def test_fuzz_long(target, tmp_path, stress_seconds):
+    seconds = float(os.environ.get("VELOX_FUZZ_SECONDS", stress_seconds))
     rc, runs, err = fuzz(target, seconds, tmp_path)
     crashes = list(tmp_path.glob("crash-*")) + list(tmp_path.glob("timeout-*")) + list(tmp_path.glob("oom-*"))
     assert rc == 0 and not crashes, f"finding in {target}: {crashes}\n{err[-3000:]}"
