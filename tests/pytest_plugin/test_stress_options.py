@@ -117,6 +117,9 @@ def test_seed_is_pinned_and_printed(pytester: pytest.Pytester, lengths: Path) ->
 
 def test_unbounded_stress_test_is_refused(pytester: pytest.Pytester, lengths: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # This test may itself run in a pytest-xdist worker: the inner run starts as a plain session.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
     pytester.makepyfile(test_forever='''
         import pytest
 
