@@ -34,15 +34,25 @@ class ExplorationFailure(AssertionError):
         self.failure_message = failure_message
 
 
-def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]]) -> str:
-    """Pack an execution's choices into a printable token."""
+def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]], builds: list[str] | None = None) -> str:
+    """Pack an execution's choices into a printable token. ``name`` is the test's module and qualified
+    name; ``builds`` the identities of the C builds the execution ran (module name and content hash)."""
     packed = [[tid, _pack_choice(choice), _KINDS.index(kind) if kind in _KINDS else -1] for tid, choice, kind in items]
-    raw = json.dumps({"m": model, "n": name, "i": packed}, separators=(",", ":")).encode()
+    data: dict[str, Any] = {"m": model, "n": name, "i": packed}
+    if builds:
+        data["b"] = sorted(builds)
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return _PREFIX + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
 def decode_token(token: str) -> tuple[str, str, list[tuple[int, Any, Any]]]:
     """Unpack a token into (model, test name, items); ValueError on a malformed token."""
+    model, name, items, _builds = decode_token_builds(token)
+    return model, name, items
+
+
+def decode_token_builds(token: str) -> tuple[str, str, list[tuple[int, Any, Any]], list[str]]:
+    """Unpack a token into (model, test name, items, C build identities); ValueError on a malformed token."""
     token = token.strip()
     if not token.startswith(_PREFIX):
         raise ValueError(f"not a velox.explore replay token (expected it to start with {_PREFIX!r}): {token[:40]!r}")
@@ -51,7 +61,7 @@ def decode_token(token: str) -> tuple[str, str, list[tuple[int, Any, Any]]]:
         raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         data = json.loads(raw)
         items = [(int(tid), _unpack_choice(c), _KINDS[k] if k >= 0 else None) for tid, c, k in data["i"]]
-        return str(data["m"]), str(data["n"]), items
+        return str(data["m"]), str(data["n"]), items, [str(b) for b in data.get("b", [])]
     except Exception as exc:  # noqa: BLE001 - any decoding problem is a bad token
         raise ValueError(f"corrupt velox.explore replay token ({exc}); copy the whole token from the report") from None
 
@@ -105,7 +115,7 @@ def trace_table(exe: Execution, marked: tuple[int, ...] = ()) -> str:
     rows = []
     for e in exe.events:
         op, order, value, rf = describe(e)
-        loc = e.loc.name if e.loc is not None else ""
+        loc = (e.what or e.loc.name) if e.loc is not None else ""
         mark = ">" if e.stamp in marked else " "
         rows.append((f"{mark}{e.stamp}", f"t{e.tid}", op, loc, order, value, rf, format_site(e.site)))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]

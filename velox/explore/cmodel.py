@@ -89,37 +89,62 @@ def _site(ffi: Any, cache: dict, file: Any, line: int) -> str:
 
 
 _pending = threading.local()
-_keys_by_execution: "weakref.WeakKeyDictionary[Any, dict[int, tuple[str, int]]]" = weakref.WeakKeyDictionary()
+
+
+class _ExecutionState:
+    """What the C front end keeps per execution: stable names for C addresses."""
+
+    __slots__ = ("atomics", "plain")
+
+    def __init__(self) -> None:
+        self.atomics: dict[int, tuple[str, int]] = {}  # address -> key of an atomic location
+        self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location
+
+
+_state_by_execution: "weakref.WeakKeyDictionary[Any, _ExecutionState]" = weakref.WeakKeyDictionary()
+
+
+def _state(rt: ModuleType) -> _ExecutionState:
+    exe = rt.current_execution("a C model hook")
+    st = _state_by_execution.get(exe)
+    if st is None:
+        st = _state_by_execution[exe] = _ExecutionState()
+    return st
 
 
 def _stable_key(rt: ModuleType, address: int) -> tuple[str, int]:
-    """("c", n): the n-th distinct C address this execution touched."""
-    exe = rt.current_execution("a C model hook")
-    keys = _keys_by_execution.get(exe)
-    if keys is None:
-        keys = _keys_by_execution[exe] = {}
+    """("c", n): the n-th distinct C atomic address this execution touched.
+
+    Locations are named by their order of first appearance in the execution, not by raw
+    address: the test re-runs from scratch for every execution and malloc need not hand
+    out the same addresses each time, while the explorer matches locations across re-runs.
+    """
+    keys = _state(rt).atomics
     k = keys.get(address)
     if k is None:
         k = keys[address] = ("c", len(keys))
     return k
 
 
-def _guard(default: Any):
+def _guard(default: Any, lib: Any):
     """Run a hook body; if it raises (an explorer verdict, or the explorer
-    abandoning this execution), remember the exception for this thread and
-    return ``default`` to C, chosen so that C loops end (a compare-exchange
-    "succeeds", a load reads 0). The exception is raised again as soon as the
-    C function returns to Python (see ``GuardedLib``): cffi cannot unwind an
-    exception through C frames."""
+    abandoning this execution), remember the exception for this thread, tell
+    the C runtime to unwind (``vx_model_abort``) and return ``default``. The
+    hook's C caller then jumps back to the entry trampoline of the C function
+    Python called, which returns, and the exception is raised again in Python
+    (see ``GuardedLib``): no jump ever crosses a Python frame, and C loops
+    that wait for something end with the execution."""
 
     def wrap(fn):
         def hook(*args):
             if getattr(_pending, "exc", None) is not None:
+                lib.vx_model_abort()
                 return default
             try:
                 return fn(*args)
             except BaseException as e:  # noqa: BLE001 - re-raised by GuardedLib
                 _pending.exc = e
+                lib.vx_model_abort()
                 return default
 
         hook.__name__ = fn.__name__
@@ -139,15 +164,19 @@ def raise_pending() -> None:
 class GuardedLib:
     """``module.lib`` with every function call followed by ``raise_pending()``."""
 
-    def __init__(self, lib: Any):
+    def __init__(self, lib: Any, identity: str | None = None):
         self._lib = lib
+        self._identity = identity
 
     def __getattr__(self, name: str) -> Any:
         f = getattr(self._lib, name)
         if not callable(f):
             return f
+        identity = self._identity
 
         def call(*args):
+            if identity is not None:
+                _identify(identity)
             _pending.exc = None
             try:
                 return f(*args)
@@ -159,55 +188,90 @@ class GuardedLib:
         return call
 
 
-class ModelModule:
-    """A model-build module: ``.lib`` (guarded C functions), ``.ffi`` (types)."""
+def _identify(identity: str) -> None:
+    rt = _rt()
+    try:
+        rt.rt_identify(identity)
+    except RuntimeError:
+        pass  # outside an exploration: the first hook says so
 
-    def __init__(self, module: ModuleType):
+
+class ModelModule:
+    """A model-build module: ``.lib`` (guarded C functions), ``.ffi`` (types),
+    ``.identity`` (the module name and the hash of everything that built it:
+    replay tokens record it, so a token is refused by another build)."""
+
+    def __init__(self, module: ModuleType, identity: str | None = None):
         self.module = module
         self.ffi = module.ffi
-        self.lib = GuardedLib(module.lib)
+        self.identity = identity or getattr(module, "__velox_identity__", None) or module.__name__
+        self.lib = GuardedLib(module.lib, self.identity)
+
+
+_WORD = 8
+
+
+class _Sites:
+    """The instrumented access sites of one module: return address -> (file:line, C expression)."""
+
+    def __init__(self, ffi: Any, lib: Any):
+        first = ffi.new("vx_tsan_site **")
+        n = lib.vx_tsan_sites(first)
+        self.by_pc: dict[int, tuple[Any, str]] = {}
+        self.raw: dict[int, tuple[str, int, int]] = {}
+        for i in range(n):
+            e = first[0][i]
+            self.raw[int(e.pc)] = (ffi.string(e.file).decode(errors="replace"), int(e.line), int(e.col))
+
+    def get(self, pc: int) -> tuple[Any, str]:
+        hit = self.by_pc.get(pc)
+        if hit is None:
+            from ._csites import describe
+
+            raw = self.raw.get(pc)
+            hit = describe(*raw) if raw is not None else ("?", f"C memory (code at {pc:#x})")
+            self.by_pc[pc] = hit
+        return hit
 
 
 def attach(module: ModuleType) -> ModelModule:
     """Attach the explorer hooks to a compiled model-build module (idempotent)."""
     ffi = module.ffi
+    lib = module.lib
     rt = _rt()
     with _attach_lock:
         if id(ffi) in _attached:
             return ModelModule(module)
         sites: dict = {}
+        plain_sites = _Sites(ffi, lib)
 
         def addr(p: Any) -> Any:
-            # Locations are named by their order of first appearance in the
-            # execution, not by raw address: the test re-runs from scratch for
-            # every execution and malloc need not hand out the same addresses
-            # each time, while the explorer matches locations across re-runs.
             return _stable_key(rt, int(ffi.cast("uintptr_t", p)))
 
-        @ffi.def_extern(name="vx_model_init")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_init")
+        @_guard(None, lib)
         def _init(p, value, is_signed, name, file, line):
             key = addr(p)
             label = f"{ffi.string(name).decode()}#{key[1]}"
             rt.rt_init(key, int(value), name=label, site=_site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_load")
-        @_guard(0)
+        @ffi.def_extern(name="vx_py_load")
+        @_guard(0, lib)
         def _load(p, order, file, line):
             return rt.rt_load(addr(p), order, _site(ffi, sites, file, line)) & _MASK64
 
-        @ffi.def_extern(name="vx_model_store")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_store")
+        @_guard(None, lib)
         def _store(p, value, order, file, line):
             rt.rt_store(addr(p), int(value), order, _site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_rmw")
-        @_guard(0)
+        @ffi.def_extern(name="vx_py_rmw")
+        @_guard(0, lib)
         def _rmw(p, kind, operand, order, file, line):
             return rt.rt_rmw(addr(p), _RMW_FNS[kind](int(operand)), order, _site(ffi, sites, file, line)) & _MASK64
 
-        @ffi.def_extern(name="vx_model_cas")
-        @_guard(1)
+        @ffi.def_extern(name="vx_py_cas")
+        @_guard(1, lib)
         def _cas(p, expected, desired, weak, succ, fail, file, line):
             ok, old = rt.rt_cas(addr(p), int(expected[0]), int(desired), bool(weak), succ, fail,
                                 _site(ffi, sites, file, line))
@@ -215,23 +279,55 @@ def attach(module: ModuleType) -> ModelModule:
                 expected[0] = old & _MASK64
             return 1 if ok else 0
 
-        @ffi.def_extern(name="vx_model_fence")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_fence")
+        @_guard(None, lib)
         def _fence(order, file, line):
             rt.rt_fence(order, _site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_spin")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_spin")
+        @_guard(None, lib)
         def _spin(file, line):
             rt.rt_spin(_site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_cell")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_cell")
+        @_guard(None, lib)
         def _cell(p, size, is_write, file, line):
             rt.rt_cell(addr(p), bool(is_write), _site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_clock")
-        @_guard(0)
+        @ffi.def_extern(name="vx_py_plain")
+        @_guard(None, lib)
+        def _plain(p, size, is_write, pc):
+            # A plain access the compiler's instrumentation reported: split into 8-byte words,
+            # each a plain location (named by the C expression of its first access); the
+            # access's bytes within the word decide whether two accesses conflict.
+            st = _state(rt)
+            start = int(ffi.cast("uintptr_t", p))
+            site, expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
+            end = start + int(size)
+            word = start - start % _WORD
+            while word < end:
+                if word not in st.atomics:  # vx_atomic storage: the atomic operations model it
+                    lo, hi = max(start, word) - word, min(end, word + _WORD) - word
+                    mask = ((1 << hi) - 1) ^ ((1 << lo) - 1)
+                    key = st.plain.get(word)
+                    if key is None:
+                        key = st.plain[word] = ("p", len(st.plain))
+                    rt.rt_cell(key, bool(is_write), site, name=expr, mask=mask)
+                word += _WORD
+
+        @ffi.def_extern(name="vx_py_unsupported")
+        @_guard(None, lib)
+        def _unsupported(what, pc):
+            from .rt.orders import UsageError
+
+            site, _expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
+            raise UsageError(
+                f"velox.cmodel: {ffi.string(what).decode()} at {site}: an atomic operation written with "
+                "<stdatomic.h> or a __atomic builtin. The explorer sees atomics through vx_atomic.h's wrappers "
+                "(vx_load, vx_store, vx_cas_strong, ...): use those in code under the explorer.")
+
+        @ffi.def_extern(name="vx_py_clock")
+        @_guard(0, lib)
         def _clock():
             return clock.read()
 
@@ -254,48 +350,70 @@ def _cache_dir() -> str:
 
 
 def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs: list[str] | None = None,
-          defines: dict[str, str] | None = None, cache_dir: str | None = None,
+          defines: dict[str, str] | None = None, cache_dir: str | None = None, instrument: bool = True,
           verbose: bool = False) -> ModelModule:
-    """Compile your own C code in model mode and return the loaded cffi module
-    (``module.lib`` has your functions, ``module.ffi`` the types).
+    """Compile your own C code in model mode and return the loaded module
+    (``.lib`` has your functions, ``.ffi`` the types, ``.identity`` the build).
 
-    ``cdef``: declarations of what Python calls (cffi syntax); ``source``: the
-    C prelude (your #includes); ``sources``: your .c files. Include
-    ``vx_atomic.h`` in them and reach shared memory only through its wrappers;
-    ``defines``: extra ``-D`` macros (name -> value).
-    Builds are cached by a hash of everything that goes into them.
+    ``cdef``: the functions and types Python uses, in cffi's syntax (``...;``
+    leaves a struct's layout to the compiler); every function must be declared
+    by the prelude. ``source``: the C prelude (your ``#include``s).
+    ``sources``: your .c files; reach atomics through ``vx_atomic.h``.
+    ``include_dirs``: where your headers are (velox's own are always found).
+    ``defines``: extra preprocessor macros, name -> value (``{"PUBLISH":
+    "VX_RELAXED"}`` is ``-DPUBLISH=VX_RELAXED``; a value of None is ``-DNAME``),
+    for building variants of one source. ``instrument`` (default True):
+    compile ``sources`` with the compiler's thread-sanitizer instrumentation,
+    so every plain access to shared memory reaches the explorer without
+    ``VX_CELL_*`` annotations (docs/explore-c.md). Builds are cached by a hash
+    of everything that goes into them (``cache_dir``, default
+    ``$VELOX_MODEL_CACHE`` or ``~/.cache/velox/models``). A compile error
+    raises ``BuildError`` with gcc's own message.
     """
     from .._native import _model_build as mb
+    from .._native import _model_tsan as mt
+    from . import _cbuild
 
     if not name.isidentifier():
         raise ValueError(f"module name must be a Python identifier, got {name!r}")
     include_dirs = list(include_dirs or [])
-    h = hashlib.sha256()
     defines = dict(defines or {})
+    h = hashlib.sha256()
     for part in (name, cdef, source, mb.HOOKS_CDEF, " ".join(mb.model_cflags()), sys.version,
-                 repr(sorted(defines.items()))):
+                 repr(sorted(defines.items())), repr(instrument), " ".join(mt.TSAN_CFLAGS)):
         h.update(part.encode())
-    for path in sources + [os.path.join(mb.HERE, "vx_atomic.h")]:
-        with open(path, "rb") as f:
-            h.update(f.read())
+    own = [os.path.join(mb.HERE, f) for f in ("vx_atomic.h", "vx_model_rt.h", *mb.RUNTIME_SOURCES,
+                                               *mb.TSAN_RUNTIME_SOURCES, "_model_tsan.py", "_model_build.py")]
+    for path in sources + own:
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except OSError as exc:
+            raise _cbuild.BuildError(f"cmodel.build: cannot read {path}: {exc.strerror}") from None
     for d in include_dirs:
         for fn in sorted(os.listdir(d)) if os.path.isdir(d) else []:
             if fn.endswith(".h"):
                 with open(os.path.join(d, fn), "rb") as f:
                     h.update(f.read())
-    out = os.path.join(cache_dir or _cache_dir(), f"{name}-{h.hexdigest()[:16]}")
+    digest = h.hexdigest()[:16]
+    out = os.path.join(cache_dir or _cache_dir(), f"{name}-{digest}")
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
     so = os.path.join(out, name + suffix)
     if not os.path.exists(so):
-        os.makedirs(out, exist_ok=True)
-        ffi = mb.make_ffibuilder(name, cdef=cdef, source=source,
-                                 sources=[os.path.abspath(s) for s in sources],
-                                 include_dirs=[os.path.abspath(d) for d in include_dirs],
-                                 defines=defines)
-        ffi.compile(tmpdir=out, verbose=verbose)
+        so = _cbuild.compile_module(name, cdef=cdef, source=source, sources=sources, include_dirs=include_dirs,
+                                    defines=defines, instrument=instrument, out_dir=out, verbose=verbose)
     spec = importlib.util.spec_from_file_location(name, so)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the model build at {so}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    module.__velox_identity__ = f"{name}-{digest}"
     return attach(module)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BuildError":
+        from ._cbuild import BuildError
+
+        return BuildError
+    raise AttributeError(name)

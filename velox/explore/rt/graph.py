@@ -56,6 +56,7 @@ class Event:
         "is_write",
         "kind",
         "loc",
+        "mask",
         "msg",
         "op",
         "order",
@@ -68,6 +69,7 @@ class Event:
         "tid",
         "value",
         "weak",
+        "what",
         "written",
     )
 
@@ -94,6 +96,8 @@ class Event:
         self.weak = False
         self.spurious = False
         self.arg: Any = None
+        self.mask = -1  # plain C accesses: the bytes of the location touched
+        self.what: str | None = None  # plain C accesses: the C expression, when it names more than the location
 
     @property
     def id(self) -> EventId:

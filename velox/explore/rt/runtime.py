@@ -71,14 +71,21 @@ def rt_spin(site: Any = None, op: str = "spin") -> None:
     current_execution("rt_spin").op_spin(site, op)
 
 
-def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None) -> Any:
+def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None,
+            mask: int = -1) -> Any:
     """A plain (non-atomic) access, checked for data races.
 
     For a location declared with ``rt_cell_init`` (Python cells) a write stores ``value`` and a read
     returns the value of the store it reads from; for C memory (never declared) the value lives with
-    the caller and a read returns None.
+    the caller and a read returns None. ``name`` names what this access touches (a C expression);
+    ``mask`` the bytes of the location it touches: two accesses conflict only if their masks overlap.
     """
-    return current_execution("rt_cell").op_cell(key, bool(is_write), site, value, name)
+    return current_execution("rt_cell").op_cell(key, bool(is_write), site, value, name, mask)
+
+
+def rt_identify(identity: str) -> None:
+    """Record that this execution runs code of the build ``identity`` (replay tokens carry it)."""
+    current_execution("rt_identify").identities.add(identity)
 
 
 def rt_choose(n: int, site: Any = None) -> int:
