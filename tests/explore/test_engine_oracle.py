@@ -1,4 +1,4 @@
-"""The engine against the brute-force RC11 oracle (engine_rc11_oracle.py), on seeded random programs.
+"""The engine against the brute-force RC11 oracle (rc11_oracle.py), on seeded random programs.
 
 For every program, the engine's outcome_counts (outcome -> number of distinct
 execution graphs) must equal the oracle's exactly: same outcomes (soundness and
@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from engine_rc11_oracle import engine_test, oracle_counts
+from rc11_oracle import engine_test, oracle_counts
 
 from velox import explore
 from velox.explore.rt import execution as _execution

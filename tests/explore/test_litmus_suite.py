@@ -30,7 +30,7 @@ from velox.explore.litmus import (
 )
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_litmus_rc11_oracle import rc11_result  # noqa: E402
+from rc11_oracle import rc11_result  # noqa: E402
 from test_litmus_sc_oracle import sc_outcome_counts  # noqa: E402
 
 SUITE = os.path.join(os.path.dirname(__file__), "litmus")
@@ -110,7 +110,7 @@ def test_gate_catches_an_sc_only_engine_under_the_rc11_label():
 
 def test_gate_catches_modification_order_tied_to_execution_order(monkeypatch):
     """A model checker whose mo is the order stores execute in misses 2+2W with relaxed stores."""
-    import test_litmus_rc11_oracle as oracle
+    import rc11_oracle as oracle
 
     monkeypatch.setattr(oracle, "_mo_position", lambda decide, writes: len(writes))
     caught = {c[0] for c in suite_disagreements("rc11", lambda test, model: oracle.rc11_result(test))}
