@@ -9,6 +9,8 @@ General layout:
   the user-facing structures, re-exported here.
 * ``velox.models``: the reference models (the specification), from ``models/``.
 * ``velox.explore``: the interleaving explorer (RC11 and SC).
+* ``velox.telemetry``: OpenTelemetry metrics of a pipeline run (the
+  ``velox[telemetry]`` extra), exported by ``velox run --otlp/--prometheus``.
 * ``velox._cli``: the ``velox`` command (``velox run``, ``velox litmus``, ...).
 """
 
