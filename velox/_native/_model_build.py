@@ -32,7 +32,8 @@ extern "Python+C" int vx_py_cas(void *addr, uint64_t *expected, uint64_t desired
                                 int fail, const char *file, int line);
 extern "Python+C" void vx_py_fence(int order, const char *file, int line);
 extern "Python+C" void vx_py_spin(const char *file, int line);
-extern "Python+C" void vx_py_cell(void *addr, size_t size, int is_write, const char *file, int line);
+extern "Python+C" void vx_py_cell(void *addr, size_t size, int is_write, const char *expr, const char *file,
+                                  int line);
 extern "Python+C" uint64_t vx_py_clock(void);
 extern "Python+C" void vx_py_plain(void *addr, size_t size, int is_write, void *pc);
 extern "Python+C" void vx_py_unsupported(const char *what, void *pc);

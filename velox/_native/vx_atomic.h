@@ -114,7 +114,7 @@ int vx_model_cas(void *addr, uint64_t *expected, uint64_t desired, int weak, int
                  const char *file, int line);
 void vx_model_fence(int order, const char *file, int line);
 void vx_model_spin(const char *file, int line);
-void vx_model_cell(void *addr, size_t size, int is_write, const char *file, int line);
+void vx_model_cell(void *addr, size_t size, int is_write, const char *expr, const char *file, int line);
 uint64_t vx_model_clock(void);
 
 #define VX__SIGNED(p) _Generic(&(p)->v, int64_t *: 1, default: 0)
@@ -144,8 +144,8 @@ uint64_t vx_model_clock(void);
 #define VX_CELL_READ(ptr, size) ((void)0)
 #define VX_CELL_WRITE(ptr, size) ((void)0)
 #else
-#define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, __FILE__, __LINE__)
-#define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, __FILE__, __LINE__)
+#define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, #ptr, __FILE__, __LINE__)
+#define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, #ptr, __FILE__, __LINE__)
 #endif
 #define vx_spin_hint() vx_model_spin(__FILE__, __LINE__)
 /* A backoff pause waits for nothing: the retry that follows proceeds whether

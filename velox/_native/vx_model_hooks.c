@@ -79,8 +79,8 @@ void vx_model_spin(const char *file, int line) {
     vx_model_unwind_if_aborting();
 }
 
-void vx_model_cell(void *addr, size_t size, int is_write, const char *file, int line) {
-    vx_py_cell(addr, size, is_write, file, line);
+void vx_model_cell(void *addr, size_t size, int is_write, const char *expr, const char *file, int line) {
+    vx_py_cell(addr, size, is_write, expr, file, line);
     vx_model_unwind_if_aborting();
 }
 

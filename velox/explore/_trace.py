@@ -78,9 +78,13 @@ def _unpack_choice(c: Any) -> Any:
     return c
 
 
-def describe(e: g.Event) -> tuple[str, str, str, str]:
-    """(operation, order, value, reads-from) cells of one trace row."""
-    v = g.describe_value
+def describe(e: g.Event, names: dict[int, int] | None = None) -> tuple[str, str, str, str]:
+    """(operation, order, value, reads-from) cells of one trace row (``names``: see ``describe_value``)."""
+    names = {} if names is None else names
+
+    def v(value: Any) -> str:
+        return g.describe_value(value, names)
+
     order = "" if e.shown_order == -1 or e.kind in (g.SPAWN, g.JOIN, g.SPIN, g.CHOOSE) else order_name(e.shown_order)
     rf = "" if e.rf is None else f"#{e.rf.stamp} (t{e.rf.tid})"
     if e.kind == g.INIT:
@@ -113,8 +117,9 @@ def trace_table(exe: Execution, marked: tuple[int, ...] = ()) -> str:
     """The execution as a table, one row per event in the order the explorer added them."""
     header = ("#", "thread", "operation", "location", "order", "value", "reads-from", "site")
     rows = []
+    names: dict[int, int] = {}  # Python objects shown in the table, by first appearance
     for e in exe.events:
-        op, order, value, rf = describe(e)
+        op, order, value, rf = describe(e, names)
         loc = (e.what or e.loc.name) if e.loc is not None else ""
         mark = ">" if e.stamp in marked else " "
         rows.append((f"{mark}{e.stamp}", f"t{e.tid}", op, loc, order, value, rf, format_site(e.site)))

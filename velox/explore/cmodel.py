@@ -94,11 +94,12 @@ _pending = threading.local()
 class _ExecutionState:
     """What the C front end keeps per execution: stable names for C addresses."""
 
-    __slots__ = ("atomics", "plain")
+    __slots__ = ("atomics", "cells", "plain")
 
     def __init__(self) -> None:
         self.atomics: dict[int, tuple[str, int]] = {}  # address -> key of an atomic location
-        self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location
+        self.cells: dict[int, tuple[str, int]] = {}  # address -> key of a VX_CELL_* annotated location
+        self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location (instrumented)
 
 
 _state_by_execution: "weakref.WeakKeyDictionary[Any, _ExecutionState]" = weakref.WeakKeyDictionary()
@@ -248,6 +249,18 @@ def attach(module: ModuleType) -> ModelModule:
         def addr(p: Any) -> Any:
             return _stable_key(rt, int(ffi.cast("uintptr_t", p)))
 
+        def atomic(p: Any, what: str, site: str) -> Any:
+            # An atomic operation on an address no vx_init declared in this execution.
+            a = int(ffi.cast("uintptr_t", p))
+            if a not in _state(rt).atomics:
+                from .rt.orders import UsageError
+
+                raise UsageError(
+                    f"velox.cmodel: {what} at {site} on an atomic that was never initialised in this execution: "
+                    "initialise every vx_atomic_u64/vx_atomic_i64 with vx_init before its first use (and create "
+                    "the structure inside the test body: each execution starts from scratch)")
+            return _stable_key(rt, a)
+
         @ffi.def_extern(name="vx_py_init")
         @_guard(None, lib)
         def _init(p, value, is_signed, name, file, line):
@@ -258,23 +271,27 @@ def attach(module: ModuleType) -> ModelModule:
         @ffi.def_extern(name="vx_py_load")
         @_guard(0, lib)
         def _load(p, order, file, line):
-            return rt.rt_load(addr(p), order, _site(ffi, sites, file, line)) & _MASK64
+            site = _site(ffi, sites, file, line)
+            return rt.rt_load(atomic(p, "vx_load", site), order, site) & _MASK64
 
         @ffi.def_extern(name="vx_py_store")
         @_guard(None, lib)
         def _store(p, value, order, file, line):
-            rt.rt_store(addr(p), int(value), order, _site(ffi, sites, file, line))
+            site = _site(ffi, sites, file, line)
+            rt.rt_store(atomic(p, "vx_store", site), int(value), order, site)
 
         @ffi.def_extern(name="vx_py_rmw")
         @_guard(0, lib)
         def _rmw(p, kind, operand, order, file, line):
-            return rt.rt_rmw(addr(p), _RMW_FNS[kind](int(operand)), order, _site(ffi, sites, file, line)) & _MASK64
+            site = _site(ffi, sites, file, line)
+            return rt.rt_rmw(atomic(p, "a read-modify-write", site), _RMW_FNS[kind](int(operand)), order, site) & _MASK64
 
         @ffi.def_extern(name="vx_py_cas")
         @_guard(1, lib)
         def _cas(p, expected, desired, weak, succ, fail, file, line):
-            ok, old = rt.rt_cas(addr(p), int(expected[0]), int(desired), bool(weak), succ, fail,
-                                _site(ffi, sites, file, line))
+            site = _site(ffi, sites, file, line)
+            ok, old = rt.rt_cas(atomic(p, "a compare-exchange", site), int(expected[0]), int(desired), bool(weak),
+                                succ, fail, site)
             if not ok:
                 expected[0] = old & _MASK64
             return 1 if ok else 0
@@ -291,8 +308,16 @@ def attach(module: ModuleType) -> ModelModule:
 
         @ffi.def_extern(name="vx_py_cell")
         @_guard(None, lib)
-        def _cell(p, size, is_write, file, line):
-            rt.rt_cell(addr(p), bool(is_write), _site(ffi, sites, file, line))
+        def _cell(p, size, is_write, expr, file, line):
+            # VX_CELL_READ(&m->a, ...) passes "&m->a": the location is what the pointer points at
+            text = " ".join(ffi.string(expr).decode(errors="replace").split())
+            name = text[1:].strip() if text.startswith("&") else f"*({text})"
+            cells = _state(rt).cells
+            a = int(ffi.cast("uintptr_t", p))
+            key = cells.get(a)
+            if key is None:
+                key = cells[a] = ("a", len(cells))
+            rt.rt_cell(key, bool(is_write), _site(ffi, sites, file, line), name=name)
 
         @ffi.def_extern(name="vx_py_plain")
         @_guard(None, lib)

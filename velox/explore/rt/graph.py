@@ -23,6 +23,7 @@ write.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .orders import SEQ_CST
@@ -291,7 +292,21 @@ def psc_acyclic(events: list[Event]) -> bool:
     return removed == len(edges)
 
 
-def describe_value(v: Any) -> str:
-    """Short display of a value for trace tables."""
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def describe_value(v: Any, names: dict[int, int] | None = None) -> str:
+    """Short display of a value for trace tables.
+
+    An object whose repr shows its address (the default repr, functions...) is named by its
+    type and its order of first appearance in ``names`` (``Node#0``, ``Node#1``), the same in
+    every run of the test; without ``names``, by its type alone.
+    """
     text = repr(v)
+    if _ADDRESS.search(text):
+        kind = type(v).__name__
+        if names is None:
+            return f"<{kind}>"
+        n = names.setdefault(id(v), len(names))
+        return f"{kind}#{n}"
     return text if len(text) <= 24 else text[:21] + "..."
