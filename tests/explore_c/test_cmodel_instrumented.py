@@ -131,3 +131,24 @@ def test_replay_token_from_another_build_variant_is_refused():
         explore.check(publish_test(ok), replay=token)
     text = str(refused.value)
     assert "build" in text and "plain_publish_vx_relaxed" in text, text
+
+
+def test_velox_core_instrumented_explores_like_the_annotated_build(core):
+    """velox's own core compiled with the instrumentation (every plain access reported, VX_CELL_*
+    compiled out) finds no race the annotations miss, and explores the same executions."""
+    import os
+
+    from velox._native import _model_build as mb
+
+    from harness_c import ring_test
+
+    with open(os.path.join(mb.HERE, "_model_cdef.h")) as f:
+        cdef = f.read()
+    instrumented = cmodel.build(
+        "vxcore_instrumented", cdef=cdef, sources=[os.path.join(mb.HERE, s) for s in mb.MODEL_SOURCES],
+        source='#include "vx_ring.h"\n#include "vx_mpmc.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n'
+               '#include "vx_tsc.h"\n')
+    annotated = explore.check(ring_test(core, 2, 3))
+    stats = explore.check(ring_test(instrumented, 2, 3))
+    assert stats.complete and annotated.complete
+    assert (stats.executions, stats.distinct) == (annotated.executions, annotated.distinct)

@@ -17,6 +17,8 @@ The steps, each failing with a ``BuildError`` that says what went wrong:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shlex
@@ -128,7 +130,8 @@ def compile_module(name: str, *, cdef: str, source: str, sources: list[str], inc
         ffi.cdef(cdef)
         ffi.set_source(name, source + "\n" + trampolines)
         main_c = os.path.join(work, f"{name}.c")
-        ffi.emit_c_code(main_c)
+        with contextlib.redirect_stdout(io.StringIO()):  # cffi announces "generating ..." on stdout
+            ffi.emit_c_code(main_c)
         main_o = os.path.join(work, f"{name}.o")
         _run(compiler() + ["-std=gnu11", "-O1", "-fPIC", *_macro_flags(defines), f"-I{mb.HERE}",
                            *(f"-I{d}" for d in include_dirs), f"-I{sysconfig.get_paths()['include']}",
