@@ -75,9 +75,11 @@ cdef class SpscRing:
             _spsc_misuse("push_many", "producer")
         if n == 0:
             return 0
-        _check_records(<const vx_txn *>&view[0], n, "SpscRing.push_many")
+        # The flag goes up before the validation: _check_records releases the
+        # GIL, and a second producer must not slip in while it runs.
         self._producer_inside = True
         try:
+            _check_records(<const vx_txn *>&view[0], n, "SpscRing.push_many")
             with nogil:
                 done = vx_ring_push_many(self.r, <const vx_txn *>&view[0], n)
         finally:
