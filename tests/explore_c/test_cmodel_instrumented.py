@@ -152,3 +152,53 @@ def test_velox_core_instrumented_explores_like_the_annotated_build(core):
     stats = explore.check(ring_test(instrumented, 2, 3))
     assert stats.complete and annotated.complete
     assert (stats.executions, stats.distinct) == (annotated.executions, annotated.distinct)
+
+
+SLOT_CDEF = """
+typedef struct slot { ...; } slot;
+void slot_init(slot *s);
+void slot_post(slot *s, uint64_t price);
+int slot_read(slot *s, uint64_t *price);
+unsigned slot_bump(slot *s);
+"""
+
+
+def build_stdatomic(publish: str):
+    return cmodel.build(
+        f"stdatomic_{publish}", cdef=SLOT_CDEF,
+        source='#include <stdatomic.h>\n#include "stdatomic_publish.h"\n'
+               'typedef struct slot { uint64_t price; atomic_uint ready; } slot_layout;',
+        sources=[str(CSRC / "stdatomic_publish.c")], include_dirs=[str(CSRC)], defines={"PUBLISH": publish})
+
+
+def slot_test(m, bump=False):
+    def body():
+        s = m.ffi.new("slot *")
+        m.lib.slot_init(s)
+
+        def reader():
+            price = m.ffi.new("uint64_t *")
+            while not m.lib.slot_read(s, price):
+                explore.spin_hint()
+            return price[0], (m.lib.slot_bump(s) if bump else None)
+
+        r = explore.spawn(reader)
+        explore.spawn(m.lib.slot_post, s, 1002500).join()
+        got = r.join()
+        assert got[0] == 1002500
+        if bump:
+            assert got[1] == 2, got
+
+    return body
+
+
+def test_stdatomic_release_publish_passes_and_its_rmws_run_on_the_explorer():
+    assert explore.check(slot_test(build_stdatomic("memory_order_release"), bump=True)).complete
+
+
+def test_stdatomic_relaxed_publish_is_a_data_race():
+    with pytest.raises(explore.ExplorationFailure) as info:
+        explore.check(slot_test(build_stdatomic("memory_order_relaxed")))
+    assert info.value.kind == "data race"
+    assert "s->price" in info.value.failure_message, info.value.failure_message
+    assert "s->ready" in str(info.value)  # the atomic, named by the object its calls act on

@@ -36,6 +36,8 @@ extern "Python+C" void vx_py_cell(void *addr, size_t size, int is_write, const c
                                   int line);
 extern "Python+C" uint64_t vx_py_clock(void);
 extern "Python+C" void vx_py_plain(void *addr, size_t size, int is_write, void *pc);
+extern "Python+C" uint64_t vx_py_atomic(int op, void *addr, int size, uint64_t operand, uint64_t *expected,
+                                       int order, int failure_order, void *pc);
 extern "Python+C" void vx_py_unsupported(const char *what, void *pc);
 void vx_model_abort(void);
 typedef struct vx_tsan_site { uintptr_t pc; const char *file; int64_t line; int64_t col; } vx_tsan_site;

@@ -33,6 +33,8 @@ void vx_py_spin(const char *file, int line);
 void vx_py_cell(void *addr, size_t size, int is_write, const char *expr, const char *file, int line);
 uint64_t vx_py_clock(void);
 void vx_py_plain(void *addr, size_t size, int is_write, void *pc);
+uint64_t vx_py_atomic(int op, void *addr, int size, uint64_t operand, uint64_t *expected, int order,
+                      int failure_order, void *pc);
 void vx_py_unsupported(const char *what, void *pc);
 
 /* Entry trampolines: setjmp(*jb) first, then vx_model_enter(jb) before calling

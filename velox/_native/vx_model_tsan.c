@@ -100,28 +100,89 @@ VX_HIDDEN void *vx_tsan_memset(void *dst, int c, size_t n) {
 }
 
 /* Atomic operations written with <stdatomic.h> or __atomic builtins instead
- * of vx_atomic.h's wrappers: the explorer cannot see their orders through
- * this door, so they are reported as a usage error naming the line. */
-#define VX_TSAN_ATOMIC_UNSUPPORTED(name, ...)                                                                       \
-    VX_HIDDEN void name(__VA_ARGS__) { vx_py_unsupported(#name, VX_PC); vx_model_unwind_if_aborting(); }
-#define VX_TSAN_ATOMIC_SIZE(n) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_load, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_store, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_exchange, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_fetch_add, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_fetch_sub, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_fetch_and, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_fetch_or, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_fetch_xor, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_fetch_nand, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_compare_exchange_strong, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_compare_exchange_weak, void) \
-    VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic##n##_compare_exchange_val, void)
+ * of vx_atomic.h's wrappers: gcc calls these with the C11 memory order, and
+ * they go to the explorer like vx_atomic.h's (vx_py_atomic; the location is
+ * declared on first use with the value in memory). 128-bit atomics are
+ * reported as unsupported. */
+enum { VX_AT_LOAD, VX_AT_STORE, VX_AT_XCHG, VX_AT_ADD, VX_AT_SUB, VX_AT_AND, VX_AT_OR, VX_AT_XOR, VX_AT_NAND,
+       VX_AT_CAS_STRONG, VX_AT_CAS_WEAK, VX_AT_FENCE };
 
-VX_TSAN_ATOMIC_SIZE(8)
-VX_TSAN_ATOMIC_SIZE(16)
-VX_TSAN_ATOMIC_SIZE(32)
-VX_TSAN_ATOMIC_SIZE(64)
-VX_TSAN_ATOMIC_SIZE(128)
-VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic_thread_fence, void)
-VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic_signal_fence, void)
+static uint64_t vx_atomic(int op, volatile void *a, int size, uint64_t operand, uint64_t *expected, int mo, int fmo,
+                          void *pc) {
+    uint64_t r = vx_py_atomic(op, (void *)a, size, operand, expected, mo & 0xffff, fmo & 0xffff, pc);
+    vx_model_unwind_if_aborting();
+    return r;
+}
+
+#define VX_TSAN_ATOMIC(n, T)                                                                                     \
+    VX_HIDDEN T __tsan_atomic##n##_load(const volatile T *a, int mo) {                                         \
+        return (T)vx_atomic(VX_AT_LOAD, (volatile void *)a, n / 8, 0, NULL, mo, mo, VX_PC);                    \
+    }                                                                                                          \
+    VX_HIDDEN void __tsan_atomic##n##_store(volatile T *a, T v, int mo) {                                      \
+        vx_atomic(VX_AT_STORE, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                                    \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_exchange(volatile T *a, T v, int mo) {                                      \
+        return (T)vx_atomic(VX_AT_XCHG, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                           \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_fetch_add(volatile T *a, T v, int mo) {                                     \
+        return (T)vx_atomic(VX_AT_ADD, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                            \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_fetch_sub(volatile T *a, T v, int mo) {                                     \
+        return (T)vx_atomic(VX_AT_SUB, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                            \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_fetch_and(volatile T *a, T v, int mo) {                                     \
+        return (T)vx_atomic(VX_AT_AND, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                            \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_fetch_or(volatile T *a, T v, int mo) {                                      \
+        return (T)vx_atomic(VX_AT_OR, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                             \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_fetch_xor(volatile T *a, T v, int mo) {                                     \
+        return (T)vx_atomic(VX_AT_XOR, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                            \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_fetch_nand(volatile T *a, T v, int mo) {                                    \
+        return (T)vx_atomic(VX_AT_NAND, a, n / 8, (uint64_t)v, NULL, mo, mo, VX_PC);                           \
+    }                                                                                                          \
+    VX_HIDDEN int __tsan_atomic##n##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo) {      \
+        uint64_t e = (uint64_t)*c;                                                                             \
+        int ok = (int)vx_atomic(VX_AT_CAS_STRONG, a, n / 8, (uint64_t)v, &e, mo, fmo, VX_PC);                  \
+        *c = (T)e;                                                                                             \
+        return ok;                                                                                             \
+    }                                                                                                          \
+    VX_HIDDEN int __tsan_atomic##n##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo) {        \
+        uint64_t e = (uint64_t)*c;                                                                             \
+        int ok = (int)vx_atomic(VX_AT_CAS_WEAK, a, n / 8, (uint64_t)v, &e, mo, fmo, VX_PC);                    \
+        *c = (T)e;                                                                                             \
+        return ok;                                                                                             \
+    }                                                                                                          \
+    VX_HIDDEN T __tsan_atomic##n##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo) {            \
+        uint64_t e = (uint64_t)c;                                                                              \
+        vx_atomic(VX_AT_CAS_STRONG, a, n / 8, (uint64_t)v, &e, mo, fmo, VX_PC);                                \
+        return (T)e; /* the value read: c itself on success, the value seen on failure */                      \
+    }
+
+VX_TSAN_ATOMIC(8, uint8_t)
+VX_TSAN_ATOMIC(16, uint16_t)
+VX_TSAN_ATOMIC(32, uint32_t)
+VX_TSAN_ATOMIC(64, uint64_t)
+
+VX_HIDDEN void __tsan_atomic_thread_fence(int mo) { vx_atomic(VX_AT_FENCE, NULL, 0, 0, NULL, mo, mo, VX_PC); }
+/* A signal fence orders nothing between threads. */
+VX_HIDDEN void __tsan_atomic_signal_fence(int mo) { (void)mo; }
+
+#define VX_TSAN_ATOMIC_UNSUPPORTED(name)                                                                        \
+    VX_HIDDEN void name(void) {                                                                                \
+        vx_py_unsupported(#name, VX_PC);                                                                       \
+        vx_model_unwind_if_aborting();                                                                         \
+    }
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_load)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_store)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_exchange)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_fetch_add)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_fetch_sub)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_fetch_and)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_fetch_or)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_fetch_xor)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_fetch_nand)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_compare_exchange_strong)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_compare_exchange_weak)
+VX_TSAN_ATOMIC_UNSUPPORTED(__tsan_atomic128_compare_exchange_val)

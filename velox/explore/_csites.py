@@ -163,3 +163,30 @@ def describe(path: str, line: int, col: int) -> tuple[str, str]:
     if expr is None:
         expr = " ".join(text.strip().rstrip(";").split())[:48]
     return site, expr
+
+
+def atomic_object(path: str, line: int, col: int) -> str | None:
+    """The object an atomic call at ``col`` acts on: its first argument without ``&``
+    (``atomic_store_explicit(&s->ready, 1, ...)`` -> ``s->ready``), or None."""
+    text = source_line(path, line)
+    if text is None:
+        return None
+    i = text.find("(", max(col - 1, 0))
+    if i < 0:
+        return None
+    depth, j = 0, i + 1
+    while j < len(text):
+        c = text[j]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c == "," and depth == 0:
+            break
+        j += 1
+    arg = " ".join(text[i + 1:j].split())
+    if arg.startswith("&"):
+        return arg[1:].strip() or None
+    return f"*{arg}" if arg else None

@@ -46,6 +46,20 @@ _RMW_FNS = {
     2: lambda v: (lambda old: v),  # VX_RMW_XCHG
 }
 
+# vx_model_tsan.c's operation codes for atomics written with <stdatomic.h>.
+_AT_LOAD, _AT_STORE, _AT_CAS_STRONG, _AT_CAS_WEAK, _AT_FENCE = 0, 1, 9, 10, 11
+_AT_RMW = {
+    2: lambda old, v: v,  # exchange
+    3: lambda old, v: old + v,
+    4: lambda old, v: old - v,
+    5: lambda old, v: old & v,
+    6: lambda old, v: old | v,
+    7: lambda old, v: old ^ v,
+    8: lambda old, v: ~(old & v),  # nand
+}
+# C11's memory_order numbers; consume is treated as acquire, as compilers implement it.
+_C11_ORDERS = {0: 0, 1: 2, 2: 2, 3: 3, 4: 4, 5: 5}
+
 _attached: set[int] = set()
 _attach_lock = threading.Lock()
 
@@ -94,10 +108,11 @@ _pending = threading.local()
 class _ExecutionState:
     """What the C front end keeps per execution: stable names for C addresses."""
 
-    __slots__ = ("atomics", "cells", "plain")
+    __slots__ = ("atomic_bytes", "atomics", "cells", "plain")
 
     def __init__(self) -> None:
         self.atomics: dict[int, tuple[str, int]] = {}  # address -> key of an atomic location
+        self.atomic_bytes: dict[int, int] = {}  # 8-byte word -> mask of the bytes atomic locations hold
         self.cells: dict[int, tuple[str, int]] = {}  # address -> key of a VX_CELL_* annotated location
         self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location (instrumented)
 
@@ -113,17 +128,20 @@ def _state(rt: ModuleType) -> _ExecutionState:
     return st
 
 
-def _stable_key(rt: ModuleType, address: int) -> tuple[str, int]:
+def _stable_key(rt: ModuleType, address: int, size: int = 8) -> tuple[str, int]:
     """("c", n): the n-th distinct C atomic address this execution touched.
 
     Locations are named by their order of first appearance in the execution, not by raw
     address: the test re-runs from scratch for every execution and malloc need not hand
     out the same addresses each time, while the explorer matches locations across re-runs.
     """
-    keys = _state(rt).atomics
-    k = keys.get(address)
+    st = _state(rt)
+    k = st.atomics.get(address)
     if k is None:
-        k = keys[address] = ("c", len(keys))
+        k = st.atomics[address] = ("c", len(st.atomics))
+        for b in range(address, address + size):  # its bytes: plain accesses to them are not data accesses
+            word = b - b % _WORD
+            st.atomic_bytes[word] = st.atomic_bytes.get(word, 0) | (1 << (b - word))
     return k
 
 
@@ -216,6 +234,7 @@ class _Sites:
     """The instrumented access sites of one module: return address -> (file:line, C expression)."""
 
     def __init__(self, ffi: Any, lib: Any):
+        self._ffi = ffi
         first = ffi.new("vx_tsan_site **")
         n = lib.vx_tsan_sites(first)
         self.by_pc: dict[int, tuple[Any, str]] = {}
@@ -223,6 +242,13 @@ class _Sites:
         for i in range(n):
             e = first[0][i]
             self.raw[int(e.pc)] = (ffi.string(e.file).decode(errors="replace"), int(e.line), int(e.col))
+
+    def atomic_object(self, pc: Any) -> str | None:
+        """The C object an atomic call at this site acts on (its first argument)."""
+        from ._csites import atomic_object
+
+        raw = self.raw.get(int(self._ffi.cast("uintptr_t", pc)))
+        return atomic_object(*raw) if raw is not None else None
 
     def get(self, pc: int) -> tuple[Any, str]:
         hit = self.by_pc.get(pc)
@@ -331,14 +357,49 @@ def attach(module: ModuleType) -> ModelModule:
             end = start + int(size)
             word = start - start % _WORD
             while word < end:
-                if word not in st.atomics:  # vx_atomic storage: the atomic operations model it
-                    lo, hi = max(start, word) - word, min(end, word + _WORD) - word
-                    mask = ((1 << hi) - 1) ^ ((1 << lo) - 1)
+                lo, hi = max(start, word) - word, min(end, word + _WORD) - word
+                # bytes of atomic locations are left to the atomic operations that model them
+                mask = (((1 << hi) - 1) ^ ((1 << lo) - 1)) & ~st.atomic_bytes.get(word, 0)
+                if mask:
                     key = st.plain.get(word)
                     if key is None:
                         key = st.plain[word] = ("p", len(st.plain))
                     rt.rt_cell(key, bool(is_write), site, name=expr, mask=mask)
                 word += _WORD
+
+        @ffi.def_extern(name="vx_py_atomic")
+        @_guard(0, lib)
+        def _atomic(op, p, size, operand, expected, order, failure_order, pc):
+            # An atomic operation written with <stdatomic.h> / __atomic builtins (instrumented builds).
+            site, _expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
+            order = _C11_ORDERS.get(order, order)
+            failure_order = _C11_ORDERS.get(failure_order, failure_order)
+            if op == _AT_FENCE:
+                rt.rt_fence(order, site)
+                return 0
+            a = int(ffi.cast("uintptr_t", p))
+            mask = (1 << (8 * size)) - 1
+            st = _state(rt)
+            key = st.atomics.get(a)
+            if key is None:  # first use: the location starts with the value in memory
+                key = _stable_key(rt, a, size)
+                initial = int.from_bytes(ffi.buffer(ffi.cast("char *", p), size)[:], sys.byteorder)
+                rt.rt_init(key, initial, name=f"{plain_sites.atomic_object(pc) or 'atomic@' + site}#{key[1]}",
+                           site=site)
+            operand = int(operand) & mask
+            if op == _AT_LOAD:
+                return rt.rt_load(key, order, site) & mask
+            if op == _AT_STORE:
+                rt.rt_store(key, operand, order, site)
+                return 0
+            if op in (_AT_CAS_STRONG, _AT_CAS_WEAK):
+                ok, old = rt.rt_cas(key, int(expected[0]) & mask, operand, op == _AT_CAS_WEAK, order, failure_order,
+                                    site)
+                if not ok:
+                    expected[0] = old & mask
+                return 1 if ok else 0
+            fn = _AT_RMW[op]
+            return rt.rt_rmw(key, lambda old: fn(old, operand) & mask, order, site) & mask
 
         @ffi.def_extern(name="vx_py_unsupported")
         @_guard(None, lib)
@@ -347,9 +408,8 @@ def attach(module: ModuleType) -> ModelModule:
 
             site, _expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
             raise UsageError(
-                f"velox.cmodel: {ffi.string(what).decode()} at {site}: an atomic operation written with "
-                "<stdatomic.h> or a __atomic builtin. The explorer sees atomics through vx_atomic.h's wrappers "
-                "(vx_load, vx_store, vx_cas_strong, ...): use those in code under the explorer.")
+                f"velox.cmodel: {ffi.string(what).decode()} at {site}: 128-bit atomic operations are not supported "
+                "by the explorer (its locations hold 64-bit values)")
 
         @ffi.def_extern(name="vx_py_clock")
         @_guard(0, lib)
