@@ -4,7 +4,7 @@ Usage: python ci/herd_agreement.py HERDTOOLS7_CHECKOUT [--jobs N] [--verbose]
 
 Finds every ``*.litmus`` file under the checkout's C test folders that has a
 ``.litmus.expected`` (herd's output) or ``.litmus.expected-failure`` (herd
-rejects the file) beside it, runs ``velox litmus --hexa`` on it (herd's C
+rejects the file) beside it, runs it as ``velox litmus --hexa`` does (herd's C
 regression tests run with -hexa; see their ci.cfg) and compares the two line
 by line on what herd's own regression check compares: the Test line, States,
 each state, Ok/No, Witnesses, Positive/Negative, Condition and Observation
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import os
-import subprocess
 import sys
 
 #: herdtools7 folders holding C litmus tests with expected outputs, and the
@@ -40,26 +39,21 @@ def comparable(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines() if line.strip() and not line.startswith(SKIPPED_PREFIXES)]
 
 
-def run_velox(path: str) -> tuple[int, str, str]:
-    proc = subprocess.run([sys.executable, "-m", "velox", "litmus", "--hexa", path], capture_output=True, text=True)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
 def check(item: tuple[str, str, str]) -> tuple[str, str, str]:
     """(file, verdict, detail): verdict is agree, differ, velox-rejects, both-reject or herd-rejects."""
-    litmus, expected_path, model = item
-    status, out, err = run_velox(litmus)
+    from velox.explore.litmus.cli import _run_file
+
+    litmus, expected_path, _model = item
+    r = _run_file(litmus, "rc11", True, None, False)  # what `velox litmus --hexa FILE` prints
     if expected_path.endswith(".expected-failure"):
-        if status == 2:
-            return litmus, "both-reject", err.strip().splitlines()[-2] if err.strip() else ""
+        if r["status"] == "bad":
+            return litmus, "both-reject", r["error"]
         return litmus, "herd-rejects", "velox ran a test herd rejects"
+    if r["status"] != "ok":
+        return litmus, "velox-rejects", r["error"]
     with open(expected_path) as f:
         want = comparable(f.read())
-    if status == 2 or not out.strip():
-        first = next((line for line in err.splitlines() if line.startswith("velox litmus: ") and ":" in line[14:]),
-                     err.strip()[:200])
-        return litmus, "velox-rejects", first
-    got = comparable(out)
+    got = comparable(r["out"])
     if got == want:
         return litmus, "agree", ""
     diff = [f"-{w}" for w in want if w not in got] + [f"+{g}" for g in got if g not in want]
@@ -89,7 +83,7 @@ def main(argv: list[str]) -> int:
                 else:
                     orphans.append(os.path.join(folder, fn))
     counts: dict[tuple[str, str], int] = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for (litmus, verdict, detail), (_l, _e, model) in zip(pool.map(check, items), items):
             counts[(model, verdict)] = counts.get((model, verdict), 0) + 1
             rel = os.path.relpath(litmus, args.checkout)
