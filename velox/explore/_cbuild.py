@@ -67,8 +67,8 @@ def check_cdef_declared(cdef: str, source: str, include_dirs: list[str], defines
     prelude = os.path.join(workdir, "prelude.c")
     with open(prelude, "w") as f:
         f.write(source + "\n")
-    text = _run(compiler() + ["-E", "-dD", "-std=gnu11", *_macro_flags(defines), f"-I{mb.HERE}",
-                              *(f"-I{d}" for d in include_dirs), prelude],
+    text = _run(compiler() + ["-E", "-dD", "-std=gnu11", *_macro_flags(defines),
+                              *(f"-I{d}" for d in include_dirs), f"-I{mb.HERE}", prelude],
                 "preprocessing the C prelude (source=...)")
     missing = [n for n in names
                if not re.search(rf"\b{re.escape(n)}\s*\(", text) and not re.search(rf"#define\s+{re.escape(n)}\b", text)]
@@ -83,7 +83,7 @@ def check_cdef_declared(cdef: str, source: str, include_dirs: list[str], defines
 def _compile_user_source(src: str, obj: str, include_dirs: list[str], defines: dict[str, str],
                          instrument: bool) -> int:
     """Compile one user source to ``obj``; returns the number of instrumented sites."""
-    flags = [*mb.model_cflags(), *_macro_flags(defines), f"-I{mb.HERE}", *(f"-I{d}" for d in include_dirs)]
+    flags = [*mb.model_cflags(), *_macro_flags(defines), *(f"-I{d}" for d in include_dirs), f"-I{mb.HERE}"]
     if not instrument:
         _run(compiler() + [*flags, "-fPIC", "-c", src, "-o", obj], f"compiling {src}")
         return 0
@@ -133,8 +133,8 @@ def compile_module(name: str, *, cdef: str, source: str, sources: list[str], inc
         with contextlib.redirect_stdout(io.StringIO()):  # cffi announces "generating ..." on stdout
             ffi.emit_c_code(main_c)
         main_o = os.path.join(work, f"{name}.o")
-        _run(compiler() + ["-std=gnu11", "-O1", "-fPIC", *_macro_flags(defines), f"-I{mb.HERE}",
-                           *(f"-I{d}" for d in include_dirs), f"-I{sysconfig.get_paths()['include']}",
+        _run(compiler() + ["-std=gnu11", "-O1", "-fPIC", *_macro_flags(defines),
+                           *(f"-I{d}" for d in include_dirs), f"-I{mb.HERE}", f"-I{sysconfig.get_paths()['include']}",
                            "-c", main_c, "-o", main_o], "compiling the cffi module (prelude and cdef)")
         so = os.path.join(work, name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
         _run(compiler() + ["-shared", "-pthread", "-o", so, main_o, *objects], "linking the model module")

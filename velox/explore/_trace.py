@@ -34,6 +34,9 @@ class ExplorationFailure(AssertionError):
         self.failure_message = failure_message
 
 
+ExplorationFailure.__module__ = "velox.explore"  # its public name, in tracebacks and pytest's reports
+
+
 def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]], builds: list[str] | None = None) -> str:
     """Pack an execution's choices into a printable token. ``name`` is the test's module and qualified
     name; ``builds`` the identities of the C builds the execution ran (module name and content hash)."""

@@ -49,12 +49,14 @@ class Event:
     """One operation of one thread, with its place in the graph."""
 
     __slots__ = (
+        "added_max",
         "arg",
         "expected",
         "hb",
         "idx",
         "is_read",
         "is_write",
+        "key",
         "kind",
         "loc",
         "mask",
@@ -62,6 +64,7 @@ class Event:
         "op",
         "order",
         "porf",
+        "revisitable",
         "rf",
         "shown_order",
         "site",
@@ -97,6 +100,9 @@ class Event:
         self.weak = False
         self.spurious = False
         self.arg: Any = None
+        self.key = stamp  # place in the search's addition order (plan.py)
+        self.added_max: bool | None = None  # took its first choice (None: no choice to make)
+        self.revisitable = True
         self.mask = -1  # plain C accesses: the bytes of the location touched
         self.what: str | None = None  # plain C accesses: the C expression, when it names more than the location
 
@@ -225,7 +231,7 @@ def psc_acyclic(events: list[Event]) -> bool:
                 mask = after[k + 1] & ~(1 << r.stamp)
                 rb_succ[r.stamp] = mask
                 eco_succ[r.stamp] |= mask | (readers_from[k + 1] & ~(1 << r.stamp))
-        for i, w in enumerate(mo):
+        for w in mo:
             eco_succ[w.stamp] &= ~(1 << w.stamp)
 
     sb_neq = [sb[e.stamp] & ~same(e) for e in events]
@@ -277,7 +283,7 @@ def psc_acyclic(events: list[Event]) -> bool:
         edges[s] = succ & sc_mask
     # Acyclicity by repeatedly removing nodes without predecessors (Kahn).
     indeg = {s: 0 for s in edges}
-    for s, succ in edges.items():
+    for succ in edges.values():
         for t in bits(succ):
             indeg[t] += 1
     ready = [s for s, d in indeg.items() if d == 0]
