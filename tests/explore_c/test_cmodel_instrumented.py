@@ -22,6 +22,7 @@ void message_post(message *m, uint64_t price, uint32_t qty);
 int message_read(message *m, uint64_t *price, uint32_t *qty);
 void seven_init(vx_atomic_u64 *x);
 void wait_for_seven(vx_atomic_u64 *x);
+int poll_seven(vx_atomic_u64 *x, int tries);
 """
 
 
@@ -101,6 +102,18 @@ def test_wait_in_c_without_writer_is_a_livelock_within_seconds():
     assert _Worker.busy() == 0, "a model thread outlived its execution"
 
 
+def test_bounded_poll_in_c_gives_up_and_is_not_a_livelock():
+    """A C loop whose own state changes (a retry counter) is no wait: its give-up path is explored."""
+    m = build("VX_RELEASE")
+
+    def body():
+        x = m.ffi.new("vx_atomic_u64 *")
+        m.lib.seven_init(x)
+        return explore.spawn(m.lib.poll_seven, x, 3).join()
+
+    assert explore.outcomes(body) == {0}
+
+
 def test_compile_error_raises_with_gccs_own_message(tmp_path):
     bad = tmp_path / "bad.c"
     bad.write_text('#include "vx_atomic.h"\nint broken(void) { return undeclared_name + 1; }\n')
@@ -140,7 +153,7 @@ def test_velox_core_instrumented_explores_like_the_annotated_build(core):
 
     from velox._native import _model_build as mb
 
-    from harness_c import ring_test
+    from velox_testing.explore_c import ring_test
 
     with open(os.path.join(mb.HERE, "_model_cdef.h")) as f:
         cdef = f.read()

@@ -46,7 +46,7 @@ extern "Python+C" uint64_t vx_py_rmw(void *addr, int kind, uint64_t operand, int
 extern "Python+C" int vx_py_cas(void *addr, uint64_t *expected, uint64_t desired, int weak, int succ,
                                 int fail, const char *file, int line);
 extern "Python+C" void vx_py_fence(int order, const char *file, int line);
-extern "Python+C" void vx_py_spin(const char *file, int line);
+extern "Python+C" void vx_py_spin(const char *file, int line, const void *state, size_t size);
 extern "Python+C" void vx_py_cell(void *addr, size_t size, int is_write, const char *expr, const char *file,
                                   int line);
 extern "Python+C" uint64_t vx_py_clock(void);

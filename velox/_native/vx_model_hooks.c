@@ -74,8 +74,27 @@ void vx_model_fence(int order, const char *file, int line) {
     vx_model_unwind_if_aborting();
 }
 
+/* The C part of a spinning thread's state: the bytes of its stack between
+ * this call and the entry trampoline's jump buffer (every C frame of the
+ * loop, with the callee-saved registers spilled by vx_model_spin). Equal
+ * bytes at two spin hints, with equal reads, prove that the iteration changed
+ * nothing in C (memory behind pointers is the shared structure, whose
+ * accesses the explorer records); the explorer then treats the loop as
+ * waiting. Larger stacks are not compared. */
+#define VX_SPIN_STATE_MAX 65536
+
+static __attribute__((noinline)) void vx_spin_with_state(const char *file, int line) {
+    volatile char probe = 0;
+    const char *lo = (const char *)&probe;
+    const char *hi = (const char *)vx_entry;
+    size_t size = 0;
+    if (vx_entry != NULL && hi > lo && (size_t)(hi - lo) <= VX_SPIN_STATE_MAX) size = (size_t)(hi - lo);
+    vx_py_spin(file, line, size ? lo : NULL, size);
+}
+
 void vx_model_spin(const char *file, int line) {
-    vx_py_spin(file, line);
+    __builtin_unwind_init(); /* spill the callee-saved registers: the loop's state is all in memory */
+    vx_spin_with_state(file, line);
     vx_model_unwind_if_aborting();
 }
 

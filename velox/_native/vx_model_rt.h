@@ -29,7 +29,7 @@ uint64_t vx_py_rmw(void *addr, int kind, uint64_t operand, int order, const char
 int vx_py_cas(void *addr, uint64_t *expected, uint64_t desired, int weak, int succ, int fail, const char *file,
               int line);
 void vx_py_fence(int order, const char *file, int line);
-void vx_py_spin(const char *file, int line);
+void vx_py_spin(const char *file, int line, const void *state, size_t size);
 void vx_py_cell(void *addr, size_t size, int is_write, const char *expr, const char *file, int line);
 uint64_t vx_py_clock(void);
 void vx_py_plain(void *addr, size_t size, int is_write, void *pc);

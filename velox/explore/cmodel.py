@@ -191,20 +191,27 @@ class GuardedLib:
         f = getattr(self._lib, name)
         if not callable(f):
             return f
-        identity = self._identity
-
-        def call(*args):
-            if identity is not None:
-                _identify(identity)
-            _pending.exc = None
-            try:
-                return f(*args)
-            finally:
-                raise_pending()
-
-        call.__name__ = name
+        call = _guarded_call(f, name, self._identity)
         setattr(self, name, call)
         return call
+
+
+def _guarded_call(f: Any, name: str, identity: str | None) -> Any:
+    def call(*args):
+        if identity is not None:
+            _identify(identity)
+        _pending.exc = None
+        try:
+            return f(*args)
+        finally:
+            raise_pending()
+
+    call.__name__ = name
+    return call
+
+
+#: The code of every guarded call: the Python frame that entered C, seen from a hook.
+_CALL_CODE = _guarded_call(None, "", None).__code__
 
 
 def _identify(identity: str) -> None:
@@ -329,8 +336,18 @@ def attach(module: ModuleType) -> ModelModule:
 
         @ffi.def_extern(name="vx_py_spin")
         @_guard(None, lib)
-        def _spin(file, line):
-            rt.rt_spin(_site(ffi, sites, file, line))
+        def _spin(file, line, state, size):
+            # The thread's state at a hint in C: the Python frames above the C call, and the bytes of
+            # the C frames (vx_model_hooks.c); unknown when either cannot be captured.
+            from .rt import spin_state
+
+            full = spin_state.UNKNOWN
+            caller = sys._getframe(2)  # 0: this hook, 1: its guard, 2: the Python frame that called C
+            if size and caller.f_code is _CALL_CODE:
+                py = spin_state.snapshot(frame=caller, stable=rt.current_execution("vx_spin_hint").stable_id)
+                if py is not spin_state.UNKNOWN:
+                    full = (py, bytes(ffi.buffer(ffi.cast("char *", state), size)))
+            rt.rt_spin(_site(ffi, sites, file, line), "spin", full)
 
         @ffi.def_extern(name="vx_py_cell")
         @_guard(None, lib)

@@ -34,3 +34,12 @@ void wait_for_seven(vx_atomic_u64 *x) {
     /* acquire: would pair with the writer of 7, which never comes. */
     while (vx_load(x, VX_ACQUIRE) != 7) vx_spin_hint();
 }
+
+int poll_seven(vx_atomic_u64 *x, int tries) {
+    for (int i = 0; i < tries; i++) {
+        /* acquire: would pair with the writer of 7. */
+        if (vx_load(x, VX_ACQUIRE) == 7) return 1;
+        vx_spin_hint();
+    }
+    return 0;
+}

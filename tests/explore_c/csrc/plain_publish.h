@@ -17,4 +17,5 @@ void message_post(message *m, uint64_t price, uint32_t qty);
 int message_read(message *m, uint64_t *price, uint32_t *qty);
 void seven_init(vx_atomic_u64 *x);
 void wait_for_seven(vx_atomic_u64 *x);
+int poll_seven(vx_atomic_u64 *x, int tries);
 #endif

@@ -67,9 +67,13 @@ def rt_fence(order: Any, site: Any = None) -> None:
     current_execution("rt_fence").op_fence(_orders.check_fence(order), site)
 
 
-def rt_spin(site: Any = None, op: str = "spin") -> None:
-    """A spin-loop iteration ends here: block until the values read since the last write can change."""
-    current_execution("rt_spin").op_spin(site, op)
+def rt_spin(site: Any = None, op: str = "spin", state: Any = spin_state.NOT_GIVEN) -> None:
+    """A spin-loop iteration ends here: block until the values read since the last write can change.
+
+    ``state``: the thread's own state at the hint, when the front end captures it itself (C code,
+    whose frames ``spin_state.snapshot`` cannot see); ``spin_state.UNKNOWN`` when it cannot.
+    """
+    current_execution("rt_spin").op_spin(site, op, state)
 
 
 spin_state.skip_frames(rt_spin.__code__, rt_cas.__code__)
