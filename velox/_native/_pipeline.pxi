@@ -225,6 +225,23 @@ cdef class _NativePipeline:
         finally:
             free(s)
 
+    def hist_quantiles(self, int which, qs):
+        """Values (ticks) of histogram ``which`` at each quantile in ``qs``."""
+        if which < 0 or which >= VX_NHIST:
+            raise ValueError(f"histogram index must be in [0, {VX_NHIST}), got {which}")
+        cdef list want = [float(q) for q in qs]
+        for q in want:
+            if not (0.0 <= q <= 1.0):
+                raise ValueError(f"quantiles must be in [0, 1], got {q!r}")
+        cdef vx_hist_snap *s = <vx_hist_snap *>malloc(sizeof(vx_hist_snap))
+        if s == NULL:
+            raise MemoryError("hist_quantiles")
+        try:
+            vx_pipeline_hist(self.p, which, s)
+            return [vx_hist_quantile(s, q) for q in want]
+        finally:
+            free(s)
+
     def book_depth(self, int side):
         """Resting quantity on one side (0 bid, 1 ask) of the book stage's book."""
         if side not in (0, 1):
