@@ -367,6 +367,8 @@ class Pipeline:
         self._t0 = 0.0
         self._t1: float | None = None
         self._interrupted = False
+        self._started = False
+        self._joined = False
 
     @property
     def topology(self) -> str:
@@ -376,8 +378,34 @@ class Pipeline:
     def threads(self) -> int:
         return self._native.threads
 
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the output file if this pipeline still holds it (wait() does
+        this too); safe to call twice. A pipeline that never started never
+        touches the file again."""
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            if getattr(self, "_started", False) and not getattr(self, "_joined", False):
+                self._native.stop()
+                self._native.join()  # the output thread writes to fd until it exits
+                self._joined = True
+            os.close(fd)
+
     def start(self) -> None:
+        if self._started:
+            raise RuntimeError("this pipeline has already run; build a new one")
+        if self._closed_before_start:
+            raise RuntimeError("this pipeline was closed; build a new one")
         self._t0 = time.perf_counter()
+        self._started = True
         self._native.start()
 
     def stop(self) -> None:
@@ -403,6 +431,10 @@ class Pipeline:
             finished=finished,
         )
 
+    @property
+    def _closed_before_start(self) -> bool:
+        return self.config.output is not None and self._fd < 0 and not self._started
+
     def counters(self) -> dict[str, dict[str, int]]:
         """Every native counter by stage and name, read now (off the hot path)."""
         return _named_counters(self._native.counters())
@@ -426,8 +458,11 @@ class Pipeline:
         return {"count": count, "sum_ns": total * k, "min_ns": lo * k, "max_ns": hi * k, "counts": counts}
 
     def wait(self) -> PipelineReport:
-        """Join the threads and build the report."""
+        """Join the threads and build the report (after start())."""
+        if not self._started:
+            raise RuntimeError("Pipeline.wait() before start(): start the pipeline first (or use run_pipeline)")
         self._native.join()
+        self._joined = True
         if self._t1 is None:
             self._t1 = time.perf_counter()
         if self._fd >= 0:
