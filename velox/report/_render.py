@@ -34,6 +34,7 @@ svg .title { font-size: 14px; font-weight: 600; fill: #1b1b1b; }
 svg .tick, svg .legend { font-size: 11px; fill: #333; } svg .label { font-size: 12px; fill: #333; }
 svg .grid { stroke: #e6e6e6; stroke-width: 1; } svg .frame { fill: none; stroke: #999; }
 svg .axis { stroke: #999; } svg .empty { font-size: 14px; fill: #999; }
+table.text td, table.text th { text-align: left; }
 code { background: #f4f4f4; padding: 1px 4px; border-radius: 3px; }
 """
 
@@ -63,12 +64,17 @@ def _lat_fmt(us: float) -> str:
 
 
 def _rates(samples: list[dict[str, Any]], key: str) -> list[tuple[float, float]]:
+    """Per-interval rates at each sample; an interval much shorter than the
+    tick (the drain after the last tick) is too short to give a rate and is
+    left out."""
+    steps = sorted(b["t"] - a["t"] for a, b in zip(samples, samples[1:], strict=False))
+    shortest = 0.5 * steps[len(steps) // 2] if steps else 0.0
     out, t0, c0 = [], 0.0, 0
     for s in samples:
         dt = s["t"] - t0
-        if dt > 1e-3:
+        if dt > 1e-3 and (dt >= shortest or not out):
             out.append((s["t"], (s[key] - c0) / dt))
-        t0, c0 = s["t"], s[key]
+            t0, c0 = s["t"], s[key]
     return out
 
 
@@ -123,10 +129,11 @@ def run_plots(run: dict[str, Any], idx: int, baseline: dict[str, Any] | None) ->
     return plots
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def _table(head: list[str], rows: list[list[str]], *, cls: str = "") -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _run_title(inp: Input) -> str:
@@ -199,7 +206,7 @@ def html(inputs: list[Input], comparisons: list[Comparison], baseline: Input | N
         parts.append("<h3>Invariants</h3>")
         parts.append(_table(["invariant", "verdict", "detail"], [
             [escape(i["name"]), "<span class='ok'>ok</span>" if i["ok"] else "<span class='fail'>FAIL</span>",
-             f"<span class='muted'>{escape(i['detail'])}</span>"] for i in d["invariants"]]))
+             f"<span class='muted'>{escape(i['detail'])}</span>"] for i in d["invariants"]], cls="text"))
         parts.append("<h3>Machine</h3>")
         parts.append(_table(["", ""], _machine_rows(d.get("machine") or {}, d)))
     for idx, inp in enumerate(i for i in inputs if i.kind == "bench"):
