@@ -27,7 +27,7 @@ from ._native import _core
 IMPLS = ("velox", "lamport")
 #: Largest records-per-call the driver accepts for batched runs.
 MAX_BATCH: int = _core.BENCH_MAX_BATCH
-#: Published figures of rigtorp/SPSCQueue on this kind of machine (issue 2),
+#: Published figures of rigtorp/SPSCQueue on this kind of machine,
 #: the best public SPSC ring; we cannot build it here, so we quote it.
 RIGTORP_MRECORDS_PER_S = {"near": 130.0, "far": 22.0}
 

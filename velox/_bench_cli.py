@@ -2,7 +2,7 @@
 
 Prints, for each capacity, the median throughput of velox's ring per item and
 batched and of the Lamport peer, each beside the median core-to-core round
-trip measured in the same runs, then the ratios the issue's targets ask for.
+trip measured in the same runs, then the ratios against the peers.
 Exit status: 0 when every record of every run arrived in order, 1 when a run
 lost, duplicated or reordered a record, 2 for bad arguments.
 """

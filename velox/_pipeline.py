@@ -75,7 +75,7 @@ def _check_number(name: str, value: float, lo: float, hi: float, *, integer: boo
 
 @dataclass(frozen=True, kw_only=True)
 class PipelineConfig:
-    """Settings of one pipeline run. Defaults are the seed's: 10 s at 100,000
+    """Settings of one pipeline run. Defaults: 10 s at 100,000
     transactions per second, uniform prices, drop on a full first ring,
     bundles of 16 or 100 us."""
 
@@ -333,7 +333,7 @@ class Pipeline:
 
     def __init__(self, config: PipelineConfig | None = None, *, _core_module: Any = None) -> None:
         """``_core_module`` swaps in another build of the native core (the
-        mutant builds of tests/mutants); users leave it alone."""
+        mutant builds of the test suite); users leave it alone."""
         core = _core_module or _core
         self.config = config or PipelineConfig()
         self.config.validate()
@@ -378,7 +378,7 @@ class Pipeline:
     def threads(self) -> int:
         return self._native.threads
 
-    def __enter__(self) -> "Pipeline":
+    def __enter__(self) -> Pipeline:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -36,7 +36,7 @@ from .telemetry import _args as _telemetry_args
 
 EPILOG = """\
 examples:
-  velox run                                   10 s at 100,000 txn/s (the seed's defaults)
+  velox run                                   10 s at 100,000 txn/s (the defaults)
   velox run --saturate --duration 5           saturated throughput, end to end
   velox run --price-mode walk --backpressure block --json report.json
   velox run --output bundles.bin              delivered transactions as 32-byte wire records

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
+from test_litmus_sc_oracle import sc_result  # noqa: E402
 
 from velox.explore.litmus import (
     Access,
@@ -25,9 +25,6 @@ from velox.explore.litmus import (
     parse_litmus,
     thread_program,
 )
-
-sys.path.insert(0, os.path.dirname(__file__))
-from test_litmus_sc_oracle import sc_result  # noqa: E402
 
 
 def parse(text: str):

@@ -1,4 +1,4 @@
-"""Every explorer mutant in tests/mutants/catalogue.py (gate "explore") is
+"""Every explorer mutant of the catalogue (velox_testing.catalogue, gate "explore") is
 caught by the explorer running the mutated C code, with a trace that names the
 C operation by file and line; the unmutated code passes the same tests.
 
@@ -8,11 +8,11 @@ only the explorer's RC11 semantics can."""
 from __future__ import annotations
 
 import pytest
-from harness_c import BID, book_test, mpmc_test, ring_test
-from mutants.build import run_isolated
-from mutants_c import build_model_mutant
 
 from velox import explore
+from velox_testing.explore_c import BID, book_test, mpmc_test, ring_test
+from velox_testing.model_mutants import build_model_mutant
+from velox_testing.mutants import run_isolated
 
 # The test that exposes each mutant, and the C file its trace must name.
 RING_CAP2 = ("ring", dict(capacity=2))
@@ -58,7 +58,7 @@ def test_shipping_code_passes(core, name):
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_mutant_caught(name):
-    from mutants.catalogue import for_gate
+    from velox_testing.catalogue import for_gate
 
     assert name in {m.name for m in for_gate("explore")}
     scenario, cfile = SCENARIOS[name]
@@ -81,6 +81,6 @@ def test_mutant_caught(name):
 
 
 def test_every_explore_mutant_has_a_scenario():
-    from mutants.catalogue import for_gate
+    from velox_testing.catalogue import for_gate
 
     assert {m.name for m in for_gate("explore")} == set(SCENARIOS)

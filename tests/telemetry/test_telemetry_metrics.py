@@ -112,7 +112,7 @@ def test_p99_bucket_brackets_native_p99():
             ((n.STAGE_LATENCY.name, (("stage", s),)), h) for s, h in n.LATENCY_STAGES.items()]:
         p = points[key]
         rank, acc = 0.99 * p.count, 0
-        for i, c in enumerate(p.bucket_counts):
+        for i, c in enumerate(p.bucket_counts):  # noqa: B007 - i is the bucket found, used below
             acc += c
             if acc >= rank:
                 break

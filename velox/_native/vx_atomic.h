@@ -18,8 +18,8 @@
  * it). The wrappers are macros so that the model build can record __FILE__ and
  * __LINE__ of the call site: a failing schedule names the C line.
  *
- * Callers must comment every use with why its order is enough (habit 1 of
- * ../shared/STYLE.md; ci/lint_atomics.py enforces it). The wrappers themselves
+ * Callers must comment every use with why its order is enough
+ * (ci/lint_atomics.py enforces it). The wrappers themselves
  * take the order from the caller and add none of their own.
  */
 #ifndef VX_ATOMIC_H

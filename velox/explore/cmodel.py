@@ -89,7 +89,7 @@ def _site(ffi: Any, cache: dict, file: Any, line: int) -> str:
 
 
 _pending = threading.local()
-_keys_by_execution: "weakref.WeakKeyDictionary[Any, dict[int, tuple[str, int]]]" = weakref.WeakKeyDictionary()
+_keys_by_execution: weakref.WeakKeyDictionary[Any, dict[int, tuple[str, int]]] = weakref.WeakKeyDictionary()
 
 
 def _stable_key(rt: ModuleType, address: int) -> tuple[str, int]:

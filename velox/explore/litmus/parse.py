@@ -8,8 +8,9 @@ the line and the construct; the parser never guesses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .ast import (
     ORDERS,

@@ -48,18 +48,21 @@ class Event:
     """One operation of one thread, with its place in the graph."""
 
     __slots__ = (
+        "added_max",
         "arg",
         "expected",
         "hb",
         "idx",
         "is_read",
         "is_write",
+        "key",
         "kind",
         "loc",
         "msg",
         "op",
         "order",
         "porf",
+        "revisitable",
         "rf",
         "shown_order",
         "site",
@@ -94,6 +97,9 @@ class Event:
         self.weak = False
         self.spurious = False
         self.arg: Any = None
+        self.key = stamp  # place in the search's addition order (plan.py)
+        self.added_max: bool | None = None  # took its first choice (None: no choice to make)
+        self.revisitable = True
 
     @property
     def id(self) -> EventId:
@@ -220,7 +226,7 @@ def psc_acyclic(events: list[Event]) -> bool:
                 mask = after[k + 1] & ~(1 << r.stamp)
                 rb_succ[r.stamp] = mask
                 eco_succ[r.stamp] |= mask | (readers_from[k + 1] & ~(1 << r.stamp))
-        for i, w in enumerate(mo):
+        for w in mo:
             eco_succ[w.stamp] &= ~(1 << w.stamp)
 
     sb_neq = [sb[e.stamp] & ~same(e) for e in events]
@@ -272,7 +278,7 @@ def psc_acyclic(events: list[Event]) -> bool:
         edges[s] = succ & sc_mask
     # Acyclicity by repeatedly removing nodes without predecessors (Kahn).
     indeg = {s: 0 for s in edges}
-    for s, succ in edges.items():
+    for succ in edges.values():
         for t in bits(succ):
             indeg[t] += 1
     ready = [s for s, d in indeg.items() if d == 0]

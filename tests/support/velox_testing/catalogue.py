@@ -7,15 +7,35 @@ that folder; ``old`` must occur exactly once in it, or ``apply_edits`` raises
 ``MutantRotError``: when someone rewrites the code a mutant targets, the
 mutant fails loudly instead of silently building the correct code.
 
-To add a mutant, add an entry to ``MUTANTS``; name the gate that must catch it
-in ``caught_by`` (the stateful machine's name, ``"stress"``, ``"explore"``...),
-so each gate's test can pick its own mutants. Keep the edit minimal and
-realistic: the bug a tired engineer would write.
+``caught_by`` is the one map from mutant to gate: each gate's test picks its
+mutants with ``for_gate`` and must catch every one, and ``GATES`` says which
+test that is (docs/mutants.md's table is generated from both: ``python -m
+velox_testing.catalogue --table``, pinned by tests/mutants/test_catalogue.py).
+
+To add a mutant, add an entry to ``MUTANTS`` naming the gates that must catch
+it. Keep the edit minimal and realistic: the bug a tired engineer would write.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass
+
+#: gate -> the test that must catch every mutant naming it in ``caught_by``.
+GATES: dict[str, str] = {
+    "ring": "tests/stateful/test_mutants_caught.py (SPSC ring machine)",
+    "book": "tests/stateful/test_mutants_caught.py (order-book machine)",
+    "bundle": "tests/stateful/test_mutants_caught.py (bundle-builder machine)",
+    "mpmc": "tests/stateful/test_mpmc_machine.py (MPMC ring machine)",
+    "explore": "tests/explore_c/test_mutants_explored.py (the explorer on the model build)",
+    "stress": "tests/stress/test_stress_catches_mutants.py (native stress driver)",
+    "lincheck": "tests/stress/test_stress_catches_mutants.py (recorded book histories, linearizability)",
+    "tsan": "tests/test_tsan.py (native stress driver under ThreadSanitizer)",
+    "pipeline": "tests/test_pipeline_mutants.py (the pipeline's invariant verdict)",
+    "pipeline-tsan": "tests/test_pipeline_tsan.py (native pipeline under ThreadSanitizer)",
+    "bench": "tests/test_bench_driver.py (the benchmark driver's delivery check)",
+}
 
 
 class MutantRotError(RuntimeError):
@@ -93,7 +113,7 @@ _ALL = [
        ("vx_bundle.c",
         "if (now < b->cur.first_ts || now - b->cur.first_ts",
         "if (now - b->cur.first_ts")),
-    # --- pipeline (tests/test_pipeline.py: the run's invariant verdict must fail) ---
+    # --- pipeline (tests/test_pipeline_mutants.py: the run's invariant verdict must fail) ---
     _m("pipeline_rec_off_by_one_at_wrap",
        "a batch that wraps past the end of a ring reads and writes the second span one slot too far",
        ("pipeline",),
@@ -143,8 +163,8 @@ _ALL = [
        ("vx_pipeline.c",
         "    vx_ring_commit(p->ring[1], k);\n    vx_ring_release(p->ring[0], k);",
         "    vx_ring_release(p->ring[0], k);")),
-    # -- stress suite, TSan and lincheck (tests/stress/native/harness.py runs
-    # -- them in the standalone native driver; see tests/stress/test_stress_catches_mutants.py)
+    # -- stress suite, TSan and lincheck (velox_testing.native runs them in the
+    # -- standalone native driver; see tests/stress/test_stress_catches_mutants.py)
     _m("ring_pop_many_drops_wrapped",
        "pop_many advances head by k but hands out only the records before the slot array's end: the records "
        "after the wrap are lost",
@@ -214,6 +234,25 @@ _ALL = [
        ("vx_ring.c",
         "    vx_store(&r->tail, tail + 1, VX_RELEASE);",
         "    vx_store(&r->tail, tail + 1, VX_RELAXED); /* MUTANT */")),
+    # -- the ring benchmark driver's delivery check (tests/test_bench_driver.py)
+    _m("bench_drops_record_1000",
+       "the benchmark producer skips record 1000 (the consumer's in-order check must report it)",
+       ("bench",),
+       ("vx_bench.c",
+        "static inline void fill_record(vx_txn *t, uint64_t seq) {",
+        "static inline void fill_record(vx_txn *t, uint64_t seq) { seq += (seq >= 1000); /* MUTANT */")),
+    _m("bench_duplicates_record_999",
+       "the benchmark producer sends record 999 twice (in place of record 1000)",
+       ("bench",),
+       ("vx_bench.c",
+        "static inline void fill_record(vx_txn *t, uint64_t seq) {",
+        "static inline void fill_record(vx_txn *t, uint64_t seq) { seq -= (seq == 1000); /* MUTANT */")),
+    _m("bench_never_sends_the_last_record",
+       "the benchmark producer stops one record early (the consumer must report it, not hang)",
+       ("bench",),
+       ("vx_bench.c",
+        "for (uint64_t seq = 0; seq < n; seq++) {",
+        "for (uint64_t seq = 0; seq + 1 < n; seq++) { /* MUTANT */")),
     _m("mpmc_publish_relaxed",
        "MPMC push publishes the cell's seq with a relaxed store (x86 hides it; TSan does not)",
        ("tsan", "explore"),
@@ -231,6 +270,44 @@ def for_gate(gate: str) -> list[Mutant]:
     return [m for m in MUTANTS.values() if gate in m.caught_by]
 
 
+def edits_of(name: str | None) -> list[tuple[str, str, str]]:
+    """Mutant ``name``'s edits as ``(file, old, new)`` tuples for
+    ``velox/_native/_build.py`` (None: no edits; KeyError naming the known
+    mutants for an unknown name)."""
+    if name is None:
+        return []
+    if name not in MUTANTS:
+        raise KeyError(f"no mutant {name!r}; known: {', '.join(MUTANTS)}")
+    return [(e.file, e.old, e.new) for e in MUTANTS[name].edits]
+
+
+def table() -> str:
+    """The gate-by-mutant table of docs/mutants.md, derived from ``caught_by``."""
+    lines = ["| mutant | what is wrong | caught by |", "|---|---|---|"]
+    for m in MUTANTS.values():
+        lines.append(f"| {m.name} | {m.description} | {', '.join(m.caught_by)} |")
+    lines += ["", "| gate | the test that must catch each of its mutants |", "|---|---|"]
+    for gate, test in GATES.items():
+        lines.append(f"| {gate} | {test} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m velox_testing.catalogue",
+                                description="The native mutants and the gates that must catch them.")
+    p.add_argument("--table", action="store_true", help="print docs/mutants.md's table (Markdown)")
+    p.add_argument("--gate", choices=sorted(GATES), help="list the mutants of one gate")
+    args = p.parse_args(argv)
+    if args.gate:
+        print("\n".join(m.name for m in for_gate(args.gate)))
+    elif args.table:
+        print(table(), end="")
+    else:
+        for m in MUTANTS.values():
+            print(f"{m.name}: {', '.join(m.caught_by)}")
+    return 0
+
+
 def apply_edits(mutant: Mutant, sources: dict[str, str]) -> dict[str, str]:
     """The sources (file name -> text) with the mutant's edits applied; raises
     MutantRotError if an edit's text is not found exactly once."""
@@ -242,6 +319,10 @@ def apply_edits(mutant: Mutant, sources: dict[str, str]) -> dict[str, str]:
         if count != 1:
             raise MutantRotError(
                 f"mutant {mutant.name}: {e.file} contains the text to replace {count} times (need exactly 1); "
-                f"the code changed under the mutant, update tests/mutants/catalogue.py:\n{e.old}")
+                f"the code changed under the mutant, update tests/support/velox_testing/catalogue.py:\n{e.old}")
         out[e.file] = out[e.file].replace(e.old, e.new)
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

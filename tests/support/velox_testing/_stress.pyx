@@ -1,7 +1,18 @@
-# Native stress drivers and the order-book history recorder (vx_stress.h).
-# Each run releases the GIL for its whole slice: the C threads never call
-# back into Python. Used through velox._stress, never directly.
-from velox._native.vx_stress cimport (
+# cython: language_level=3
+"""velox_testing._stress: the native stress drivers and the order-book
+history recorder (tests/support/native/vx_stress.h), a test-only extension
+built by velox_testing.stress through velox/_native/_build.py (never part of
+the shipping extension). Each run releases the GIL for its whole slice: the C
+threads never call back into Python."""
+
+include "_errors.pxi"
+
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from velox._native.vx_mpmc cimport VX_MPMC_MAX_CAPACITY, vx_mpmc_capacity_ok
+from velox._native.vx_ring cimport VX_RING_MAX_CAPACITY, vx_ring_capacity_ok
+
+from vx_stress cimport (
     vx_stress_result, vx_stress_ring, vx_stress_ring_create, vx_stress_ring_run, vx_stress_ring_destroy,
     vx_stress_book, vx_stress_book_create, vx_stress_book_run, vx_stress_book_destroy,
     vx_stress_mpmc, vx_stress_mpmc_create, vx_stress_mpmc_run, vx_stress_mpmc_destroy,
@@ -142,6 +153,11 @@ cdef class BookHistoryRecorder:
 
     cdef vx_stress_hist *d
     cdef readonly uint32_t threads, levels, ops_per_window
+
+    @property
+    def base_price(self):
+        """Price of level 0 of the recorder's book (level i is base_price + i)."""
+        return VX_STRESS_HIST_BASE
 
     def __cinit__(self, threads=2, levels=2, ops_per_window=16, max_qty=3, seed=0):
         _check_int("threads", threads, 1, 64)
