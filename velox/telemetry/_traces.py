@@ -36,7 +36,7 @@ class PipelineTracer:
     Build before ``pipe.start()``; ``close()`` after ``pipe.wait()``."""
 
     def __init__(self, pipe: Pipeline, provider: TracerProvider, *, rate: float,
-                 max_spans_per_s: float = 20_000.0) -> None:
+                 max_spans_per_s: float = 2_000.0) -> None:
         if not 0 < rate <= 1:
             raise ValueError(f"trace sample rate must be in (0, 1], got {rate!r}")
         self.pipe = pipe
