@@ -41,9 +41,9 @@ def make_test(m, scenario):
         # Two threads add to the same level at once: a lost update breaks conservation.
         return book_test(m, [[("add", BID, 101, 1)], [("add", BID, 101, 2)]])
     if kind == "book_hint_race":
-        # Level 2 holds the best bid; one thread empties it while another fills
-        # level 1 below it. The lowering must not lose level 1.
-        return book_test(m, [[("add", BID, 102, 1), ("remove", BID, 102, 1)], [("add", BID, 101, 1)]])
+        # One thread empties a level while another refills it: the emptier's
+        # clear of the level's bit must not lose the refill.
+        return book_test(m, [[("add", BID, 102, 1), ("remove", BID, 102, 1)], [("add", BID, 102, 1)]])
     if kind == "book_hint_raise":
         # Adds in descending order: the best must stay the highest level.
         return book_test(m, [[("add", BID, 102, 1), ("add", BID, 101, 1)], [("add", BID, 103, 1)]])

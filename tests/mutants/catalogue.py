@@ -76,11 +76,12 @@ _ALL = [
         "            if (cur < -delta) return VX_EUNDERFLOW;",
         "            (void)0; /* MUTANT: no underflow check */")),
     _m("book_hint_overwritten",
-       "raising the best-price hint overwrites it with the new level even when that level is worse",
+       "marking a level non-empty overwrites its bitmap word with the level's bit instead of OR-ing it in: "
+       "better levels in the same word are forgotten and the best price is wrong",
        ("book", "explore"),
        ("vx_book.c",
-        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;",
-        "        uint32_t want = rank + 1; (void)r1; /* MUTANT */")),
+        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELEASE);",
+        "    uint64_t old = vx_exchange(&s->words[w], BIT_OF(rank), VX_RELEASE); /* MUTANT */")),
     _m("builder_flushes_late",
        "poll's timeout comparison is off by one: a bundle times out one tick after its deadline",
        ("bundle",),
@@ -193,20 +194,21 @@ _ALL = [
         "        r->head_cache = vx_load(&r->head, VX_ACQUIRE);",
         "        (void)0; /* MUTANT: cached head never refreshed */")),
     _m("book_hint_cas_relaxed",
-       "raising the best-price hint with a relaxed compare-exchange: a lowering thread can read the new version "
-       "yet miss the level it announces, and the best price is lost at quiescence",
+       "marking a level non-empty with a relaxed fetch-or: a thread emptying the same level clears the bit after "
+       "it, yet its recheck may miss the refill, and the level is lost from the best price at quiescence",
        ("explore",),
        ("vx_book.c",
-        "HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELEASE, VX_RELAXED)",
-        "HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELAXED, VX_RELAXED) /* MUTANT */")),
+        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELEASE);",
+        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELAXED); /* MUTANT */")),
     _m("book_hint_skip_when_high",
-       "an add skips the hint update when the hint is already above its level (no version bump), so a "
-       "concurrent lowering that scanned before the add succeeds and loses the level",
+       "an add skips setting the level's bit when it already reads it set (no RMW), so a concurrent emptier's "
+       "clear and stale recheck of the same level win and the refilled level is lost",
        ("explore",),
        ("vx_book.c",
-        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;\n",
-        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;\n"
-        "        if (want == r1) return; /* MUTANT: no version bump */\n")),
+        "    uint32_t w = WORD_OF(rank);\n    /* release: publishes our non-zero",
+        "    uint32_t w = WORD_OF(rank);\n"
+        "    if (vx_load(&s->words[w], VX_RELAXED) & BIT_OF(rank)) return; /* MUTANT: no RMW when set */\n"
+        "    /* release: publishes our non-zero")),
     _m("ring_publish_relaxed",
        "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
        "written (x86 hides it from stress runs; TSan does not)",

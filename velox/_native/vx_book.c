@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HINT_RANK1(w) ((uint32_t)((w) & 0xffffffffu))
-#define HINT_VERSION(w) ((w) >> 32)
-#define HINT_MAKE(version, rank1) (((uint64_t)(version) << 32) | (uint64_t)(rank1))
+#define WORD_OF(i) ((i) / VX_BOOK_WORD_BITS)
+#define BIT_OF(i) (UINT64_C(1) << ((i) % VX_BOOK_WORD_BITS))
+
+/* Index of the highest set bit of a non-zero word. */
+static inline uint32_t top_bit(uint64_t w) { return 63u - (uint32_t)__builtin_clzll(w); }
 
 int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries) {
     if (levels < 1 || levels > VX_BOOK_MAX_LEVELS) return VX_EINVAL;
@@ -19,30 +21,35 @@ int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, 
     return VX_OK;
 }
 
-void vx_book_init(vx_book *b, vx_atomic_i64 *bid_qty, vx_atomic_i64 *ask_qty, int64_t base_price,
-                  uint32_t levels, uint32_t tick_shift, uint32_t max_retries) {
-    b->side[VX_BID].qty = bid_qty;
-    b->side[VX_ASK].qty = ask_qty;
-    for (uint32_t i = 0; i < levels; i++) {
-        vx_init(&bid_qty[i], 0);
-        vx_init(&ask_qty[i], 0);
-    }
-    vx_init(&b->side[VX_BID].hint, HINT_MAKE(0, 0));
-    vx_init(&b->side[VX_ASK].hint, HINT_MAKE(0, 0));
-    b->base_price = base_price;
-    b->levels = levels;
-    b->tick_shift = tick_shift;
-    b->max_retries = max_retries;
+/* Bytes of one side's block: quantities, then first-level words, then
+ * second-level words, the whole rounded up to cache lines. */
+static size_t side_bytes(uint32_t levels, uint32_t *nwords, uint32_t *nsummary) {
+    *nwords = (levels + VX_BOOK_WORD_BITS - 1) / VX_BOOK_WORD_BITS;
+    *nsummary = (*nwords + VX_BOOK_WORD_BITS - 1) / VX_BOOK_WORD_BITS;
+    size_t bytes = (size_t)levels * sizeof(vx_atomic_i64) + (size_t)(*nwords + *nsummary) * sizeof(vx_atomic_u64);
+    return (bytes + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
+}
+
+/* Lay one side out in `block` (side_bytes long) with every level empty. */
+static void side_init(vx_book_side *s, void *block, uint32_t levels) {
+    side_bytes(levels, &s->nwords, &s->nsummary);
+    s->qty = block;
+    s->words = (vx_atomic_u64 *)(s->qty + levels);
+    s->summary = s->words + s->nwords;
+    for (uint32_t i = 0; i < levels; i++) vx_init(&s->qty[i], 0);
+    for (uint32_t i = 0; i < s->nwords; i++) vx_init(&s->words[i], 0);
+    for (uint32_t i = 0; i < s->nsummary; i++) vx_init(&s->summary[i], 0);
 }
 
 vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries,
                         int *err) {
     *err = vx_book_params_ok(base_price, levels, tick_shift, max_retries);
     if (*err != VX_OK) return NULL;
+    uint32_t nwords, nsummary;
+    size_t bytes = side_bytes(levels, &nwords, &nsummary);
     vx_book *b = aligned_alloc(VX_CACHELINE, sizeof(vx_book));
-    size_t bytes = ((size_t)levels * sizeof(vx_atomic_i64) + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
-    vx_atomic_i64 *bid = aligned_alloc(VX_CACHELINE, bytes);
-    vx_atomic_i64 *ask = aligned_alloc(VX_CACHELINE, bytes);
+    void *bid = aligned_alloc(VX_CACHELINE, bytes);
+    void *ask = aligned_alloc(VX_CACHELINE, bytes);
     if (b == NULL || bid == NULL || ask == NULL) {
         free(b);
         free(bid);
@@ -51,7 +58,12 @@ vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift
         return NULL;
     }
     memset(b, 0, sizeof *b);
-    vx_book_init(b, bid, ask, base_price, levels, tick_shift, max_retries);
+    side_init(&b->side[VX_BID], bid, levels);
+    side_init(&b->side[VX_ASK], ask, levels);
+    b->base_price = base_price;
+    b->levels = levels;
+    b->tick_shift = tick_shift;
+    b->max_retries = max_retries;
     return b;
 }
 
@@ -83,51 +95,49 @@ static inline void backoff(uint32_t *spins) {
     if (*spins < VX_BOOK_BACKOFF_CAP) *spins *= 2;
 }
 
-/* After making `rank` non-empty: raise the hint to at least rank + 1 and bump
- * the version, so that a concurrent lowering (which read the hint before this
- * RMW) fails its compare-exchange. Lock-free, not bounded: giving up here
- * could lose the best price, and a failure means another thread's RMW on the
- * hint succeeded. */
-static void hint_raise(vx_book_side *s, uint32_t rank) {
-    /* relaxed: only a starting guess for the compare-exchange below, which
-     * reads the current value on failure. */
-    uint64_t w = vx_load(&s->hint, VX_RELAXED);
-    for (;;) {
-        uint32_t r1 = HINT_RANK1(w);
-        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;
-        /* release on success: publishes our non-zero level quantity to any
-         * thread that acquires the hint (hint_lower, vx_book_best), so a
-         * lowering that read this version scans and sees the level. Failure
-         * relaxed: we only retry with the value read. */
-        if (vx_cas_weak(&s->hint, &w, HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELEASE, VX_RELAXED)) return;
-    }
+/* After making `rank` non-empty: set its bit, and if its word was zero, the
+ * word's bit in the second level. Each set is a release RMW: a remover whose
+ * clearing RMW comes later in the word's modification order acquires it
+ * (the word's RMWs form one release sequence), so its recheck sees our
+ * quantity (or a later one) and it sets the bit again (docs/order-book.md). */
+static void mark_nonempty(vx_book_side *s, uint32_t rank) {
+    uint32_t w = WORD_OF(rank);
+    /* release: publishes our non-zero quantity at `rank` to the acquire
+     * fetch-and of a later clear (mark_empty's recheck) and to the acquire
+     * loads of vx_book_best. */
+    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELEASE);
+    if (old != 0) return;
+    /* release: as above one level up: publishes words[w] != 0 to a later
+     * clear of the summary bit (its recheck) and to vx_book_best. */
+    vx_fetch_or(&s->summary[WORD_OF(w)], BIT_OF(w), VX_RELEASE);
 }
 
-/* Highest non-empty rank at or below `from` (inclusive), as rank + 1; 0 if none. */
-static uint32_t scan_down(vx_book_side *s, uint32_t from_rank1) {
-    for (uint32_t r1 = from_rank1; r1 > 0; r1--) {
-        /* relaxed: the caller's acquire load of the hint already ordered the
-         * writes this scan must see; a level changing during the scan is a
-         * concurrent update, resolved by the version check or by its own
-         * hint_raise. */
-        if (vx_load(&s->qty[r1 - 1], VX_RELAXED) > 0) return r1;
+/* After emptying `rank`: clear its bit, then re-read the quantity; if an
+ * adder refilled the level meanwhile, set the bit again (that adder's own
+ * set may have come before our clear). Same for the summary bit when the
+ * word became zero. A stale set bit (an empty level) only costs a query a
+ * skipped bit; a clear bit over a non-empty level would lose it, and the
+ * recheck is what rules that out. */
+static void mark_empty(vx_book_side *s, uint32_t rank) {
+    uint32_t w = WORD_OF(rank);
+    /* acquire: if a mark_nonempty's release fetch-or precedes this RMW in the
+     * word's modification order, its quantity write is visible to the
+     * recheck below. */
+    uint64_t old = vx_fetch_and(&s->words[w], ~BIT_OF(rank), VX_ACQUIRE);
+    /* relaxed: ordered after the acquire RMW above, which is all the recheck
+     * needs (coherence gives the adder's write or a later one). */
+    if (vx_load(&s->qty[rank], VX_RELAXED) > 0) {
+        mark_nonempty(s, rank);
+        return;
     }
-    return 0;
-}
-
-/* After emptying `rank`: if the hint points at it, try once to lower it. A
- * failed attempt leaves the hint high, which is safe (queries scan down). */
-static void hint_lower(vx_book_side *s, uint32_t rank) {
-    /* acquire: pairs with the release RMW in hint_raise, so every level that
-     * was made non-empty before the version we read is visible to the scan. */
-    uint64_t w = vx_load(&s->hint, VX_ACQUIRE);
-    if (HINT_RANK1(w) != rank + 1) return;
-    uint32_t best1 = scan_down(s, rank + 1);
-    /* relaxed on success: the RMW continues the release sequence of earlier
-     * hint_raise calls, and it publishes nothing of its own. Strong: a
-     * spurious failure would only leave the hint high, but strong avoids
-     * needless scans. */
-    (void)vx_cas_strong(&s->hint, &w, HINT_MAKE(HINT_VERSION(w) + 1, best1), VX_RELAXED, VX_RELAXED);
+    if ((old & ~BIT_OF(rank)) != 0) return;
+    /* acquire: as above, against the release fetch-or of the summary bit by
+     * a thread that made words[w] non-zero. */
+    vx_fetch_and(&s->summary[WORD_OF(w)], ~BIT_OF(w), VX_ACQUIRE);
+    /* relaxed: ordered after the acquire RMW above. */
+    if (vx_load(&s->words[w], VX_RELAXED) != 0)
+        /* release: as in mark_nonempty. */
+        vx_fetch_or(&s->summary[WORD_OF(w)], BIT_OF(w), VX_RELEASE);
 }
 
 static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
@@ -152,10 +162,10 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint
         }
         /* relaxed: quantities are counters; RMW atomicity alone conserves
          * them. What other threads must see (this level became non-empty) is
-         * published by the release RMW in hint_raise, after this. */
+         * published by the release RMW in mark_nonempty, after this. */
         if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {
-            if (cur == 0 && next > 0) hint_raise(s, rank);
-            else if (next == 0) hint_lower(s, rank);
+            if (cur == 0 && next > 0) mark_nonempty(s, rank);
+            else if (next == 0) mark_empty(s, rank);
             return VX_OK;
         }
         backoff(&spins);
@@ -185,12 +195,31 @@ int64_t vx_book_depth(vx_book *b, int side, int64_t price) {
     return vx_load(&b->side[side].qty[rank_of(b, side, (uint32_t)level)], VX_RELAXED);
 }
 
+/* Highest rank whose quantity is positive, as rank + 1 (0: none). */
+static uint32_t best_rank1(vx_book_side *s) {
+    for (uint32_t t = s->nsummary; t-- > 0;) {
+        /* acquire: pairs with the release fetch-or in mark_nonempty, so the
+         * first-level words announced here are visible. */
+        uint64_t top = vx_load(&s->summary[t], VX_ACQUIRE);
+        while (top != 0) {
+            uint32_t w = t * VX_BOOK_WORD_BITS + top_bit(top);
+            /* acquire: pairs with the release fetch-or in mark_nonempty, so
+             * the quantity of every rank announced here is visible. */
+            uint64_t word = vx_load(&s->words[w], VX_ACQUIRE);
+            while (word != 0) {
+                uint32_t rank = w * VX_BOOK_WORD_BITS + top_bit(word);
+                /* relaxed: ordered after the acquire load of its word. */
+                if (vx_load(&s->qty[rank], VX_RELAXED) > 0) return rank + 1;
+                word &= ~BIT_OF(rank); /* a stale bit: the level is empty */
+            }
+            top &= ~BIT_OF(w);
+        }
+    }
+    return 0;
+}
+
 int vx_book_best(vx_book *b, int side, int64_t *price) {
-    vx_book_side *s = &b->side[side];
-    /* acquire: pairs with the release RMW in hint_raise, so levels made
-     * non-empty before the hint we read are visible to the scan. */
-    uint64_t w = vx_load(&s->hint, VX_ACQUIRE);
-    uint32_t best1 = scan_down(s, HINT_RANK1(w));
+    uint32_t best1 = best_rank1(&b->side[side]);
     if (best1 == 0) return 0;
     uint32_t rank = best1 - 1;
     uint32_t level = side == VX_BID ? rank : b->levels - 1 - rank;
