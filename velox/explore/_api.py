@@ -45,6 +45,14 @@ class Atomic:
         """Subtract ``v`` atomically; return the previous value."""
         return rt.rt_rmw(self, lambda old: old - v, order, _site(), "fetch_sub")
 
+    def fetch_or(self, v: Any, order: Any = "seq_cst") -> Any:
+        """OR ``v`` in atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old | v, order, _site(), "fetch_or")
+
+    def fetch_and(self, v: Any, order: Any = "seq_cst") -> Any:
+        """AND ``v`` in atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old & v, order, _site(), "fetch_and")
+
     def exchange(self, v: Any, order: Any = "seq_cst") -> Any:
         """Store ``v`` atomically; return the previous value."""
         return rt.rt_rmw(self, lambda old: v, order, _site(), "exchange")
