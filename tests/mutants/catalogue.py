@@ -50,9 +50,9 @@ _ALL = [
     _m("ring_overwrites_when_full",
        "push never reports full: it writes the slot of the oldest record (an overwriting ring)",
        ("ring",),
-       ("vx_ring.c",
-        "    if (producer_space(r, tail, 1) == 0) return 0;\n    vx_txn *slot",
-        "    (void)producer_space(r, tail, 1); /* MUTANT: never full */\n    vx_txn *slot")),
+       ("vx_ring.h",
+        "    if (vx_ring__space(r, tail, 1) == 0) return 0;\n    vx_txn *slot",
+        "    (void)vx_ring__space(r, tail, 1); /* MUTANT: never full */\n    vx_txn *slot")),
     _m("ring_mask_off_by_one",
        "the index mask is capacity instead of capacity - 1 (writes past the slots: run it in a child)",
        ("ring", "explore"),
@@ -138,12 +138,12 @@ _ALL = [
        ("vx_pipeline.c",
         ("    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
          "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]"),
-        ("    vx_ring_commit(p->ring[1], k); /* MUTANT: published before written */\n"
+        ("    vx_ring_publish(p->ring[1], k); /* MUTANT: published before written */\n"
          "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
          "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]")),
        ("vx_pipeline.c",
-        "    vx_ring_commit(p->ring[1], k);\n    vx_ring_release(p->ring[0], k);",
-        "    vx_ring_release(p->ring[0], k);")),
+        "    vx_ring_publish(p->ring[1], k);\n    vx_ring_consume(p->ring[0], k);",
+        "    vx_ring_consume(p->ring[0], k);")),
     # -- stress suite, TSan and lincheck (tests/stress/native/harness.py runs
     # -- them in the standalone native driver; see tests/stress/test_stress_catches_mutants.py)
     _m("ring_pop_many_drops_wrapped",
@@ -151,9 +151,9 @@ _ALL = [
        "after the wrap are lost",
        ("stress", "ring"),
        ("vx_ring.c",
-        "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
+        "     * reuse them; pairs with the acquire load of head in vx_ring__space. */\n"
         "    vx_store(&r->head, head + k, VX_RELEASE);\n    return k;",
-        "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
+        "     * reuse them; pairs with the acquire load of head in vx_ring__space. */\n"
         "    vx_store(&r->head, head + k, VX_RELEASE);\n    return run; /* MUTANT */")),
     _m("book_update_load_store",
        "a level update is a load and a store instead of a compare-exchange: concurrent updates are lost",
@@ -184,13 +184,13 @@ _ALL = [
     _m("ring_observe_relaxed",
        "the consumer observes tail with a relaxed load: it may read a slot before the producer's write of it",
        ("explore",),
-       ("vx_ring.c",
+       ("vx_ring.h",
         "        r->tail_cache = vx_load(&r->tail, VX_ACQUIRE);",
         "        r->tail_cache = vx_load(&r->tail, VX_RELAXED); /* MUTANT */")),
     _m("ring_cache_never_refreshed",
        "the producer never refreshes its cached head: once the cache says full, the ring stays full forever",
        ("explore", "ring"),
-       ("vx_ring.c",
+       ("vx_ring.h",
         "        r->head_cache = vx_load(&r->head, VX_ACQUIRE);",
         "        (void)0; /* MUTANT: cached head never refreshed */")),
     _m("book_hint_cas_relaxed",
@@ -213,7 +213,7 @@ _ALL = [
        "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
        "written (x86 hides it from stress runs; TSan does not)",
        ("tsan", "explore"),
-       ("vx_ring.c",
+       ("vx_ring.h",
         "    vx_store(&r->tail, tail + 1, VX_RELEASE);",
         "    vx_store(&r->tail, tail + 1, VX_RELAXED); /* MUTANT */")),
     _m("mpmc_publish_relaxed",
