@@ -37,6 +37,9 @@ TOPOLOGIES = ("auto", "single", "pairs", "split", "stages")
 #: what each topology runs on each thread (I ingress, B book, U bundle, O output)
 TOPOLOGY_THREADS = {"single": "I+B+U+O", "pairs": "I+B | U+O", "split": "I | B+U+O", "stages": "I | B | U | O"}
 
+#: transactions an order rests in the book before the book stage cancels it
+ORDER_LIFETIME: int = _core.ORDER_LIFETIME
+
 STAGES = ("ingress", "book", "bundle", "output")
 HISTOGRAMS = ("ingress_lag", "age_at_book", "age_at_bundle", "e2e", "total", "flush_late")
 REPORT_SCHEMA = "velox.pipeline.report/1"

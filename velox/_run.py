@@ -21,6 +21,7 @@ from typing import TextIO
 
 from ._pipeline import (
     BACKPRESSURES,
+    ORDER_LIFETIME,
     PRICE_MODES,
     TOPOLOGIES,
     TOPOLOGY_THREADS,
@@ -157,7 +158,7 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
     c = r.counters
     print(file=out)
     print(f"summary: {r.elapsed_s:.2f} s, seed {r.seed}, topology {r.topology} "
-          f"({TOPOLOGY_THREADS[r.topology]}; {r.threads} threads on {r.cpus} CPUs, "
+          f"({TOPOLOGY_THREADS[r.topology]}; {r.threads} thread{'' if r.threads == 1 else 's'} on {r.cpus} CPUs, "
           f"{'pinned' if r.pinned else 'not pinned'}), wait {r.config['wait']}"
           + (", interrupted" if r.interrupted else ""), file=out)
     rows = [
@@ -176,6 +177,8 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"  {k:<{width}}  {v}", file=out)
+    print(f"  (each order rests for {ORDER_LIFETIME:,} transactions, then is cancelled: the generator keeps "
+          "the book bounded; the last ones are cancelled at the end)", file=out)
     print(file=out)
     print(f"  {'latency (us)':<16}{'count':>12}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>12}", file=out)
     labels = {"e2e": "end to end", "total": "incl. bundling", "age_at_book": "at book",
