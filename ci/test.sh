@@ -8,6 +8,10 @@ python -m pip install -q -e '.[test]'
 set +e
 python -m pytest "$@"
 rc=$?
+if [ $rc -eq 0 ] && [ $# -eq 0 ]; then
+    python -m pytest -m install -q   # the README's install commands in sequence (minutes)
+    rc=$?
+fi
 set -e
 if [ $rc -eq 5 ]; then
     echo "ci/test.sh: pytest collected no tests: failing the gate" >&2

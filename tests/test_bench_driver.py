@@ -2,26 +2,24 @@
 every record in order, it rejects bad arguments with clear errors, and its
 delivery check catches a driver that drops, duplicates or loses a record.
 
-The last part builds deliberately broken copies of vx_bench.c (mutants) with
-gcc into a temporary folder, beside a small C harness; nothing of it reaches
-the shipping sources. Small record counts keep the whole file to a few
+The last part builds the catalogue's "bench" mutants (deliberately broken
+copies of vx_bench.c) beside a small C harness through velox's build module;
+nothing of it reaches the shipping sources. Small record counts keep the whole file to a few
 seconds; no test here looks at a time.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-import velox
 from velox import _bench
 from velox._bench_cli import main as bench_main
-
-NATIVE = Path(velox.__file__).parent / "_native"
-
+from velox._native import _build as vxb
+from velox_testing import native
+from velox_testing.catalogue import for_gate
 
 # ---------------------------------------------------------------- smoke
 
@@ -190,76 +188,31 @@ def test_cli_runs_and_reports_medians_with_round_trip(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- mutants
-
-HARNESS = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include "vx_bench.h"
-int main(int argc, char **argv) {
-    vx_bench_config c = {strtoull(argv[1], 0, 10), strtoull(argv[2], 0, 10), (uint32_t)atoi(argv[3]),
-                         (uint32_t)atoi(argv[4]), -1, -1};
-    vx_bench_result r;
-    int rc = vx_bench_ring(&c, &r);
-    printf("rc=%d ok=%d received=%llu mismatch_at=%lld expected=%lld got=%lld\n", rc, r.ok,
-           (unsigned long long)r.received, (long long)r.mismatch_at, (long long)r.expected_id,
-           (long long)r.got_id);
-    return rc != 0;
-}
-"""
-
-#: name -> (line of vx_bench.c, replacement): each breaks delivery one way.
-MUTANTS = {
-    "none": (None, None),
-    "drops_record_1000": (
-        "static inline void fill_record(vx_txn *t, uint64_t seq) {",
-        "static inline void fill_record(vx_txn *t, uint64_t seq) { seq += (seq >= 1000);",
-    ),
-    "duplicates_record_999": (
-        "static inline void fill_record(vx_txn *t, uint64_t seq) {",
-        "static inline void fill_record(vx_txn *t, uint64_t seq) { seq -= (seq == 1000);",
-    ),
-    "never_sends_the_last_record": (
-        "for (uint64_t seq = 0; seq < n; seq++) {",
-        "for (uint64_t seq = 0; seq + 1 < n; seq++) {",
-    ),
-}
+# The catalogue's "bench" mutants (velox_testing.catalogue) break delivery one
+# way each; tests/support/native/bench_main.c runs one benchmark against them.
 
 
 @pytest.fixture(scope="module")
-def build_driver(tmp_path_factory):
-    """Compile vx_bench.c and each of its mutants with vx_ring.c, vx_txn.c and the
-    harness, all at once (the compilers run in parallel), and return a lookup
-    from mutant name to executable."""
-    if shutil.which("gcc") is None:
+def build_driver():
+    """Build the benchmark harness for the shipping sources and each "bench"
+    mutant of the catalogue, and return a lookup from mutant name (None: the
+    shipping sources) to executable."""
+    if shutil.which(vxb.profile("driver").compiler()) is None:
         pytest.skip("gcc is needed to build the driver's mutants")
-    root = tmp_path_factory.mktemp("bench_mutants")
-    (root / "harness.c").write_text(HARNESS)
-    # The ring and the harness are the same for every mutant: compile them once.
-    subprocess.run(["gcc", "-std=gnu11", "-O0", "-c", "-I", str(NATIVE), str(NATIVE / "vx_ring.c"),
-                    str(NATIVE / "vx_txn.c"), str(root / "harness.c")], cwd=root, check=True)
-    source = (NATIVE / "vx_bench.c").read_text()
-    jobs = {}
-    for name, (line, replacement) in MUTANTS.items():
-        text = source
-        if line is not None:
-            assert text.count(line) == 1, f"mutant {name}: {line!r} must occur once in vx_bench.c"
-            text = text.replace(line, replacement)
-        src = root / f"vx_bench_{name}.c"
-        src.write_text(text)
-        exe = root / name
-        cmd = ["gcc", "-std=gnu11", "-O0", "-pthread", "-I", str(NATIVE), str(src), str(root / "harness.o"),
-               str(root / "vx_ring.o"), str(root / "vx_txn.o"), "-o", str(exe)]
-        jobs[name] = (exe, subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True))
-    for name, (exe, proc) in jobs.items():
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, f"building mutant {name} failed:\n{err}"
-    return lambda name: jobs[name][0]
+    names = [None] + [m.name for m in for_gate("bench")]
+    exes = {n: native.build("bench", mutant=n) for n in names}
+    return lambda name: exes[name]
+
+
+def test_every_bench_mutant_is_checked():
+    assert sorted(m.name for m in for_gate("bench")) == sorted(
+        ["bench_drops_record_1000", "bench_duplicates_record_999", "bench_never_sends_the_last_record"])
 
 
 def _run(exe: Path, capacity: int, records: int, batch: int, impl: int) -> dict[str, int]:
-    out = subprocess.run([str(exe), str(capacity), str(records), str(batch), str(impl)],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    return {k: int(v) for k, v in (kv.split("=") for kv in out.split())}
+    out = native.run(exe, capacity, records, batch, impl, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return {k: int(v) for k, v in (kv.split("=") for kv in out.stdout.split())}
 
 
 # (capacity, batch, impl) with impl 0 = velox, 1 = Lamport peer, 2 = minimal peer.
@@ -268,26 +221,26 @@ SHAPES = [(64, 1, 0), (64, 16, 0), (64, 1, 1), (64, 1, 2), (64, 16, 2)]
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_unmutated_driver_build_delivers(build_driver, shape):
-    got = _run(build_driver("none"), shape[0], 3_000, shape[1], shape[2])
+    got = _run(build_driver(None), shape[0], 3_000, shape[1], shape[2])
     assert got["ok"] == 1 and got["received"] == 3_000 and got["mismatch_at"] == -1
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_mutant_dropping_a_record_is_reported(build_driver, shape):
-    got = _run(build_driver("drops_record_1000"), shape[0], 3_000, shape[1], shape[2])
+    got = _run(build_driver("bench_drops_record_1000"), shape[0], 3_000, shape[1], shape[2])
     assert got["ok"] == 0
     assert (got["mismatch_at"], got["expected"], got["got"]) == (1000, 1000, 1001)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_mutant_duplicating_a_record_is_reported(build_driver, shape):
-    got = _run(build_driver("duplicates_record_999"), shape[0], 3_000, shape[1], shape[2])
+    got = _run(build_driver("bench_duplicates_record_999"), shape[0], 3_000, shape[1], shape[2])
     assert got["ok"] == 0
     assert (got["mismatch_at"], got["expected"], got["got"]) == (1000, 1000, 999)
 
 
 @pytest.mark.parametrize("shape", [s for s in SHAPES if s[1] == 1])
 def test_mutant_losing_the_last_record_is_reported_not_hung(build_driver, shape):
-    got = _run(build_driver("never_sends_the_last_record"), shape[0], 3_000, shape[1], shape[2])
+    got = _run(build_driver("bench_never_sends_the_last_record"), shape[0], 3_000, shape[1], shape[2])
     assert got["ok"] == 0 and got["received"] == 2_999
     assert (got["mismatch_at"], got["expected"], got["got"]) == (2999, 2999, -1)

@@ -113,7 +113,9 @@ def test_pop_many_and_pop_into() -> None:
 def test_million_records_round_trip() -> None:
     n = 1 << 20
     r = velox.SpscRing(n)
-    data = bytes(range(256)) * (n * 32 // 256)
+    data = bytearray(bytes(range(256)) * (n * 32 // 256))
+    data[28::32] = bytes(i & 1 for i in range(n))  # side: BID or ASK (push_many validates it)
+    data[29::32] = bytes(n)                        # reserved: 0
     assert r.push_many(data) == n
     out = bytearray(n * 32)
     assert r.pop_into(out) == n

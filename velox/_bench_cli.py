@@ -200,7 +200,10 @@ def _report(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: Se
     lines.append(f"reference (published, not measured here): rigtorp/SPSCQueue ~{near:.0f} M rec/s near "
                  f"(~50 ns round trip), ~{far:.0f} M rec/s far (~400 ns)")
     pinned = all(r.pinned for res in results for r in res.runs)
-    if not pinned:
+    if any(c < 0 for c in cpus):
+        lines.append("note: " + ("both threads" if all(c < 0 for c in cpus) else "one thread")
+                     + " unpinned as asked (--cpus -1): they ran where the scheduler put them")
+    elif not pinned:
         lines.append("note: pinning failed for some runs (threads ran where the scheduler put them)")
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ import sys
 #: name -> (module with main(argv), one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("velox._run", "run the pipeline (ingress -> order book -> bundles -> output) and check its invariants"),
-    "litmus": ("velox.explore._litmus_cli", "run herd-format C litmus tests under RC11 or SC, herd7's output layout"),
+    "litmus": ("velox.explore.litmus.cli", "run herd-format C litmus tests under RC11 or SC, herd7's output layout"),
     "bench": ("velox._bench_cli", "benchmark the native SPSC ring (two pinned threads, peer, core-to-core round trip)"),
 }
 

@@ -76,7 +76,7 @@ def _check_number(name: str, value: float, lo: float, hi: float, *, integer: boo
 
 @dataclass(frozen=True, kw_only=True)
 class PipelineConfig:
-    """Settings of one pipeline run. Defaults are the seed's: 10 s at 100,000
+    """Settings of one pipeline run. Defaults: 10 s at 100,000
     transactions per second, uniform prices, drop on a full first ring,
     bundles of 16 or 100 us."""
 
@@ -322,7 +322,7 @@ class Pipeline:
 
     def __init__(self, config: PipelineConfig | None = None, *, _core_module: Any = None) -> None:
         """``_core_module`` swaps in another build of the native core (the
-        mutant builds of tests/mutants); users leave it alone."""
+        mutant builds of the test suite); users leave it alone."""
         core = _core_module or _core
         self.config = config or PipelineConfig()
         self.config.validate()
@@ -356,6 +356,8 @@ class Pipeline:
         self._t0 = 0.0
         self._t1: float | None = None
         self._interrupted = False
+        self._started = False
+        self._joined = False
 
     @property
     def topology(self) -> str:
@@ -365,8 +367,34 @@ class Pipeline:
     def threads(self) -> int:
         return self._native.threads
 
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the output file if this pipeline still holds it (wait() does
+        this too); safe to call twice. A pipeline that never started never
+        touches the file again."""
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            if getattr(self, "_started", False) and not getattr(self, "_joined", False):
+                self._native.stop()
+                self._native.join()  # the output thread writes to fd until it exits
+                self._joined = True
+            os.close(fd)
+
     def start(self) -> None:
+        if self._started:
+            raise RuntimeError("this pipeline has already run; build a new one")
+        if self._closed_before_start:
+            raise RuntimeError("this pipeline was closed; build a new one")
         self._t0 = time.perf_counter()
+        self._started = True
         self._native.start()
 
     def stop(self) -> None:
@@ -392,9 +420,38 @@ class Pipeline:
             finished=finished,
         )
 
+    @property
+    def _closed_before_start(self) -> bool:
+        return self.config.output is not None and self._fd < 0 and not self._started
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Every native counter by stage and name, read now (off the hot path)."""
+        return _named_counters(self._native.counters())
+
+    def ring_lengths(self) -> tuple[int, int, int]:
+        """Records waiting in ring 0, 1 and 2 now."""
+        return (self._native.ring_len(0), self._native.ring_len(1), self._native.ring_len(2))
+
+    def book_depth(self, side: int) -> int:
+        """Resting quantity on one side (velox.BID or velox.ASK) of the book stage's book."""
+        return self._native.book_depth(side)
+
+    def histogram_buckets(self, name: str, bounds_ns: tuple[float, ...]) -> dict[str, Any]:
+        """Histogram ``name`` (one of HISTOGRAMS) regrouped under ascending
+        upper bounds in nanoseconds: ``count``, ``sum_ns``, ``min_ns``,
+        ``max_ns`` and ``counts`` (one per bound, then the overflow). A native
+        bucket (at most 3.2% wide) goes whole to the group of its top value."""
+        ticks = [b / self._ns_per_tick for b in bounds_ns]
+        count, total, lo, hi, counts = self._native.hist_buckets(HISTOGRAMS.index(name), ticks)
+        k = self._ns_per_tick
+        return {"count": count, "sum_ns": total * k, "min_ns": lo * k, "max_ns": hi * k, "counts": counts}
+
     def wait(self) -> PipelineReport:
-        """Join the threads and build the report."""
+        """Join the threads and build the report (after start())."""
+        if not self._started:
+            raise RuntimeError("Pipeline.wait() before start(): start the pipeline first (or use run_pipeline)")
         self._native.join()
+        self._joined = True
         if self._t1 is None:
             self._t1 = time.perf_counter()
         if self._fd >= 0:

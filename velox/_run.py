@@ -33,10 +33,11 @@ from ._pipeline import (
     Snapshot,
     drive,
 )
+from .telemetry import _args as _telemetry_args
 
 EPILOG = """\
 examples:
-  velox run                                   10 s at 100,000 txn/s (the seed's defaults)
+  velox run                                   10 s at 100,000 txn/s (the defaults)
   velox run --saturate --duration 5           saturated throughput, end to end
   velox run --price-mode walk --backpressure block --json report.json
   velox run --output bundles.bin              delivered transactions as 32-byte wire records
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--output", metavar="FILE",
                    help="write delivered transactions to FILE as 32-byte wire records, in delivery order")
     g.add_argument("--quiet", action="store_true", help="no live lines")
+    _telemetry_args.add_arguments(p)
     return p
 
 
@@ -239,14 +241,39 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
     print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
           f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
           f"({TOPOLOGY_THREADS[pipe.topology]}), wait {cfg.wait}; Ctrl-C stops early", file=out, flush=True)
-    report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity), on_interrupt=_interrupted)
-    print_summary(report, out)
-    if args.json:
-        report.write_json(args.json)
-        print(f"report written to {args.json}", file=out)
-    if args.output:
-        print(f"{report.delivered} transactions written to {args.output} (32-byte wire records)", file=out)
+    telemetry = _start_telemetry(parser, args, pipe, out)
+    if telemetry == 2:
+        return 2
+    try:
+        report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity), on_interrupt=_interrupted)
+        print_summary(report, out)
+        if args.json:
+            report.write_json(args.json)
+            print(f"report written to {args.json}", file=out)
+        if args.output:
+            print(f"{report.delivered} transactions written to {args.output} (32-byte wire records)", file=out)
+    finally:
+        if telemetry is not None:
+            telemetry.close()  # the final export, after Ctrl-C too
     return 0 if report.ok else 1
+
+
+def _start_telemetry(parser: argparse.ArgumentParser, args: argparse.Namespace, pipe: Pipeline, out: TextIO):
+    """The run's exporters (None when telemetry is off), or 2 after printing
+    why the telemetry extra is missing."""
+    options = _telemetry_args.options_from_args(args)
+    if not options.enabled:
+        return None
+    from .telemetry import TelemetryUnavailable
+    from .telemetry._export import Telemetry, TelemetryConfigError
+
+    try:
+        return Telemetry(pipe, options, out=out)
+    except TelemetryUnavailable as e:
+        print(f"velox run: {e}", file=sys.stderr)
+        return 2
+    except TelemetryConfigError as e:
+        parser.error(str(e))
 
 
 def _interrupted() -> None:

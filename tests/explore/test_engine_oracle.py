@@ -1,4 +1,4 @@
-"""The engine against the brute-force RC11 oracle (engine_rc11_oracle.py), on seeded random programs.
+"""The engine against the brute-force RC11 oracle (rc11_oracle.py), on seeded random programs.
 
 For every program, the engine's outcome_counts (outcome -> number of distinct
 execution graphs) must equal the oracle's exactly: same outcomes (soundness and
@@ -12,10 +12,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from engine_rc11_oracle import engine_test, oracle_counts
+from rc11_oracle import engine_test, oracle_counts
 
 from velox import explore
-from velox.explore import _execution, _graph
+from velox.explore.rt import execution as _execution
+from velox.explore.rt import graph as _graph
 
 SEED = 20261125
 ORDERS_LD = ("relaxed", "acquire", "seq_cst")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 
 from velox import explore
-from velox.explore import _orders, _runtime
+from velox.explore.rt import orders as _orders
+from velox.explore.rt import runtime as _runtime
 
 
 def test_public_names():

@@ -19,7 +19,7 @@ from velox.explore import (
     spin_hint,
     yield_now,
 )
-from velox.explore import _runtime as rt
+from velox.explore.rt import runtime as rt
 
 
 def racy_counter():
@@ -253,7 +253,7 @@ def test_primitives_outside_an_exploration_are_a_clear_error():
 
 def test_check_runs_many_times_and_leaves_no_threads_running():
     """OS threads are pooled across executions; after check() none is running test code."""
-    from velox.explore._threads import _Worker
+    from velox.explore.rt.threads import _Worker
 
     for _ in range(3):
         with pytest.raises(ExplorationFailure):

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-import sys
 import os
 
 import pytest
-
-from velox.explore._litmus import (
-    Access, And, Assign, Atom, BinOp, Const, ExprStmt, If, Implies, LitmusError, Loc, Not, Or, Reg,
-    parse_litmus, thread_program,
-)
-
-sys.path.insert(0, os.path.dirname(__file__))
 from test_litmus_sc_oracle import sc_result  # noqa: E402
+
+from velox.explore.litmus import (
+    Access,
+    And,
+    Assign,
+    Atom,
+    BinOp,
+    Const,
+    ExprStmt,
+    If,
+    Implies,
+    LitmusError,
+    Loc,
+    Not,
+    Or,
+    Reg,
+    parse_litmus,
+    thread_program,
+)
 
 
 def parse(text: str):

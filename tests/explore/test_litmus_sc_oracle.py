@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from velox.explore._litmus import LitmusTest, Op, final_outcome, parse_litmus, tally, thread_program
+from velox.explore.litmus import (
+    LitmusTest,
+    Op,
+    final_outcome,
+    parse_litmus,
+    tally,
+    thread_program,
+)
 
 
 def _apply(op: Op, memory: dict[str, int]) -> Any:

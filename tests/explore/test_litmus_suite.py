@@ -14,18 +14,22 @@ catalogue), never the engine's output. Three runners face them:
 from __future__ import annotations
 
 import os
-import sys
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from rc11_oracle import rc11_result
+from test_litmus_sc_oracle import sc_outcome_counts
 
 from velox import explore
-from velox.explore._litmus import LitmusResult, LitmusTest, parse_litmus, run_litmus, tally
-
-sys.path.insert(0, os.path.dirname(__file__))
-from test_litmus_rc11_oracle import rc11_result  # noqa: E402
-from test_litmus_sc_oracle import sc_outcome_counts  # noqa: E402
+from velox.explore.litmus import (
+    LitmusResult,
+    LitmusTest,
+    parse_litmus,
+    run_litmus,
+    tally,
+)
 
 SUITE = os.path.join(os.path.dirname(__file__), "litmus")
 FILES = sorted(f for f in os.listdir(SUITE) if f.endswith(".litmus"))
@@ -104,7 +108,7 @@ def test_gate_catches_an_sc_only_engine_under_the_rc11_label():
 
 def test_gate_catches_modification_order_tied_to_execution_order(monkeypatch):
     """A model checker whose mo is the order stores execute in misses 2+2W with relaxed stores."""
-    import test_litmus_rc11_oracle as oracle
+    import rc11_oracle as oracle
 
     monkeypatch.setattr(oracle, "_mo_position", lambda decide, writes: len(writes))
     caught = {c[0] for c in suite_disagreements("rc11", lambda test, model: oracle.rc11_result(test))}

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mutants.build import cache_dir, run_isolated
+from velox_testing.mutants import cache_dir, run_isolated
 
 
 def test_value_comes_back() -> None:
@@ -38,7 +38,7 @@ def test_runaway_allocation_fails_fast() -> None:
 
 
 def test_cache_dir_follows_the_environment(monkeypatch) -> None:
-    monkeypatch.setenv("VELOX_MUTANT_CACHE", "/tmp/velox-mutants-elsewhere")
-    assert str(cache_dir()) == "/tmp/velox-mutants-elsewhere"
-    monkeypatch.delenv("VELOX_MUTANT_CACHE")
-    assert cache_dir().parts[-3:] == (".cache", "velox", "mutants")
+    monkeypatch.setenv("VELOX_BUILD_CACHE", "/tmp/velox-build-elsewhere")
+    assert str(cache_dir()) == "/tmp/velox-build-elsewhere"
+    monkeypatch.delenv("VELOX_BUILD_CACHE")
+    assert cache_dir().parts[-3:] == (".cache", "velox", "build")

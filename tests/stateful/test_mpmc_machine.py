@@ -6,7 +6,7 @@ the buffer protocol, ``len``, across capacities 2 ... 1024 with the positions
 started near 2**64 so they wrap. Beyond the model, every popped record is
 checked against the id sequence pushed (FIFO, no loss, no duplication).
 The machine is built over a core module, so the same machine runs against
-the mutant ``mpmc_free_off_by_one`` (tests/mutants) and must fail there:
+the mutant ``mpmc_free_off_by_one`` (velox_testing.catalogue) and must fail there:
 test_mpmc_machine_catches_mutant. Concurrency is the stress driver's job
 (tests/stress/test_mpmc_stress.py).
 """
@@ -21,9 +21,9 @@ from _lockstep import LockstepMachine, outcome, scaled_settings
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
-from velox.models import mpmc as mpmc_model
 
 from velox._native import _core
+from velox.models import mpmc as mpmc_model
 
 CAPACITIES = [1 << k for k in range(1, 11)]
 U64 = 1 << 64
@@ -70,7 +70,7 @@ def mpmc_machine(core: ModuleType) -> type[LockstepMachine]:
         @rule(f=fields)
         def push(self, f: dict) -> None:
             t = self._txn(0, f)
-            ok = self.expect(mpmc_model.Push(record=t.to_bytes()), outcome(lambda: self.ring.push(t)))
+            ok = self.expect(mpmc_model.Push(record=t.to_bytes()), outcome(lambda t=t: self.ring.push(t)))
             self.next_id += ok is True
 
         @rule()
@@ -84,7 +84,7 @@ def mpmc_machine(core: ModuleType) -> type[LockstepMachine]:
             """Push until full: the full edge every time."""
             for _ in range(self.state.capacity + 1):
                 t = self._txn(0, f)
-                if not self.expect(mpmc_model.Push(record=t.to_bytes()), outcome(lambda: self.ring.push(t))):
+                if not self.expect(mpmc_model.Push(record=t.to_bytes()), outcome(lambda t=t: self.ring.push(t))):
                     break
                 self.next_id += 1
 
@@ -159,7 +159,7 @@ def test_capacity_type_error() -> None:
 def test_mpmc_machine_catches_mutant() -> None:
     """The machine fails against mpmc_free_off_by_one (the cell freed for the
     wrong lap: full after one lap), so this gate can fail."""
-    from mutants.build import build_core_mutant
+    from velox_testing.mutants import build_core_mutant
 
     core = build_core_mutant("mpmc_free_off_by_one")
     machine = mpmc_machine(core)

@@ -17,10 +17,10 @@ from _lockstep import LockstepMachine, outcome, scaled_settings
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
-from velox.models import ring as ring_model
-from velox.models import txn as txn_model
 
 from velox._native import _core
+from velox.models import ring as ring_model
+from velox.models import txn as txn_model
 
 CAPACITIES = [1 << k for k in range(11)]
 U64 = 1 << 64

@@ -33,11 +33,6 @@ DEFAULT_SECONDS = 10.0
 _PROGRESS_EVERY = 1.0
 _SUMMARY: list[dict[str, Any]] = []
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-for _p in (os.path.join(_HERE, "native"),):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
 
 def stress_seconds_from(config: pytest.Config) -> float:
     """The run length per stress test, validated (a clear error, not a crash)."""

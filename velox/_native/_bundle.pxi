@@ -21,6 +21,26 @@ cdef class Bundle:
     cdef readonly uint64_t flush_ts
     cdef readonly uint64_t seq
 
+    def __init__(self, transactions=(), reason="flush", *, first_ts=0, flush_ts=0, seq=0):
+        """Bundles come from BundleBuilder; building one by hand (to compare
+        against, in a test) takes the same fields."""
+        txns = tuple(transactions)
+        for t in txns:
+            if not isinstance(t, Transaction):
+                raise TypeError(f"transactions must be Transaction objects, got {type(t).__name__}")
+        if len(txns) > VX_BUNDLE_MAX:
+            raise ValueError(f"a bundle holds at most {VX_BUNDLE_MAX} transactions, got {len(txns)}")
+        if reason not in ("size", "timeout", "flush"):
+            raise ValueError(f"reason must be 'size', 'timeout' or 'flush', got {reason!r}")
+        _check_int("first_ts", first_ts, 0, 0xFFFFFFFFFFFFFFFF)
+        _check_int("flush_ts", flush_ts, 0, 0xFFFFFFFFFFFFFFFF)
+        _check_int("seq", seq, 0, 0xFFFFFFFFFFFFFFFF)
+        self.transactions = txns
+        self.reason = reason
+        self.first_ts = first_ts
+        self.flush_ts = flush_ts
+        self.seq = seq
+
     def __len__(self):
         return len(self.transactions)
 

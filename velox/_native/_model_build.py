@@ -13,11 +13,26 @@ anything is compiled).
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_build():
+    """velox/_native/_build.py, loaded by path (no velox import: setup.py runs
+    this file before anything is compiled)."""
+    spec = importlib.util.spec_from_file_location("_velox_native_build", os.path.join(HERE, "_build.py"))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_vxb = _load_build()
 
 #: The hooks vx_atomic.h calls in the model build (see its VX_MODEL branch).
 HOOKS_CDEF = """
@@ -36,13 +51,16 @@ extern "Python+C" uint64_t vx_model_clock(void);
 """
 
 #: Sources of the model build of velox's own core (the clock is the explorer's).
-MODEL_SOURCES = ["vx_txn.c", "vx_ring.c", "vx_mpmc.c", "vx_book.c", "vx_bundle.c"]
+MODEL_SOURCES = list(_vxb.source_set("model"))
+
+#: The C prelude of the model build of velox's own core.
+MODEL_PRELUDE = ('#include "vx_ring.h"\n#include "vx_mpmc.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n'
+                 '#include "vx_tsc.h"\n')
 
 
 def model_cflags() -> list[str]:
-    # -O1: keep the hooks' call order as written (every hook is an opaque call,
-    # so the compiler cannot reorder them anyway) while staying quick to build.
-    return ["-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"]
+    """The model profile's flags (without -DVX_MODEL, which cffi passes as a macro)."""
+    return [f for f in _vxb.profile("model").cflags if not f.startswith("-DVX_MODEL")]
 
 
 def make_ffibuilder(module_name: str, *, cdef: str, source: str, sources: list[str],
@@ -71,7 +89,7 @@ def _core_builder() -> FFI:
     return make_ffibuilder(
         "velox._native._model",
         cdef=cdef,
-        source='#include "vx_ring.h"\n#include "vx_mpmc.h"\n#include "vx_book.h"\n#include "vx_bundle.h"\n#include "vx_tsc.h"\n',
+        source=MODEL_PRELUDE,
         sources=[os.path.join(rel, s) for s in MODEL_SOURCES],
         include_dirs=[],
     )

@@ -2,7 +2,7 @@
  * _model_cdef.h: what the model build (velox._native._model, cffi) exposes to
  * Python. cffi cannot read the real headers (_Alignas, _Static_assert,
  * macros), so this file restates their public functions in the subset of C
- * that cffi parses. tests/test_model_build.py checks that every function
+ * that cffi parses. tests/explore_c/test_cdef_matches_headers.py checks that every function
  * declared here has the same signature in the real header, so the two cannot
  * drift apart.
  */

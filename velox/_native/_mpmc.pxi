@@ -50,7 +50,7 @@ cdef class MpmcRing:
     def push_many(self, buffer):
         """Push the records of a bytes-like buffer of 32-byte records in order
         (as many as fit). Returns how many were pushed."""
-        cdef const unsigned char[::1] view = memoryview(buffer).cast("B")
+        cdef const unsigned char[::1] view = _byte_view(buffer, False, "push_many")
         cdef Py_ssize_t nbytes = view.shape[0]
         if nbytes % sizeof(vx_txn) != 0:
             raise ValueError(
@@ -59,6 +59,7 @@ cdef class MpmcRing:
         cdef size_t done
         if n == 0:
             return 0
+        _check_records(<const vx_txn *>&view[0], n, "MpmcRing.push_many")
         with nogil:
             done = vx_mpmc_push_many(self.q, <const vx_txn *>&view[0], n)
         return done
@@ -66,7 +67,14 @@ cdef class MpmcRing:
     def pop_many(self, n):
         """Pop up to n records; returns a bytearray of k*32 bytes (k <= n)."""
         _check_int("n", n, 0, VX_MPMC_MAX_CAPACITY)
-        cdef size_t want = n if n < self.capacity else self.capacity
+        # At most what is queued now (other consumers may take some: then
+        # fewer come back); an empty ring allocates nothing.
+        cdef size_t queued = vx_mpmc_len(self.q)
+        cdef size_t want = n if n < queued else queued
+        if want > self.capacity:
+            want = self.capacity
+        if want == 0:
+            return bytearray()
         # Uninitialised on purpose: cut to the records written before return.
         cdef bytearray out = PyByteArray_FromStringAndSize(NULL, want * sizeof(vx_txn))
         cdef char *dst = PyByteArray_AS_STRING(out)
@@ -79,7 +87,7 @@ cdef class MpmcRing:
 
     def pop_into(self, buffer):
         """Pop into a writable buffer (whole 32-byte records); returns how many."""
-        cdef unsigned char[::1] view = memoryview(buffer).cast("B")
+        cdef unsigned char[::1] view = _byte_view(buffer, True, "pop_into")
         cdef size_t n = view.shape[0] // sizeof(vx_txn)
         cdef size_t got
         if n == 0:

@@ -14,7 +14,8 @@ from velox._native.vx_pipeline cimport (
     vx_pipeline, vx_pipeline_cfg, vx_pipeline_cfg_ok, vx_pipeline_create, vx_pipeline_start, vx_pipeline_stop,
     vx_pipeline_finished, vx_pipeline_join, vx_pipeline_destroy, vx_pipeline_counters, vx_pipeline_hist,
     vx_pipeline_ring_len, vx_pipeline_threads, vx_pipeline_pinned, vx_pipeline_topology,
-    vx_pipeline_timeout_ticks, vx_pipeline_first_violation, vx_pipeline_wait_stats, VX_NSTAGES, VX_CTRS,
+    vx_pipeline_timeout_ticks, vx_pipeline_first_violation, vx_pipeline_wait_stats, vx_pipeline_book_depth,
+    VX_NSTAGES, VX_CTRS,
     VX_NHIST, VX_PIPE_MAX_BATCH, VX_PIPE_MIN_RING, VX_PIPE_HEADER,
 )
 
@@ -188,6 +189,47 @@ cdef class _NativePipeline:
         d = _hist_dict(s)
         free(s)
         return d
+
+    def hist_buckets(self, int which, bounds):
+        """Histogram ``which`` regrouped for export: ``bounds`` are ascending
+        upper bounds in ticks; returns (count, sum, min, max, counts) where
+        counts[i] holds the native buckets whose top value is <= bounds[i] and
+        above bounds[i - 1], and counts[len(bounds)] the rest. A native bucket
+        goes whole to the group of its top value (never under-reporting a
+        latency; a native bucket is at most 3.2% wide). min is the bottom of
+        the lowest non-empty bucket (0 when empty)."""
+        if which < 0 or which >= VX_NHIST:
+            raise ValueError(f"histogram index must be in [0, {VX_NHIST}), got {which}")
+        cdef list ub = [float(x) for x in bounds]
+        cdef Py_ssize_t nb = len(ub)
+        cdef vx_hist_snap *s = <vx_hist_snap *>malloc(sizeof(vx_hist_snap))
+        if s == NULL:
+            raise MemoryError("hist_buckets")
+        cdef list counts = [0] * (nb + 1)
+        cdef Py_ssize_t j = 0
+        cdef uint32_t b
+        cdef double top
+        lowest = None
+        try:
+            vx_pipeline_hist(self.p, which, s)
+            for b in range(VX_HIST_BUCKETS):
+                if s.counts[b] == 0:
+                    continue
+                if lowest is None:
+                    lowest = vx_hist_bucket_lo(b)
+                top = <double>vx_hist_bucket_hi(b)
+                while j < nb and top > ub[j]:
+                    j += 1
+                counts[j] += s.counts[b]
+            return (s.count, s.sum, lowest or 0, s.max, counts)
+        finally:
+            free(s)
+
+    def book_depth(self, int side):
+        """Resting quantity on one side (0 bid, 1 ask) of the book stage's book."""
+        if side not in (0, 1):
+            raise ValueError(f"side must be 0 (bid) or 1 (ask), got {side}")
+        return vx_pipeline_book_depth(self.p, side)
 
     def ring_len(self, int ring):
         return vx_pipeline_ring_len(self.p, ring)

@@ -103,3 +103,22 @@ cdef inline Transaction _txn_from(const vx_txn *rec):
     cdef Transaction t = Transaction.__new__(Transaction)
     t.rec = rec[0]
     return t
+
+
+cdef int _check_records(const vx_txn *recs, size_t n, str what) except -1:
+    """ValueError naming the first record whose side or reserved byte is not
+    what Transaction allows (the same checks as Transaction.from_bytes)."""
+    cdef size_t i
+    cdef size_t bad = n
+    with nogil:
+        for i in range(n):
+            if (recs[i].side != VX_BID and recs[i].side != VX_ASK) or recs[i].flags != 0:
+                bad = i
+                break
+    if bad == n:
+        return 0
+    if recs[bad].side != VX_BID and recs[bad].side != VX_ASK:
+        raise ValueError(f"{what}: record {bad} (bytes {bad * 32}-{bad * 32 + 31}) has byte 28 (side) "
+                         f"{recs[bad].side}; it must be 0 (BID) or 1 (ASK); nothing was pushed")
+    raise ValueError(f"{what}: record {bad} (bytes {bad * 32}-{bad * 32 + 31}) has byte 29 (reserved) "
+                     f"{recs[bad].flags}; it must be 0; nothing was pushed")

@@ -18,8 +18,8 @@
  * it). The wrappers are macros so that the model build can record __FILE__ and
  * __LINE__ of the call site: a failing schedule names the C line.
  *
- * Callers must comment every use with why its order is enough (habit 1 of
- * ../shared/STYLE.md; ci/lint_atomics.py enforces it). The wrappers themselves
+ * Callers must comment every use with why its order is enough
+ * (ci/lint_atomics.py enforces it). The wrappers themselves
  * take the order from the caller and add none of their own.
  */
 #ifndef VX_ATOMIC_H
@@ -93,7 +93,7 @@ typedef _Atomic int64_t vx_atomic_i64;
 typedef struct { uint64_t v; } vx_atomic_u64;
 typedef struct { int64_t v; } vx_atomic_i64;
 
-/* Orders as the explorer numbers them (velox.explore._orders). */
+/* Orders as the explorer numbers them (velox.explore.rt.orders). */
 #define VX_RELAXED 0
 #define VX_ACQUIRE 2
 #define VX_RELEASE 3

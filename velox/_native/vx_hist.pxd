@@ -11,6 +11,7 @@ cdef extern from "vx_hist.h" nogil:
         uint64_t count
         uint64_t max
         uint64_t sum
+        uint64_t counts[VX_HIST_BUCKETS]
     void vx_hist_init(vx_hist *h)
     uint32_t vx_hist_bucket(uint64_t v)
     uint64_t vx_hist_bucket_lo(uint32_t b)

@@ -821,3 +821,13 @@ void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, 
         *cpu_ns += p->threads[i].cpu_ns;
     }
 }
+
+int64_t vx_pipeline_book_depth(vx_pipeline *p, int side) {
+    vx_book *b = p->bk.book;
+    if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
+    int64_t total = 0;
+    /* vx_book_depth reads each level's quantity with a relaxed load: a
+     * statistic with no ordering needs, like the counters above. */
+    for (uint32_t level = 0; level < b->levels; level++) total += vx_book_depth(b, side, vx_book_level_price(b, level));
+    return total;
+}

@@ -162,5 +162,9 @@ int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *ex
 /** Thread statistics (after join): sched_yield and nanosleep calls of the
  *  wait strategy, and CPU time used by all pipeline threads. */
 void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns);
+/** Monitor: resting quantity on one side of the book stage's order book
+ *  (VX_BID or VX_ASK), summed over every level with relaxed loads: exact
+ *  at quiescence, a near-instant view while the book stage runs. */
+int64_t vx_pipeline_book_depth(vx_pipeline *p, int side);
 
 #endif /* VX_PIPELINE_H */

@@ -1,5 +1,5 @@
 # Cython mirror of vx_pipeline.h.
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 from velox._native.vx_hist cimport vx_hist_snap
 
 cdef extern from "vx_wait.h" nogil:
@@ -61,3 +61,4 @@ cdef extern from "vx_pipeline.h" nogil:
     uint64_t vx_pipeline_timeout_ticks(vx_pipeline *p)
     int vx_pipeline_first_violation(vx_pipeline *p, uint64_t *producer, uint64_t *expected, uint64_t *got)
     void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns)
+    int64_t vx_pipeline_book_depth(vx_pipeline *p, int side)

@@ -46,4 +46,10 @@ double vx_tsc_ns_per_tick(void) {
 
 double vx_tsc_to_ns(uint64_t ticks) { return (double)ticks * vx_tsc_ns_per_tick(); }
 
-uint64_t vx_tsc_from_ns(uint64_t ns) { return (uint64_t)ceil((double)ns / vx_tsc_ns_per_tick()); }
+uint64_t vx_tsc_from_ns(uint64_t ns) {
+    double ticks = ceil((double)ns / vx_tsc_ns_per_tick());
+    /* Saturate: a conversion past 2**64 ticks is undefined in C (and wrapped
+     * to a small timeout on x86); "never" is the honest answer. */
+    if (!(ticks < 18446744073709551616.0)) return UINT64_MAX;
+    return (uint64_t)ticks;
+}

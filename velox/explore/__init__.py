@@ -1,15 +1,23 @@
 """velox.explore: run a small concurrent test under every schedule and every read RC11 allows.
 
-General layout:
-  _orders.py     memory orders: names, C numbers, legal combinations
-  _graph.py      execution graphs: events, locations, the RC11 coherence and psc checks
-  _threads.py    model threads: OS threads passing a baton, one running at a time
-  _execution.py  one execution: scheduling, plan replay, reads-from/mo choices, revisits
-  _explorer.py   the search over executions: check(), outcomes(), outcome_counts(), Stats
-  _trace.py      failure reports: trace table, replay tokens
-  _runtime.py    the low-level runtime (rt_*) both front ends land in (C hooks, Python shims)
-  _api.py        the Python front end: Atomic, Cell, spawn, fence, spin_hint, yield_now, choose
-  _litmus*.py    the herd7 litmus front end (velox litmus)
+Layout (the runtime underneath, the front ends beside each other on top):
+
+  rt/             the model-checking runtime, shared by every front end
+    orders.py       memory orders: names, C numbers, legal combinations
+    graph.py        execution graphs: events, locations, the RC11 coherence and psc checks
+    threads.py      model threads: OS threads passing a baton, one running at a time
+    schedule.py     which thread runs next, hand-off, spin loops, spawn and join
+    memory.py       events, locations, reads-from and mo choices, the memory operations
+    revisit.py      backward revisits (a read re-pointed at a newer write)
+    execution.py    one execution: the three above put together, run once
+    plan.py         the prefix of an execution the next run replays
+    failure.py      what went wrong in a failing execution
+    runtime.py      the rt_* entry points both front ends land in
+  _explorer.py    the search over executions: check(), outcomes(), outcome_counts(), Stats
+  _trace.py       failure reports: trace table, replay tokens
+  _api.py         the Python front end: Atomic, Cell, spawn, fence, spin_hint, yield_now, choose
+  cmodel.py       the C front end: the C core's model build and your own C, under the explorer
+  litmus/         the herd7 C litmus front end (``velox litmus``)
 """
 
 from ._api import Atomic as Atomic
@@ -23,8 +31,8 @@ from ._explorer import Stats as Stats
 from ._explorer import check as check
 from ._explorer import outcome_counts as outcome_counts
 from ._explorer import outcomes as outcomes
-from ._threads import JoinHandle as JoinHandle
 from ._trace import ExplorationFailure as ExplorationFailure
+from .rt.threads import JoinHandle as JoinHandle
 
 __all__ = [
     "Atomic", "Cell", "ExplorationFailure", "JoinHandle", "Stats", "check", "choose", "fence", "outcome_counts",

@@ -1,4 +1,4 @@
-"""The Python front end: std-shaped shims over the runtime (``_runtime.py``).
+"""The Python front end: std-shaped shims over the runtime (``rt/runtime.py``).
 
 Concurrent algorithms written in Python use these classes the way C code uses
 ``vx_atomic.h``: every operation becomes a scheduled, recorded event of the
@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import _runtime as rt
-from ._threads import JoinHandle
+from .rt import runtime as rt
+from .rt.threads import JoinHandle
 
 
 def _site() -> tuple[str, int]:
@@ -75,7 +75,7 @@ def _default_failure(success: Any, failure: Any) -> Any:
     """C++'s rule: without a failure order, use the success order minus its release part."""
     if failure is not None:
         return failure
-    from ._orders import ACQ_REL, ACQUIRE, RELAXED, RELEASE, parse
+    from .rt.orders import ACQ_REL, ACQUIRE, RELAXED, RELEASE, parse
 
     s = parse(success, "compare_exchange success order")
     return {RELEASE: RELAXED, ACQ_REL: ACQUIRE}.get(s, s)

@@ -1,6 +1,6 @@
 """The exploration driver: ``check``, ``outcomes`` and ``outcome_counts``.
 
-A depth-first search over plans (see ``_execution.py``): pop a plan, re-run the
+A depth-first search over plans (see ``rt/execution.py``): pop a plan, re-run the
 test from scratch following it, let the execution push the alternatives it meets,
 repeat until no plan is left. Each distinct complete execution graph is counted
 once for ``outcome_counts`` even if reached twice. Bounds (executions,
@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ._execution import Execution, Plan
 from ._trace import ExplorationFailure, decode_token, encode_token, failure_report
+from .rt.execution import Execution
+from .rt.plan import Plan
 
 _MODELS = ("rc11", "sc")
 _MODES = ("exhaustive", "random")

@@ -14,8 +14,9 @@ import json
 import zlib
 from typing import Any
 
-from . import _graph as g
-from ._execution import Execution, Failure, format_site, order_name
+from .rt import graph as g
+from .rt.execution import Execution
+from .rt.failure import Failure, format_site, order_name
 
 _PREFIX = "vx1."
 _KINDS = [g.INIT, g.LOAD, g.STORE, g.RMW, g.CAS, g.FENCE, g.NA_READ, g.NA_WRITE, g.SPAWN, g.JOIN, g.SPIN,

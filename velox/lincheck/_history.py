@@ -13,6 +13,7 @@ count as concurrent, so ties never produce a false violation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,12 @@ class Operation:
     output: Any
 
     def __post_init__(self) -> None:
+        for name in ("call", "ret"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError(f"{name} must be a number (a clock reading), got {type(v).__name__} {v!r}")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite clock reading, got {v!r} ({self.input!r})")
         if self.ret < self.call:
             raise ValueError(f"operation returns before it is called: call={self.call} ret={self.ret} ({self.input!r})")
 

@@ -126,10 +126,18 @@ def _unlift(e: _Entry) -> None:
         e.next.prev = e
 
 
+def _check_max_steps(max_steps: int) -> None:
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int):
+        raise TypeError(f"max_steps must be an int, got {type(max_steps).__name__} {max_steps!r}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be at least 1 (the search budget), got {max_steps}")
+
+
 def check_part(model: Model, ops: Sequence[Operation], init_state: Any = None,
                max_steps: int = 1_000_000) -> PartResult:
     """Check one (partition of a) history from ``init_state`` (default
     ``model.init()``)."""
+    _check_max_steps(max_steps)
     ops = tuple(ops)
     state = model.init() if init_state is None else init_state
     if not ops:
@@ -187,6 +195,7 @@ def check_operations(model: Model, ops: Sequence[Operation], init_state: Any = N
     """Is the history linearizable with respect to ``model``? Partitions it
     with ``model.partition`` when given and checks each part; the verdict is
     ILLEGAL if any part is, else UNKNOWN if any part is undecided, else OK."""
+    _check_max_steps(max_steps)
     parts = model.partition(ops) if model.partition is not None else [list(ops)]
     results = []
     verdict = Verdict.OK

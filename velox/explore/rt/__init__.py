@@ -1,0 +1,7 @@
+"""The explorer's runtime: threads, scheduling, memory operations, consistency and revisits.
+
+Front ends (the Python API in ``velox.explore``, the C front end in
+``velox.explore.cmodel``, the litmus front end in ``velox.explore.litmus``) reach
+it only through the ``rt_*`` functions of ``runtime.py``; the search over
+executions (``velox.explore._explorer``) drives ``execution.Execution``.
+"""

@@ -1,0 +1,171 @@
+"""One execution of a test: scheduling, replaying a plan, and growing the graph.
+
+An execution re-runs the test from scratch. It follows a *plan* (a list of
+``(thread, choice, kind)`` items, one per event, in stamp order) as far as the plan
+goes, then continues *fresh*: the thread with the lowest id that can run performs
+the next event (with ``dpor=False``, every runnable thread is a branch), each read
+reads from the newest write it may read, each store goes last in mo, and every
+other consistent choice is pushed to the explorer as a new plan. With ``dpor=True``
+a new write also pushes *revisits*: for each earlier read of its location that is
+not in its (po ∪ rf)-prefix, the plan that keeps the events added before that read
+plus the write's prefix, and makes the read read from the write (the backward
+revisits of GenMC, Kokologiannakis et al., PLDI 2019 / POPL 2022). So reads-from
+choices that run against the schedule are explored without exploring schedules.
+
+The work is split by concern: ``schedule.py`` (which thread runs, hand-off,
+spin loops, spawn/join), ``memory.py`` (events, locations, reads-from and mo
+choices, the memory operations) and ``revisit.py`` (backward revisits); this
+class puts them together and owns the run of one execution.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from .failure import Failure
+from .graph import Event, Loc
+from .memory import Memory
+from .orders import UsageError
+from .plan import Plan
+from .revisit import Revisits
+from .schedule import Scheduling
+from .threads import Abort, ModelThread, _tls
+
+
+class Execution(Scheduling, Memory, Revisits):
+    """One run of the test under the explorer's control."""
+
+    def __init__(self, explorer: Any, plan: Plan) -> None:
+        self.x = explorer
+        self.plan = plan.items
+        self.plan_revisits = plan.revisits
+        self.revisit_at = plan.revisit_at
+        self.taken: list[tuple[int, Any, Any]] = []
+        self.events: list[Event] = []
+        self.by_id: dict[tuple[int, int], Event] = {}
+        self.threads: list[ModelThread] = []
+        self.locs: dict[Any, Loc] = {}
+        self.granted: ModelThread | None = None
+        self.aborted = False
+        self.ended = False
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.failure: Failure | None = None
+        self.pruned: str | None = None
+        self.complete = False
+        self.result: Any = None
+        self.preemptions = 0
+        self.sc_model = explorer.model == "sc"
+        self.sc_events = 0
+        self.raced = False
+
+    # ------------------------------------------------------------------ running
+    def run(self, test: Callable[[], Any]) -> None:
+        """Run the test once (thread 0 runs ``test()``), then clean every thread up."""
+        main = ModelThread(self, 0, (0,), test, ())
+        self.threads.append(main)
+        main.start_os_thread()
+        self.granted = main
+        main.baton.release()
+        if not self.done.acquire(timeout=self.x.watchdog):
+            self.failure = Failure(
+                "hang",
+                f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
+                "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
+                "primitives for synchronisation inside explored tests.",
+            )
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Unwind every thread still parked in a primitive and wait for all OS threads to exit."""
+        self.aborted = True
+        for t in self.threads:
+            if t.started and not t.finished or not t.started:
+                try:
+                    t.baton.release()
+                except RuntimeError:
+                    pass  # already released: the thread is running towards its exit
+        for t in self.threads:
+            if t.os_thread is not None and not t.wait_exited(self.x.watchdog):
+                raise RuntimeError(
+                    f"velox.explore: thread t{t.tid} did not stop after its execution ended; it is stuck "
+                    "outside velox.explore primitives (or swallowed the explorer's Abort exception)"
+                )
+
+    def thread_main(self, t: ModelThread) -> None:
+        """Body of every model OS thread."""
+        t.baton.acquire()
+        if self.aborted:
+            return
+        t.started = True
+        _tls.thread = t
+        try:
+            result = t.fn(*t.args)
+        except Abort:
+            return
+        except BaseException as exc:  # noqa: BLE001 - any exception in a thread fails the test
+            if self.aborted or self.ended:
+                return
+            if isinstance(exc, UsageError):
+                self.fail(Failure("usage", str(exc), t.tid, exc=exc))
+                return
+            kind = "assertion" if isinstance(exc, AssertionError) else "exception"
+            tb = "".join(traceback.format_exception(exc)).rstrip()
+            what = "assertion failed" if kind == "assertion" else f"uncaught {type(exc).__name__}"
+            self.fail(Failure(kind, f"thread t{t.tid}: {what}: {exc}\n{tb}", t.tid))
+            return
+        finally:
+            _tls.thread = None
+        self.finish_thread(t, result)
+
+    def end(self) -> None:
+        """Signal the controller that this execution is over (once)."""
+        if not self.ended:
+            self.ended = True
+            self.done.release()
+
+    def fail(self, failure: Failure) -> None:
+        """Record a failure and end the execution."""
+        if self.failure is None and self.pruned is None:
+            self.failure = failure
+        self.end()
+
+    def prune(self, reason: str) -> None:
+        """End an execution that is inconsistent or redundant; unwinds the calling thread."""
+        if self.failure is None and self.pruned is None:
+            self.pruned = reason
+        self.end()
+        raise Abort()
+
+    # ------------------------------------------------------------ results
+    def graph_key(self) -> tuple:
+        """Canonical identity of the complete graph (independent of stamp order and thread numbering)."""
+        path = {t.tid: t.path for t in self.threads}
+
+        def ident(e: Event | None) -> Any:
+            return None if e is None else (path[e.tid], e.idx)
+
+        def loc_ident(loc: Loc | None) -> Any:
+            return None if loc is None else (path[loc.lid[0]], loc.lid[1])
+
+        threads = []
+        for t in self.threads:
+            threads.append((t.path, tuple(
+                (e.kind, loc_ident(e.loc), e.order, _hashable(e.value), _hashable(e.written), ident(e.rf),
+                 e.spurious)
+                for e in t.events
+            )))
+        threads.sort()
+        mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if loc.mo)
+        return (tuple(threads), tuple(mos), _hashable(self.result))
+
+
+def _hashable(v: Any) -> Any:
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return repr(v)

@@ -1,0 +1,329 @@
+"""Memory: events, locations, reads-from and modification-order choices, the memory operations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import graph as g
+from .failure import Failure, format_site
+from .graph import Event, Loc
+from .orders import NA, SEQ_CST, UsageError, is_acquire, is_release
+from .plan import Plan
+from .threads import Abort, ModelThread, current_thread
+
+
+class Memory:
+    """Mixin of ``Execution``: growing the graph, one memory operation at a time."""
+
+    def new_event(self, t: ModelThread, kind: str, loc: Loc | None, order: int, site: Any,
+                  op: str) -> tuple[Event, Any]:
+        """Create the next event of ``t`` (not yet committed) and return it with its planned choice."""
+        if len(t.events) >= self.x.max_steps:
+            self.fail(Failure(
+                "step bound",
+                f"thread t{t.tid} performed more than {self.x.max_steps} operations in one execution: an unbounded "
+                "loop? Spin loops must call spin_hint() or yield_now() so the explorer can treat them as waiting "
+                "(raise the bound with VELOX_MAX_STEPS if the test is just long).",
+                t.tid,
+            ))
+            raise Abort()
+        stamp = len(self.events)
+        e = Event(stamp, t.tid, len(t.events), kind, loc, order, site, op)
+        e.hb = t.view
+        e.porf = t.porf_view
+        choice = None
+        if stamp < len(self.plan):
+            _, choice, pkind = self.plan[stamp]
+            if pkind is not None and pkind != kind:
+                self.fail(Failure(
+                    "nondeterminism",
+                    f"replaying event #{stamp}: thread t{t.tid} now performs {kind!r} where it performed "
+                    f"{pkind!r} before. The test must be deterministic given the explorer's choices.",
+                    t.tid,
+                ))
+                raise Abort()
+        return e, choice
+
+    def commit(self, t: ModelThread, e: Event, choice: Any) -> None:
+        """Add the event to the graph."""
+        bit = 1 << e.stamp
+        t.view = e.hb | bit
+        t.porf_view = e.porf | bit
+        self.events.append(e)
+        t.events.append(e)
+        self.by_id[(e.tid, e.idx)] = e
+        self.taken.append((e.tid, choice, e.kind))
+        # A new psc cycle needs the new event: as an SC event, or in the middle of a path (a read of a
+        # non-latest write, or a write placed before others in mo, has eco edges to older events).
+        if e.order == SEQ_CST and (e.is_read or e.is_write or e.kind == g.FENCE):
+            self.sc_events += 1
+        memory = e.is_read or e.is_write or e.kind == g.FENCE
+        if self.sc_events >= 2 and memory and not g.psc_acyclic(self.events):
+            self.prune("psc cycle (RC11's SC axiom)")
+
+    def branch(self, t: ModelThread, e: Event, options: list[Any], choice: Any) -> Any:
+        """Pick one option: the planned one, a random one, or the first (pushing the others)."""
+        if choice is not None:
+            if choice not in options:
+                self.prune("a replayed choice is not consistent in this graph")
+            return choice
+        if not options:
+            self.prune("no consistent choice")
+        if self.x.rng is not None:
+            return self.x.rng.choice(options)
+        rest = self.plan[e.stamp + 1:]
+        for alt in options[1:]:
+            self.x.push(Plan(self.taken + [(t.tid, alt, e.kind)] + rest, self.plan_revisits))
+        return options[0]
+
+    def fresh(self, e: Event) -> bool:
+        """True when this event is beyond the plan (so its revisits have not been pushed yet)."""
+        return e.stamp >= len(self.plan)
+
+    def sem_order(self, order: int) -> int:
+        """The order the semantics uses: seq_cst for every atomic under model="sc"."""
+        return SEQ_CST if self.sc_model and order != NA else order
+
+    # ----------------------------------------------------------- locations
+    def declare(self, t: ModelThread, key: Any, value: Any, name: str | None, site: Any, is_cell: bool) -> Loc:
+        """Create a location (its initial write is an event of the creating thread)."""
+        self.enter(t)
+        e, _choice = self.new_event(t, g.INIT if not is_cell else g.NA_WRITE, None, NA if is_cell else 0, site,
+                                   "init")
+        loc = Loc(e.id, key, name or f"{'cell' if is_cell else 'atomic'}#{len(self.locs)}", is_cell)
+        e.loc = loc
+        e.value = value
+        e.is_write = True
+        if is_cell:
+            loc.na.append(e)
+        loc.mo.append(e)
+        loc.init = e
+        self.locs[key] = loc
+        self.commit(t, e, 0)
+        return loc
+
+    def loc_of(self, key: Any, what: str) -> Loc:
+        """The atomic location for a key, or a clear error."""
+        loc = self.locs.get(key)
+        if loc is None or loc.is_cell:
+            raise UsageError(
+                f"velox.explore: {what} on location {key!r}, which was never declared as an atomic "
+                "(create it with Atomic(...) or rt_init(key, value) first)"
+            )
+        return loc
+
+    # ------------------------------------------------------------ reads
+    def read_options(self, t: ModelThread, loc: Loc) -> list[int]:
+        """Indices in mo of the writes a new read by ``t`` may read (newest first)."""
+        lo = max(g.seen_index(loc, t.view), 0)
+        return list(range(len(loc.mo) - 1, lo - 1, -1))
+
+    def apply_read(self, t: ModelThread, e: Event, w: Event) -> None:
+        """Make ``e`` read from ``w``: value, synchronisation, porf."""
+        e.rf = w
+        e.is_read = True
+        e.value = w.write_value()
+        e.loc.reads.append(e)
+        # acquire (or an acquire fence later) synchronises with w's release sequence.
+        if is_acquire(e.order):
+            e.hb |= w.msg
+        if e.order != NA:
+            t.acq_pending |= w.msg
+        e.porf |= w.porf | (1 << w.stamp)
+        t.reads_since_write.append(e)
+
+    def apply_write(self, t: ModelThread, e: Event, after: Event) -> None:
+        """Insert the write ``e`` into mo right after ``after``, compute its release view, wake spinners."""
+        loc = e.loc
+        e.is_write = True
+        loc.mo.insert(loc.mo.index(after) + 1, e)
+        t.prev_spin_rfs = None
+        for th in self.threads:
+            if th.spinning and th is not t and id(loc) in th.spin_locs:
+                # A write to what the spinner read: its next iteration may see something new. The
+                # wake-up is a dependency (the spinner runs on because of this write), kept in porf
+                # so that a revisit never keeps the spinner's later events without this write.
+                th.spinning = False
+                th.forced = th.confirmed = False
+                th.porf_view |= e.porf | (1 << e.stamp)
+        own = (e.hb | (1 << e.stamp)) if is_release(e.order) else t.rel_fence_view
+        if e.order == NA:
+            own = 0  # a plain write heads no release sequence and continues none
+            t.reads_since_write = []
+            t.spurious_since_write = False
+            return
+        lid = id(loc)
+        msg = own | t.rs_view.get(lid, 0)
+        if e.rf is not None:
+            msg |= e.rf.msg  # an RMW continues the release sequence it reads from
+        e.msg = msg
+        t.rs_view[lid] = t.rs_view.get(lid, 0) | own
+        t.reads_since_write = []
+        t.spurious_since_write = False
+
+    def op_load(self, key: Any, order: int, site: Any) -> Any:
+        t = current_thread("load()")
+        self.enter(t)
+        loc = self.loc_of(key, "load")
+        e, choice = self.new_event(t, g.LOAD, loc, self.sem_order(order), site, "load")
+        e.shown_order = order
+        mo = loc.mo
+        options = [(mo[i].id, False) for i in self.read_options(t, loc)]
+        rf_id, _ = self.branch(t, e, options, choice)
+        self.apply_read(t, e, self.by_id[rf_id])
+        self.commit(t, e, (rf_id, False))
+        return e.value
+
+    def op_store(self, key: Any, value: Any, order: int, site: Any) -> None:
+        t = current_thread("store()")
+        self.enter(t)
+        loc = self.loc_of(key, "store")
+        e, choice = self.new_event(t, g.STORE, loc, self.sem_order(order), site, "store")
+        e.shown_order = order
+        e.value = value
+        mo = loc.mo
+        lo = max(g.seen_index(loc, t.view), 0)
+        options = [mo[i].id for i in range(len(mo) - 1, lo - 1, -1) if not g.has_rmw_reader(loc, i)]
+        pred = self.branch(t, e, options, choice)
+        fresh = self.fresh(e)
+        self.apply_write(t, e, self.by_id[pred])
+        self.commit(t, e, pred)
+        if fresh and self.x.dpor and self.x.rng is None:
+            self.push_revisits(e)
+
+    def op_rmw(self, key: Any, fn: Callable[[Any], Any], order: int, site: Any, op: str) -> Any:
+        t = current_thread(op)
+        self.enter(t)
+        loc = self.loc_of(key, op)
+        e, choice = self.new_event(t, g.RMW, loc, self.sem_order(order), site, op)
+        e.shown_order = order
+        mo = loc.mo
+        cands = self.read_options(t, loc)
+        options = [(mo[i].id, False) for i in cands if not g.has_rmw_reader(loc, i)]
+        if choice is None:
+            self.push_rmw_conflicts(t, e, loc, [i for i in cands if g.has_rmw_reader(loc, i)])
+        rf_id, _ = self.branch(t, e, options, choice)
+        w = self.by_id[rf_id]
+        self.apply_read(t, e, w)
+        e.written = fn(e.value)
+        self.apply_write(t, e, w)
+        self.commit(t, e, (rf_id, False))
+        if self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
+            self.push_revisits(e)
+        return e.value
+
+    def op_cas(self, key: Any, expected: Any, desired: Any, weak: bool, success: int, failure: int,
+               site: Any) -> tuple[bool, Any]:
+        op = "cas_weak" if weak else "cas"
+        t = current_thread("compare_exchange")
+        self.enter(t)
+        loc = self.loc_of(key, "compare_exchange")
+        e, choice = self.new_event(t, g.CAS, loc, self.sem_order(success), site, op)
+        e.expected = expected
+        e.weak = weak
+        e.arg = desired
+        mo = loc.mo
+        # A weak CAS may fail spuriously, but not twice in a row on one location by one thread: a retry
+        # loop would otherwise never end, and a second spurious failure reaches no new state.
+        weak_spurious = weak and not t.last_spurious.get(id(loc), False)
+        options = []
+        conflicts = []
+        for i in self.read_options(t, loc):
+            if mo[i].write_value() == expected:
+                if not g.has_rmw_reader(loc, i):
+                    options.append((mo[i].id, False))
+                else:
+                    conflicts.append(i)
+                if weak_spurious:
+                    options.append((mo[i].id, True))
+            else:
+                options.append((mo[i].id, False))
+        if choice is None:
+            self.push_rmw_conflicts(t, e, loc, conflicts)
+        rf_id, spurious = self.branch(t, e, options, choice)
+        w = self.by_id[rf_id]
+        ok = w.write_value() == expected and not spurious
+        if ok:
+            e.shown_order = success
+            self.apply_read(t, e, w)
+            e.written = desired
+            self.apply_write(t, e, w)
+        else:
+            e.order = self.sem_order(failure)
+            e.shown_order = failure
+            e.spurious = spurious
+            self.apply_read(t, e, w)
+            if spurious:
+                t.spurious_since_write = True
+        t.last_spurious[id(loc)] = spurious
+        self.commit(t, e, (rf_id, spurious))
+        if ok and self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
+            self.push_revisits(e)
+        return ok, e.value
+
+    def op_fence(self, order: int, site: Any) -> None:
+        t = current_thread("fence()")
+        self.enter(t)
+        e, _choice = self.new_event(t, g.FENCE, None, self.sem_order(order), site, "fence")
+        e.shown_order = order
+        if is_acquire(e.order):
+            e.hb |= t.acq_pending  # acquire fence: synchronises with what earlier reads read
+        self.commit(t, e, 0)
+        if is_release(e.order):
+            t.rel_fence_view = t.view  # later writes carry this fence's view as a release
+
+    def op_cell(self, key: Any, is_write: bool, site: Any, value: Any = None, name: str | None = None) -> Any:
+        """A plain access. Python cells (declared with a value) read from a store like atomics do;
+        C cells (first seen here, value in C memory) are only checked for races."""
+        t = current_thread("a plain (Cell) access")
+        loc = self.locs.get(key)
+        if loc is None:
+            loc = self.declare_cell_lazily(t, key, name)
+        elif not loc.is_cell:
+            raise UsageError(f"velox.explore: plain access to {loc.name}, which is an atomic location")
+        self.enter(t)
+        kind = g.NA_WRITE if is_write else g.NA_READ
+        e, choice = self.new_event(t, kind, loc, NA, site, "set" if is_write else "get")
+        e.value = value
+        racy = None
+        for a in loc.na:
+            if (is_write or a.kind == g.NA_WRITE) and a.tid != t.tid and not (e.hb >> a.stamp & 1):
+                racy = a
+                break
+        loc.na.append(e)
+        fresh = self.fresh(e)
+        if not loc.mo:  # C memory: nothing to choose
+            self.commit(t, e, 0)
+        elif is_write:
+            mo = loc.mo
+            lo = max(g.seen_index(loc, t.view), 0)
+            pred = self.branch(t, e, [mo[i].id for i in range(len(mo) - 1, lo - 1, -1)], choice)
+            self.apply_write(t, e, self.by_id[pred])
+            self.commit(t, e, pred)
+        else:
+            mo = loc.mo
+            rf_id, _ = self.branch(t, e, [(mo[i].id, False) for i in self.read_options(t, loc)], choice)
+            self.apply_read(t, e, self.by_id[rf_id])
+            self.commit(t, e, (rf_id, False))
+        if racy is not None:
+            if self.x.races == "flag":
+                self.raced = True
+            else:
+                self.fail(Failure(
+                    "data race",
+                    f"data race on {loc.name}: t{e.tid} {e.op} at {format_site(e.site)} (event #{e.stamp}) conflicts "
+                    f"with t{racy.tid} {racy.op} at {format_site(racy.site)} (event #{racy.stamp}); neither happens "
+                    "before the other. A release/acquire pair (or a stronger order) must order them.",
+                    t.tid, (racy.stamp, e.stamp),
+                ))
+                raise Abort()
+        if is_write and loc.mo and fresh and self.x.dpor and self.x.rng is None:
+            self.push_revisits(e)
+        return e.value
+
+    def declare_cell_lazily(self, t: ModelThread, key: Any, name: str | None) -> Loc:
+        """A plain location first seen at an access (C memory): no initial write event."""
+        loc = Loc((t.tid, -len(self.locs) - 1), key, name or f"cell@{key!r}", True)
+        self.locs[key] = loc
+        return loc

@@ -1,0 +1,213 @@
+"""Model threads: real OS threads that run one at a time, passing a baton.
+
+Every thread of a test under exploration is an OS thread, because a thread may be
+deep inside C code (the model build of the C core) when it reaches a hook and must
+block right there while another thread runs. Each thread owns a lock used as a
+binary semaphore (its *baton*): it waits on its own baton, and the thread that
+decides who runs next releases the chosen thread's baton. So exactly one thread of
+the execution runs at any time and the explorer, not the OS, picks the schedule.
+
+When an execution ends (passed, failed or pruned) the explorer sets ``aborted`` and
+releases every parked thread: the primitive it is parked in raises ``Abort``,
+which unwinds the thread's code, and the OS thread goes back to a small pool of idle
+workers (starting an OS thread costs as much as a small execution). No model thread
+outlives its execution, and an idle worker runs no user code.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+_tls = threading.local()  # .thread: the ModelThread this OS thread is running, if any
+
+
+def current_thread(what: str) -> ModelThread:
+    """The model thread running this code, or a clear error outside an exploration."""
+    t = getattr(_tls, "thread", None)
+    if t is None:
+        raise RuntimeError(
+            f"velox.explore: {what} can only be used inside a test run by velox.explore.check(), "
+            "outcomes() or outcome_counts()"
+        )
+    return t
+
+
+class Abort(BaseException):
+    """Raised inside a model thread to unwind it when its execution is over.
+
+    A BaseException so that a test's ``except Exception`` does not swallow it.
+    """
+
+
+class ModelThread:
+    """One thread of the test being explored."""
+
+    __slots__ = (
+        "acq_pending",
+        "args",
+        "baton",
+        "blocked_on",
+        "children",
+        "confirmed",
+        "events",
+        "exe",
+        "exited",
+        "finished",
+        "fn",
+        "forced",
+        "last_spurious",
+        "os_thread",
+        "path",
+        "porf_view",
+        "prev_spin_rfs",
+        "reads_since_write",
+        "rel_fence_view",
+        "result",
+        "rs_view",
+        "spin_locs",
+        "spin_reads",
+        "spinning",
+        "spurious_since_write",
+        "started",
+        "tid",
+        "view",
+    )
+
+    def __init__(self, exe: Any, tid: int, path: tuple[int, ...], fn: Callable[..., Any],
+                 args: tuple[Any, ...]) -> None:
+        self.exe = exe
+        self.tid = tid
+        self.path = path  # (0,) for the main thread, parent path + (k,) for its k-th child
+        self.fn = fn
+        self.args = args
+        self.baton = threading.Lock()
+        self.baton.acquire()
+        self.os_thread: _Worker | None = None
+        self.exited = threading.Lock()  # released when the body has returned
+        self.exited.acquire()
+        self.started = False
+        self.finished = False
+        self.result: Any = None
+        self.blocked_on: ModelThread | None = None  # waiting in join() for this thread
+        self.spinning = False  # blocked in a spin loop for the rest of the execution
+        self.spin_reads: list[Any] = []  # the reads of the spin iteration that blocked it
+        self.view = 0  # hb-prefix of this thread's next event (bitset of stamps)
+        self.porf_view = 0  # (po ∪ rf)+-prefix of its next event
+        self.acq_pending = 0  # what an acquire fence here would synchronise with
+        self.rel_fence_view = 0  # hb-prefix of its last release fence (and the fence)
+        self.rs_view: dict[int, int] = {}  # per location: release heads this thread's next write continues
+        self.events: list[Any] = []
+        self.children = 0
+        self.reads_since_write: list[Any] = []
+        self.spurious_since_write = False
+        self.spin_locs: set[int] = set()  # locations whose next write by another thread wakes it
+        self.prev_spin_rfs: tuple | None = None  # what the last blocked iteration read
+        self.forced = False  # woken with nothing new written, to see whether its loop progresses
+        self.confirmed = False  # re-ran with nothing new and read the same latest values: spins forever
+        self.last_spurious: dict[int, bool] = {}  # per location: did this thread's last CAS fail spuriously?
+
+    def runnable(self) -> bool:
+        """True when the thread can perform an event now."""
+        if self.finished or self.spinning:
+            return False
+        return self.blocked_on is None or self.blocked_on.finished
+
+    def start_os_thread(self) -> None:
+        """Run this thread on a pooled OS thread; it waits for its baton before running any user code."""
+        self.os_thread = _Worker.run(self)
+
+    def wait_exited(self, timeout: float) -> bool:
+        """Wait until the thread's body has returned (its OS thread is back in the pool)."""
+        if self.os_thread is None:
+            return True
+        if self.exited.acquire(timeout=timeout):
+            self.exited.release()
+            return True
+        return False
+
+
+class _Worker:
+    """A pooled OS thread that runs model threads one after another.
+
+    Starting an OS thread costs about 0.1 ms here, as much as a whole small execution, so the OS
+    threads are reused across executions. An idle worker is parked on its own lock and runs no
+    user code; at most ``MAX_IDLE`` idle workers are kept.
+    """
+
+    MAX_IDLE = 32
+    _idle: ClassVar[list[_Worker]] = []
+    _pool_lock = threading.Lock()
+
+    @classmethod
+    def busy(cls) -> int:
+        """Pooled OS threads currently running a model thread (0 between explorations)."""
+        with cls._pool_lock:
+            alive = sum(1 for t in threading.enumerate() if t.name == "velox-explore-worker")
+            return alive - len(cls._idle)
+
+    def __init__(self) -> None:
+        self.go = threading.Lock()
+        self.go.acquire()
+        self.job: ModelThread | None = None
+        self.thread = threading.Thread(target=self.loop, name="velox-explore-worker", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def forget_after_fork(cls) -> None:
+        """A forked child has none of the parent's threads: drop the pool (registered at import)."""
+        cls._idle = []
+        cls._pool_lock = threading.Lock()
+
+    @classmethod
+    def run(cls, mt: ModelThread) -> _Worker:
+        with cls._pool_lock:
+            worker = cls._idle.pop() if cls._idle else None
+        if worker is None:
+            worker = cls()
+        worker.job = mt
+        worker.go.release()
+        return worker
+
+    def loop(self) -> None:
+        while True:
+            self.go.acquire()
+            mt = self.job
+            if mt is None:
+                return
+            try:
+                mt.exe.thread_main(mt)
+            finally:
+                self.job = None
+                keep = False
+                with self._pool_lock:
+                    if len(self._idle) < self.MAX_IDLE:
+                        self._idle.append(self)
+                        keep = True
+                mt.exited.release()
+            if not keep:
+                return
+
+
+os.register_at_fork(after_in_child=_Worker.forget_after_fork)
+
+
+class JoinHandle:
+    """Handle to a spawned thread: ``join()`` waits for it and returns its result."""
+
+    __slots__ = ("_thread",)
+
+    def __init__(self, thread: ModelThread) -> None:
+        self._thread = thread
+
+    def join(self) -> Any:
+        """Wait (as a scheduled event) until the thread has finished; return its result."""
+        import sys
+
+        f = sys._getframe(1)
+        return current_thread("join()").exe.op_join(self._thread, (f.f_code.co_filename, f.f_lineno))
+
+    def __repr__(self) -> str:
+        return f"<JoinHandle t{self._thread.tid}>"
