@@ -17,6 +17,13 @@ SCENARIOS = {
     # One thread empties a level while another refills it: the emptier's clear
     # of the level's bit must not win over the refill (the recheck).
     "refill_while_emptying": [[("add", BID, 102, 1), ("remove", BID, 102, 1)], [("add", BID, 102, 1)]],
+    # A query meets the emptied level's stale bit and clears it while another
+    # thread refills the level: the clear's re-read and the filler's check of
+    # its bit must not both miss each other (seq_cst, no store buffering).
+    "query_clears_while_refilling": [[("add", BID, 102, 1), ("remove", BID, 102, 1), ("best", BID, 0, 0)],
+                                     [("add", BID, 102, 1)]],
+    "query_clears_word_while_filling_neighbour": [[("add", BID, 102, 1), ("remove", BID, 102, 1),
+                                                   ("best", BID, 0, 0)], [("add", BID, 101, 1)]],
     "asks_refill_while_emptying": [[("add", ASK, 101, 2), ("remove", ASK, 101, 2)], [("add", ASK, 101, 1)]],
     # Levels 64 apart sit in different first-level words: the best moves from
     # one word to another through the second level while the first empties.

@@ -41,9 +41,10 @@ def make_test(m, scenario):
         # Two threads add to the same level at once: a lost update breaks conservation.
         return book_test(m, [[("add", BID, 101, 1)], [("add", BID, 101, 2)]])
     if kind == "book_hint_race":
-        # One thread empties a level while another refills it: the emptier's
-        # clear of the level's bit must not lose the refill.
-        return book_test(m, [[("add", BID, 102, 1), ("remove", BID, 102, 1)], [("add", BID, 102, 1)]])
+        # One thread empties a level and queries (clearing the stale bit)
+        # while another refills it: the clear must not lose the refill.
+        return book_test(m, [[("add", BID, 102, 1), ("remove", BID, 102, 1), ("best", BID, 0, 0)],
+                             [("add", BID, 102, 1)]])
     if kind == "book_hint_raise":
         # Adds in descending order: the best must stay the highest level.
         return book_test(m, [[("add", BID, 102, 1), ("add", BID, 101, 1)], [("add", BID, 103, 1)]])

@@ -95,49 +95,58 @@ static inline void backoff(uint32_t *spins) {
     if (*spins < VX_BOOK_BACKOFF_CAP) *spins *= 2;
 }
 
-/* After making `rank` non-empty: set its bit, and if its word was zero, the
- * word's bit in the second level. Each set is a release RMW: a remover whose
- * clearing RMW comes later in the word's modification order acquires it
- * (the word's RMWs form one release sequence), so its recheck sees our
- * quantity (or a later one) and it sets the bit again (docs/order-book.md). */
+/* After a 0 -> positive update of `rank`: make sure its bit is set, and if
+ * its word was zero, the word's bit one level up. Most fills find the bit
+ * still set (bits are cleared only by queries that find the level empty), so
+ * the common case is one plain load and no RMW. Every access here and in
+ * clear_rank / clear_word is seq_cst, and so is the quantity update before
+ * it: that is what makes skipping safe (docs/order-book.md). */
 static void mark_nonempty(vx_book_side *s, uint32_t rank) {
     uint32_t w = WORD_OF(rank);
-    /* release: publishes our non-zero quantity at `rank` to the acquire
-     * fetch-and of a later clear (mark_empty's recheck) and to the acquire
-     * loads of vx_book_best. */
-    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELEASE);
+    /* seq_cst: with the seq_cst compare-exchange that filled the level,
+     * against the seq_cst fetch-and and re-read in clear_rank: store
+     * buffering is forbidden, so either this load sees a concurrent clear
+     * (and we set the bit) or that clear's re-read sees our quantity (and
+     * the clearer sets it again). */
+    if (vx_load(&s->words[w], VX_SEQ_CST) & BIT_OF(rank)) return;
+    /* seq_cst: as above; this RMW is also the word's 0 -> non-zero write
+     * that the summary's store-buffering argument (clear_word) starts from. */
+    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_SEQ_CST);
     if (old != 0) return;
-    /* release: as above one level up: publishes words[w] != 0 to a later
-     * clear of the summary bit (its recheck) and to vx_book_best. */
-    vx_fetch_or(&s->summary[WORD_OF(w)], BIT_OF(w), VX_RELEASE);
+    uint32_t t = WORD_OF(w);
+    /* seq_cst: the same argument one level up, against clear_word. */
+    if (vx_load(&s->summary[t], VX_SEQ_CST) & BIT_OF(w)) return;
+    /* seq_cst: as above. */
+    vx_fetch_or(&s->summary[t], BIT_OF(w), VX_SEQ_CST);
 }
 
-/* After emptying `rank`: clear its bit, then re-read the quantity; if an
- * adder refilled the level meanwhile, set the bit again (that adder's own
- * set may have come before our clear). Same for the summary bit when the
- * word became zero. A stale set bit (an empty level) only costs a query a
- * skipped bit; a clear bit over a non-empty level would lose it, and the
- * recheck is what rules that out. */
-static void mark_empty(vx_book_side *s, uint32_t rank) {
+/* A query found words[w] zero under a set summary bit: clear the bit, re-read
+ * the word and set the bit again if a concurrent fill made it non-zero. */
+static void clear_word(vx_book_side *s, uint32_t w) {
+    uint32_t t = WORD_OF(w);
+    /* seq_cst: one side of the store-buffering pair with mark_nonempty. */
+    vx_fetch_and(&s->summary[t], ~BIT_OF(w), VX_SEQ_CST);
+    /* seq_cst: the re-read of that pair; sees a concurrent 0 -> non-zero
+     * fetch-or of the word unless that filler's own load saw our clear. */
+    if (vx_load(&s->words[w], VX_SEQ_CST) != 0)
+        /* seq_cst: as in mark_nonempty. */
+        vx_fetch_or(&s->summary[t], BIT_OF(w), VX_SEQ_CST);
+}
+
+/* A query found `rank` empty under a set bit: clear the bit, re-read the
+ * quantity and, if a concurrent fill made it positive, set the bit again and
+ * return 1 (the level is non-empty after all). */
+static int clear_rank(vx_book_side *s, uint32_t rank) {
     uint32_t w = WORD_OF(rank);
-    /* acquire: if a mark_nonempty's release fetch-or precedes this RMW in the
-     * word's modification order, its quantity write is visible to the
-     * recheck below. */
-    uint64_t old = vx_fetch_and(&s->words[w], ~BIT_OF(rank), VX_ACQUIRE);
-    /* relaxed: ordered after the acquire RMW above, which is all the recheck
-     * needs (coherence gives the adder's write or a later one). */
-    if (vx_load(&s->qty[rank], VX_RELAXED) > 0) {
+    /* seq_cst: one side of the store-buffering pair with mark_nonempty. */
+    uint64_t old = vx_fetch_and(&s->words[w], ~BIT_OF(rank), VX_SEQ_CST);
+    /* seq_cst: the re-read of that pair (see mark_nonempty). */
+    if (vx_load(&s->qty[rank], VX_SEQ_CST) > 0) {
         mark_nonempty(s, rank);
-        return;
+        return 1;
     }
-    if ((old & ~BIT_OF(rank)) != 0) return;
-    /* acquire: as above, against the release fetch-or of the summary bit by
-     * a thread that made words[w] non-zero. */
-    vx_fetch_and(&s->summary[WORD_OF(w)], ~BIT_OF(w), VX_ACQUIRE);
-    /* relaxed: ordered after the acquire RMW above. */
-    if (vx_load(&s->words[w], VX_RELAXED) != 0)
-        /* release: as in mark_nonempty. */
-        vx_fetch_or(&s->summary[WORD_OF(w)], BIT_OF(w), VX_RELEASE);
+    if ((old & ~BIT_OF(rank)) == 0) clear_word(s, w);
+    return 0;
 }
 
 static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
@@ -160,12 +169,14 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint
             if (cur < -delta) return VX_EUNDERFLOW;
             next = cur + delta;
         }
-        /* relaxed: quantities are counters; RMW atomicity alone conserves
-         * them. What other threads must see (this level became non-empty) is
-         * published by the release RMW in mark_nonempty, after this. */
-        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {
+        /* seq_cst on success: RMW atomicity alone conserves the counter, but
+         * a fill must not be reordered after mark_nonempty's load of its bit
+         * (the store-buffering pair with clear_rank); x86 emits the same
+         * locked instruction for any order. Failure relaxed: we only retry
+         * with the value read. An update that empties the level leaves its
+         * bit set: the next query that meets it clears it (clear_rank). */
+        if (vx_cas_weak(q, &cur, next, VX_SEQ_CST, VX_RELAXED)) {
             if (cur == 0 && next > 0) mark_nonempty(s, rank);
-            else if (next == 0) mark_empty(s, rank);
             return VX_OK;
         }
         backoff(&spins);
@@ -195,24 +206,30 @@ int64_t vx_book_depth(vx_book *b, int side, int64_t price) {
     return vx_load(&b->side[side].qty[rank_of(b, side, (uint32_t)level)], VX_RELAXED);
 }
 
-/* Highest rank whose quantity is positive, as rank + 1 (0: none). */
+/* Highest rank whose quantity is positive, as rank + 1 (0: none). Bits over
+ * levels found empty are cleared on the way (clear_rank, clear_word). */
 static uint32_t best_rank1(vx_book_side *s) {
     for (uint32_t t = s->nsummary; t-- > 0;) {
-        /* acquire: pairs with the release fetch-or in mark_nonempty, so the
-         * first-level words announced here are visible. */
-        uint64_t top = vx_load(&s->summary[t], VX_ACQUIRE);
+        /* seq_cst: pairs with the seq_cst fetch-or in mark_nonempty; a fill
+         * that set nothing because its bit was set is covered by the bit. */
+        uint64_t top = vx_load(&s->summary[t], VX_SEQ_CST);
         while (top != 0) {
             uint32_t w = t * VX_BOOK_WORD_BITS + top_bit(top);
-            /* acquire: pairs with the release fetch-or in mark_nonempty, so
-             * the quantity of every rank announced here is visible. */
-            uint64_t word = vx_load(&s->words[w], VX_ACQUIRE);
+            top &= ~BIT_OF(w);
+            /* seq_cst: as above, for the word's bits. */
+            uint64_t word = vx_load(&s->words[w], VX_SEQ_CST);
+            if (word == 0) {
+                clear_word(s, w);
+                continue;
+            }
             while (word != 0) {
                 uint32_t rank = w * VX_BOOK_WORD_BITS + top_bit(word);
-                /* relaxed: ordered after the acquire load of its word. */
-                if (vx_load(&s->qty[rank], VX_RELAXED) > 0) return rank + 1;
-                word &= ~BIT_OF(rank); /* a stale bit: the level is empty */
+                word &= ~BIT_OF(rank);
+                /* seq_cst: a fill's quantity write before its bit check
+                 * (update_level) is ordered before this read. */
+                if (vx_load(&s->qty[rank], VX_SEQ_CST) > 0) return rank + 1;
+                if (clear_rank(s, rank)) return rank + 1;
             }
-            top &= ~BIT_OF(w);
         }
     }
     return 0;

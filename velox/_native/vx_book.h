@@ -19,14 +19,16 @@
  * level says first-level word w may be non-zero. The best rank is the highest
  * set bit of the highest non-zero second-level word, then of the first-level
  * word it names (two count-leading-zeros), confirmed by reading the level's
- * quantity. An update that makes a level non-empty sets its bit with a release
- * fetch-or; one that empties it clears the bit with an acquire fetch-and,
- * re-reads the quantity and sets the bit again if a concurrent adder refilled
- * the level meanwhile (the second level works the same way over first-level
- * words). At quiescence every non-empty rank has its bit set, so best_bid /
- * best_ask are exact; a set bit over an empty level (left by a race) is
- * skipped by the query. The argument is in docs/order-book.md; the explorer
- * checks it on this code (tests/model) and so does the stress suite.
+ * quantity. An update that fills a level (0 -> positive) sets its bit unless
+ * it reads it set already; an update that empties a level leaves the bit
+ * alone, and the first query that meets the stale bit clears it, re-reads
+ * the quantity and sets the bit again if the level was refilled meanwhile.
+ * The filler's quantity update and bit check and the query's clear and
+ * re-read are seq_cst, which rules out the store-buffering outcome where
+ * both miss each other. So an add/cancel pair costs two RMWs (the two
+ * quantity updates) plus, rarely, one to set a bit; best_bid / best_ask are
+ * exact at quiescence. The argument is in docs/order-book.md; the explorer
+ * checks it on this code (tests/explore_c) and so does the stress suite.
  */
 #ifndef VX_BOOK_H
 #define VX_BOOK_H
@@ -49,7 +51,8 @@ typedef struct vx_book_side {
     /** qty[rank]: resting quantity at that rank, >= 0. */
     _Alignas(VX_CACHELINE) vx_atomic_i64 *qty;
     /** First level: bit (r % 64) of words[r / 64] is set when rank r may be
-     *  non-empty (never clear for a non-empty rank at quiescence). */
+     *  non-empty (never clear for a non-empty rank at quiescence); set by
+     *  fills, cleared by queries that find the level empty. */
     vx_atomic_u64 *words;
     /** Second level: bit (w % 64) of summary[w / 64] is set when words[w]
      *  may be non-zero (never clear for a non-zero word at quiescence). */
@@ -87,7 +90,8 @@ int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
 int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts);
 /** Resting quantity at the level holding price (VX_ERANGE / VX_EINVAL as negatives). */
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
-/** Best level's price into *price; returns 1, or 0 when the side is empty. */
+/** Best level's price into *price; returns 1, or 0 when the side is empty.
+ *  Clears the bits of levels it finds empty on the way. */
 int vx_book_best(vx_book *b, int side, int64_t *price);
 
 #endif /* VX_BOOK_H */

@@ -100,8 +100,8 @@ _ALL = [
        "better levels in the same word are forgotten and the best price is wrong",
        ("book", "explore"),
        ("vx_book.c",
-        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELEASE);",
-        "    uint64_t old = vx_exchange(&s->words[w], BIT_OF(rank), VX_RELEASE); /* MUTANT */")),
+        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_SEQ_CST);",
+        "    uint64_t old = vx_exchange(&s->words[w], BIT_OF(rank), VX_SEQ_CST); /* MUTANT */")),
     _m("builder_flushes_late",
        "poll's timeout comparison is off by one: a bundle times out one tick after its deadline",
        ("bundle",),
@@ -179,8 +179,8 @@ _ALL = [
        "a level update is a load and a store instead of a compare-exchange: concurrent updates are lost",
        ("stress", "lincheck", "explore"),
        ("vx_book.c",
-        "        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {",
-        "        if ((vx_store(q, next, VX_RELAXED), 1)) { /* MUTANT: not atomic */")),
+        "        if (vx_cas_weak(q, &cur, next, VX_SEQ_CST, VX_RELAXED)) {",
+        "        if ((vx_store(q, next, VX_SEQ_CST), 1)) { /* MUTANT: not atomic */")),
     _m("mpmc_pop_frees_early",
        "MPMC pop hands the cell back to producers (release store of seq) before copying the record out: a "
        "producer of the next lap can overwrite it mid-read",
@@ -214,21 +214,20 @@ _ALL = [
         "        r->head_cache = vx_load(&r->head, VX_ACQUIRE);",
         "        (void)0; /* MUTANT: cached head never refreshed */")),
     _m("book_hint_cas_relaxed",
-       "marking a level non-empty with a relaxed fetch-or: a thread emptying the same level clears the bit after "
-       "it, yet its recheck may miss the refill, and the level is lost from the best price at quiescence",
+       "the quantity update that fills a level is relaxed instead of seq_cst: a query clearing the level's "
+       "stale bit and the filler skipping the set (it still reads the bit set) can miss each other (store "
+       "buffering), and the refilled level is lost from the best price at quiescence",
        ("explore",),
        ("vx_book.c",
-        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELEASE);",
-        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_RELAXED); /* MUTANT */")),
+        "        if (vx_cas_weak(q, &cur, next, VX_SEQ_CST, VX_RELAXED)) {",
+        "        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) { /* MUTANT */")),
     _m("book_hint_skip_when_high",
-       "an add skips setting the level's bit when it already reads it set (no RMW), so a concurrent emptier's "
-       "clear and stale recheck of the same level win and the refilled level is lost",
+       "a fill checks whether its bit is already set with an acquire load instead of seq_cst and skips the "
+       "set: store buffering against a query's clear and re-read loses the refilled level",
        ("explore",),
        ("vx_book.c",
-        "    uint32_t w = WORD_OF(rank);\n    /* release: publishes our non-zero",
-        "    uint32_t w = WORD_OF(rank);\n"
-        "    if (vx_load(&s->words[w], VX_RELAXED) & BIT_OF(rank)) return; /* MUTANT: no RMW when set */\n"
-        "    /* release: publishes our non-zero")),
+        "    if (vx_load(&s->words[w], VX_SEQ_CST) & BIT_OF(rank)) return;",
+        "    if (vx_load(&s->words[w], VX_ACQUIRE) & BIT_OF(rank)) return; /* MUTANT */")),
     _m("ring_publish_relaxed",
        "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
        "written (x86 hides it from stress runs; TSan does not)",
