@@ -43,8 +43,9 @@ examples:
   velox run --output bundles.bin              delivered transactions as 32-byte wire records
 
 topologies (I ingress, B book, U bundle builder, O output):
-  auto    one thread per stage with 4+ CPUs, else 'single' (measured best on a
-          shared 2-CPU machine: no cross-core handoff to wait for)
+  auto    measured at start: 'stages' with 4 idle CPUs, 'pairs' with 2 idle CPUs
+          whose core-to-core round trip is at most 200 ns, else 'single' (no
+          cross-core handoff to wait for); the header line says why
   single  I+B+U+O      pairs  I+B | U+O      split  I | B+U+O      stages  I | B | U | O
 A spinning thread that shares a core with the thread it waits for steals the
 time slice that thread needs: with fewer CPUs than threads use 'yield' or 'park'.
@@ -240,7 +241,9 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
     length = f"{cfg.duration:g} s" if cfg.duration else "until Ctrl-C"
     print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
           f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
-          f"({TOPOLOGY_THREADS[pipe.topology]}), wait {cfg.wait}; Ctrl-C stops early", file=out, flush=True)
+          f"({TOPOLOGY_THREADS[pipe.topology]}"
+          f"{'; ' + pipe.topology_reason if pipe.topology_reason else ''}), wait {cfg.wait}; Ctrl-C stops early",
+          file=out, flush=True)
     telemetry = _start_telemetry(parser, args, pipe, out)
     if telemetry == 2:
         return 2
