@@ -37,6 +37,49 @@ TOPOLOGIES = ("auto", "single", "pairs", "split", "stages")
 #: what each topology runs on each thread (I ingress, B book, U bundle, O output)
 TOPOLOGY_THREADS = {"single": "I+B+U+O", "pairs": "I+B | U+O", "split": "I | B+U+O", "stages": "I | B | U | O"}
 
+#: transactions an order rests in the book before the book stage cancels it
+ORDER_LIFETIME: int = _core.ORDER_LIFETIME
+
+#: ``auto`` spreads the stages over two threads only when the two CPUs it
+#: would use are near each other: a core-to-core round trip at most this (ns).
+AUTO_NEAR_NS = 200.0
+
+
+def choose_topology(cpus: int, load: float, round_trip_ns: float | None) -> tuple[str, str]:
+    """The rule ``topology="auto"`` applies, with the reason it prints.
+
+    ``cpus`` usable CPUs, ``load`` the 1-minute load average (other work
+    wanting a CPU), ``round_trip_ns`` the core-to-core round trip between the
+    first two usable CPUs (None: not measured). A cross-thread handoff only
+    pays when both threads hold a core at the same time: with four idle CPUs
+    every stage gets a thread (``stages``); with two idle CPUs that are near
+    each other, two threads of two stages each (``pairs``); otherwise all four
+    stages on one thread (``single``), which never waits for a descheduled
+    partner. docs/pipeline.md gives the measurements behind it."""
+    idle = cpus - load
+    why = f"{cpus} CPUs, load {load:.1f}"
+    if cpus >= 4 and idle >= 3.5:
+        return "stages", f"auto: {why}, at least 4 CPUs idle"
+    if cpus >= 2 and idle >= 1.5:
+        if round_trip_ns is not None and round_trip_ns <= AUTO_NEAR_NS:
+            return "pairs", f"auto: {why}, 2 CPUs idle, round trip {round_trip_ns:.0f} ns (near)"
+        rt = "not measured" if round_trip_ns is None else f"{round_trip_ns:.0f} ns (far)"
+        return "single", f"auto: {why}, round trip {rt}"
+    return "single", f"auto: {why}, fewer than 2 CPUs idle"
+
+
+def _auto_topology(core: Any) -> tuple[str, str]:
+    """Measure what choose_topology needs (a few ms) and apply it."""
+    allowed = sorted(os.sched_getaffinity(0))
+    rt = None
+    if len(allowed) >= 2:
+        try:
+            rt = min(core.bench_round_trip(allowed[0], allowed[1], 2000)[0] / 2000 for _ in range(3))
+        except (OSError, ValueError, MemoryError):
+            rt = None
+    return choose_topology(len(allowed), os.getloadavg()[0], rt)
+
+
 STAGES = ("ingress", "book", "bundle", "output")
 HISTOGRAMS = ("ingress_lag", "age_at_book", "age_at_bundle", "e2e", "total", "flush_late")
 REPORT_SCHEMA = "velox.pipeline.report/1"
@@ -93,8 +136,8 @@ class PipelineConfig:
     wait: str = "yield"
     """Idle threads: ``busy`` spin, ``yield`` (spin then sched_yield) or ``park`` (spin, yield, sleep)."""
     topology: str = "auto"
-    """Stages per thread: ``auto`` (one per stage with 4+ CPUs, else all on
-    one thread), ``single``, ``pairs``, ``split`` or ``stages``."""
+    """Stages per thread: ``auto`` (measured at start: ``choose_topology``),
+    ``single``, ``pairs``, ``split`` or ``stages``."""
     pin: bool = True
     """Pin threads to distinct CPUs when there are at least as many CPUs as
     threads (a lone thread is never pinned)."""
@@ -206,6 +249,8 @@ class PipelineReport:
     machine: dict[str, Any] = field(default_factory=dict)
     """Where the run happened: CPUs, load averages before and after, and the
     core-to-core round trip when measured."""
+    topology_reason: str = ""
+    """Why ``auto`` picked the topology ('' when it was given)."""
 
     @property
     def ok(self) -> bool:
@@ -241,6 +286,7 @@ class PipelineReport:
             "config": self.config,
             "seed": self.seed,
             "topology": self.topology,
+            "topology_reason": self.topology_reason,
             "threads": self.threads,
             "pinned": self.pinned,
             "cpus": self.cpus,
@@ -345,6 +391,9 @@ class Pipeline:
             except OSError as e:
                 raise PipelineConfigError(f"cannot open output file {self.config.output!r}: {e.strerror}") from None
         cfg = self.config
+        topology, self.topology_reason = cfg.topology, ""
+        if topology == "auto":
+            topology, self.topology_reason = _auto_topology(core)
         self._native = core._NativePipeline({
             "rate": float(cfg.rate),
             "duration_ns": int(cfg.duration * 1e9),
@@ -352,7 +401,7 @@ class Pipeline:
             "price_mode": PRICE_MODES.index(cfg.price_mode),
             "backpressure": BACKPRESSURES.index(cfg.backpressure),
             "wait": WAITS.index(cfg.wait),
-            "topology": TOPOLOGIES.index(cfg.topology),
+            "topology": TOPOLOGIES.index(topology),
             "pin": int(cfg.pin),
             "ring_capacity": cfg.ring_capacity,
             "bundle_size": cfg.bundle_size,
@@ -499,6 +548,7 @@ class Pipeline:
             cpu_s=cpu_ns / 1e9,
             interrupted=self._interrupted,
             percentiles_ns=percentiles,
+            topology_reason=self.topology_reason,
         )
 
 

@@ -251,9 +251,9 @@ static size_t ingress_step(vx_pipeline *p) {
     }
     vx_txn *a, *b;
     size_t na;
-    size_t k = vx_ring_reserve(p->ring[0], want, &a, &na, &b);
+    size_t k = vx_ring_try_reserve(p->ring[0], want, &a, &na, &b);
     for (size_t i = 0; i < k; i++) vx_ingress_make(&st->gen, REC(a, na, b, i), now);
-    vx_ring_commit(p->ring[0], k);
+    vx_ring_publish(p->ring[0], k);
     if (p->cfg.saturate) ctr_add(p, VX_STAGE_INGRESS, VX_IN_ARRIVALS, k);
     else {
         for (size_t i = 0; i < k; i++) {
@@ -344,10 +344,10 @@ static void book_finish(vx_pipeline *p) {
 static size_t book_step(vx_pipeline *p) {
     const vx_txn *a, *b;
     size_t na;
-    size_t k = vx_ring_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
+    size_t k = vx_ring_try_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
     if (k == 0) {
         if (!upstream_done(p, VX_STAGE_BOOK)) return 0;
-        k = vx_ring_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
+        k = vx_ring_try_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
         if (k == 0) {
             book_finish(p);
             return 1;
@@ -355,7 +355,7 @@ static size_t book_step(vx_pipeline *p) {
     }
     vx_txn *wa, *wb;
     size_t wna;
-    size_t room = vx_ring_reserve(p->ring[1], k, &wa, &wna, &wb);
+    size_t room = vx_ring_try_reserve(p->ring[1], k, &wa, &wna, &wb);
     if (room == 0) {
         ctr_add(p, VX_STAGE_BOOK, VX_BK_BLOCKED, 1);
         return 0;
@@ -373,8 +373,8 @@ static size_t book_step(vx_pipeline *p) {
         book_apply(p, t);
         *REC(wa, wna, wb, i) = *t;
     }
-    vx_ring_commit(p->ring[1], k);
-    vx_ring_release(p->ring[0], k);
+    vx_ring_publish(p->ring[1], k);
+    vx_ring_consume(p->ring[0], k);
     ctr_add(p, VX_STAGE_BOOK, VX_BK_APPLIED, k);
     return k;
 }
@@ -452,9 +452,9 @@ static size_t bundle_step(vx_pipeline *p) {
     }
     const vx_txn *a, *b;
     size_t na;
-    size_t k = vx_ring_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
+    size_t k = vx_ring_try_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
     if (k == 0 && work == 0 && upstream_done(p, VX_STAGE_BUNDLE)) {
-        k = vx_ring_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
+        k = vx_ring_try_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
         if (k == 0) {
             if (vx_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
             st->final_flushed = 1;
@@ -470,7 +470,7 @@ static size_t bundle_step(vx_pipeline *p) {
         if (vx_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
     }
     if (k > 0) {
-        vx_ring_release(p->ring[1], k);
+        vx_ring_consume(p->ring[1], k);
         ctr_add(p, VX_STAGE_BUNDLE, VX_BU_IN, k);
     }
     work += k;
@@ -583,10 +583,10 @@ static size_t output_step(vx_pipeline *p) {
     const vx_txn *a, *b;
     size_t na;
     size_t want = 2 * (size_t)p->cfg.batch + MAX_BUNDLE_RECS;
-    size_t k = vx_ring_peek(p->ring[2], want, &a, &na, &b);
+    size_t k = vx_ring_try_peek(p->ring[2], want, &a, &na, &b);
     if (k == 0) {
         if (!upstream_done(p, VX_STAGE_OUTPUT)) return 0;
-        k = vx_ring_peek(p->ring[2], want, &a, &na, &b);
+        k = vx_ring_try_peek(p->ring[2], want, &a, &na, &b);
         if (k == 0) {
             output_finish(p);
             return 1;
@@ -615,13 +615,13 @@ static size_t output_step(vx_pipeline *p) {
          * a bundle published in two pieces arrived after our first peek:
          * parse it on the next pass (treating it as truncated here was a
          * race, seen once in the gate under load). */
-        if (vx_ring_peek(p->ring[2], want, &a, &na, &b) == k) {
+        if (vx_ring_try_peek(p->ring[2], want, &a, &na, &b) == k) {
             ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
             i = 1;
         }
     }
     if (skew) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SKEW, (uint64_t)skew);
-    vx_ring_release(p->ring[2], i);
+    vx_ring_consume(p->ring[2], i);
     return i;
 }
 

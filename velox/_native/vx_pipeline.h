@@ -4,10 +4,10 @@
  *   ingress --ring0--> order book --ring1--> bundle builder --ring2--> output
  *
  * Every arrow is a vx_ring (SPSC). Stages move records in batches: a stage
- * peeks up to `batch` records of its input ring in place (vx_ring_peek),
- * reserves as many slots of its output ring (vx_ring_reserve), works, and
- * publishes the whole batch with one index store each way (vx_ring_commit /
- * vx_ring_release). One index store per batch instead of one per record is
+ * peeks up to `batch` records of its input ring in place (vx_ring_try_peek),
+ * reserves as many slots of its output ring (vx_ring_try_reserve), works, and
+ * publishes the whole batch with one index store each way (vx_ring_publish /
+ * vx_ring_consume, all inlined from vx_ring.h). One index store per batch instead of one per record is
  * what keeps the rings' cache lines from ping-ponging between cores.
  *
  * ring2 carries bundles framed as records: a header record (flags ==

@@ -44,6 +44,8 @@ _RMW_FNS = {
     0: lambda v: (lambda old: (old + v) & _MASK64),  # VX_RMW_ADD
     1: lambda v: (lambda old: (old - v) & _MASK64),  # VX_RMW_SUB
     2: lambda v: (lambda old: v),  # VX_RMW_XCHG
+    3: lambda v: (lambda old: old | v),  # VX_RMW_OR
+    4: lambda v: (lambda old: old & v),  # VX_RMW_AND
 }
 
 # vx_model_tsan.c's operation codes for atomics written with <stdatomic.h>.
