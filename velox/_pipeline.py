@@ -41,7 +41,7 @@ STAGES = ("ingress", "book", "bundle", "output")
 HISTOGRAMS = ("ingress_lag", "age_at_book", "age_at_bundle", "e2e", "total", "flush_late")
 REPORT_SCHEMA = "velox.pipeline.report/1"
 
-# Counter indices, as in vx_pipeline.h (tests/test_pipeline.py pins a few of them by behaviour).
+# Counter indices, as in vx_pipeline.h (tests/test_boundary_constants.py pins them to the header).
 _CTR = {
     "ingress": ["generated", "dropped", "blocked", "backlog", "batches", "arrivals"],
     "book": ["applied", "timeouts", "errors", "cancels", "cross_checks", "crossed", "conserved",

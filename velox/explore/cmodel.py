@@ -247,8 +247,10 @@ def core() -> ModelModule:
 
 
 def _cache_dir() -> str:
-    d = os.environ.get("VELOX_MODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "velox", "models")
+    """The ``models`` folder of velox's one build cache (``$VELOX_BUILD_CACHE``)."""
+    from .._native import _build
+
+    d = os.fspath(_build.cache_dir("models"))
     os.makedirs(d, exist_ok=True)
     return d
 
