@@ -14,6 +14,13 @@ General layout:
 * ``velox._cli``: the ``velox`` command (``velox run``, ``velox litmus``, ...).
 """
 
+try:  # the native extension first, so that a missing or broken build says what to do
+    from ._native import _core as _core
+except ImportError as _exc:
+    from ._native import explain as _explain
+
+    raise _explain(_exc) from None
+
 from . import tsc as tsc
 from ._book import OrderBook as OrderBook
 from ._book import Timeout as Timeout

@@ -11,7 +11,7 @@ from velox.explore.rt import runtime as _runtime
 
 def test_public_names():
     assert sorted(explore.__all__) == sorted([
-        "Atomic", "Cell", "ExplorationFailure", "JoinHandle", "Stats", "check", "choose", "fence",
+        "Atomic", "Cell", "ExplorationFailure", "JoinHandle", "Stats", "check", "choose", "combine", "fence",
         "outcome_counts", "outcomes", "spawn", "spin_hint", "yield_now",
     ])
     for name in explore.__all__:
@@ -20,7 +20,8 @@ def test_public_names():
 
 def test_check_signature():
     params = inspect.signature(explore.check).parameters
-    assert list(params) == ["test", "model", "max_preemptions", "max_executions", "mode", "seed", "replay", "dpor"]
+    assert list(params) == ["test", "model", "max_preemptions", "max_executions", "mode", "seed", "replay", "dpor",
+                            "shard"]
     assert params["model"].default == "rc11" and params["mode"].default == "exhaustive" and params["dpor"].default
 
 

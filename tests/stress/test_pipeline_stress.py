@@ -15,7 +15,7 @@ that never goes negative. Progress goes to the terminal after each segment
 (operations per second, checks passed, violations), then a final summary.
 The families are separate tests so pytest-xdist (``-n auto``) spreads them.
 Length, seed, progress lines and the session summary come from
-tests/stress/conftest.py (``stress_seconds``, ``stress_seed``, ``stress_tally``).
+velox's pytest plugin (``stress_seconds``, ``stress_seed``, ``stress_tally``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """velox.explore: run a small concurrent test under every schedule and every read RC11 allows.
 
-Layout (the runtime underneath, the front ends beside each other on top):
+Layout (the runtime underneath, the front ends beside each other on top)::
 
   rt/             the model-checking runtime, shared by every front end
     orders.py       memory orders: names, C numbers, legal combinations
@@ -29,12 +29,13 @@ from ._api import spin_hint as spin_hint
 from ._api import yield_now as yield_now
 from ._explorer import Stats as Stats
 from ._explorer import check as check
+from ._explorer import combine as combine
 from ._explorer import outcome_counts as outcome_counts
 from ._explorer import outcomes as outcomes
 from ._trace import ExplorationFailure as ExplorationFailure
 from .rt.threads import JoinHandle as JoinHandle
 
 __all__ = [
-    "Atomic", "Cell", "ExplorationFailure", "JoinHandle", "Stats", "check", "choose", "fence", "outcome_counts",
+    "Atomic", "Cell", "ExplorationFailure", "JoinHandle", "Stats", "check", "choose", "combine", "fence", "outcome_counts",
     "outcomes", "spawn", "spin_hint", "yield_now",
 ]

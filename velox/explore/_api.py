@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .rt import runtime as rt
+from .rt import spin_state
 from .rt.threads import JoinHandle
 
 
@@ -105,13 +106,23 @@ def fence(order: Any = "seq_cst") -> None:
 
 
 def spin_hint() -> None:
-    """Call in every iteration of a spin loop: the explorer treats the loop as waiting."""
+    """Call in every iteration of a spin loop: the explorer runs other threads first (it changes no outcome).
+
+    An iteration that re-reads exactly the values the previous one read, writes nothing and leaves
+    the thread's state (its local variables, loop counters included) unchanged is redundant and is
+    not explored again; a loop that gives up after some iterations keeps its give-up path.
+    """
     rt.rt_spin(_site(), "spin_hint")
 
 
 def yield_now() -> None:
     """Like spin_hint(): this thread waits for another thread to make progress."""
     rt.rt_spin(_site(), "yield_now")
+
+
+spin_state.skip_frames(spin_hint.__code__, yield_now.__code__, Atomic.compare_exchange_weak.__code__,
+                       Atomic.compare_exchange_strong.__code__)
+spin_state.register_identity(Atomic, Cell)
 
 
 def choose(n: int) -> int:

@@ -9,7 +9,10 @@ never read as a pass.
 
 Knobs: ``VELOX_MAX_PREEMPTIONS``, ``VELOX_MAX_EXECUTIONS``, ``VELOX_SEED``,
 ``VELOX_EXPLORE_REPLAY`` (a replay token), ``VELOX_MAX_STEPS`` (operations per
-thread per execution, default 2000) default the keywords of the same names.
+thread per execution, default 2000) default the keywords of the same names;
+``VELOX_SPIN_BOUND`` (default 5) is how many spin-loop iterations in a row may
+re-read the same values while the thread's state changes (or cannot be seen)
+before the exploration stops there and says INCOMPLETE.
 """
 
 from __future__ import annotations
@@ -36,16 +39,18 @@ _PROGRESS_SECONDS = 5.0
 class Stats:
     """What an exploration did. ``complete`` is False for bounded, random and replayed runs."""
 
-    executions: int  # complete executions run (a graph reached twice counts twice)
-    blocked: int  # executions pruned: inconsistent choice, or blocked in a spin loop on a stale value
-    distinct: int  # distinct complete execution graphs
-    wall_time: float  # seconds
-    complete: bool  # True only when every execution was explored
-    model: str = "rc11"
-    mode: str = "exhaustive"
-    dpor: bool = True
-    seed: int | None = None
-    incomplete_reason: str | None = None
+    executions: int  #: complete executions run (a graph reached twice counts twice)
+    blocked: int  #: pruned executions (an inconsistent choice, or blocked in a spin loop on a stale value)
+    distinct: int  #: distinct complete execution graphs
+    wall_time: float  #: seconds
+    complete: bool  #: True only when every execution was explored
+    model: str = "rc11"  #: the memory model, "rc11" or "sc"
+    mode: str = "exhaustive"  #: "exhaustive" or "random"
+    dpor: bool = True  #: whether partial-order reduction was on
+    seed: int | None = None  #: the seed of a random-mode run
+    incomplete_reason: str | None = None  #: why the run is incomplete (the bound hit), None when complete
+    assumptions: tuple[str, ...] = ()  #: what a COMPLETE verdict assumed (e.g. about code it cannot see into)
+    shard: tuple[int, int] | None = None  #: (index, count): this run explored one disjoint part of the space
 
     @property
     def explored(self) -> int:
@@ -61,8 +66,15 @@ class Stats:
         what = (f"{self.executions} executions ({self.distinct} distinct graphs), {self.blocked} blocked/pruned, "
                 f"{self.wall_time:.3f} s [{self.model}, {self.mode}{', dpor' if self.dpor else ''}"
                 f"{'' if self.seed is None else f', seed={self.seed}'}]")
+        if self.shard is not None and self.shard[1] > 1:
+            part = f"shard {self.shard[0]} of {self.shard[1]}"
+            what = f"{what} [{part}]"
+            if self.complete:
+                return (f"velox.explore: SHARD COMPLETE: no failing execution among {what}; the verdict is "
+                        "COMPLETE only when every shard is (velox.explore.combine)")
         if self.complete:
-            return f"velox.explore: COMPLETE: no failing execution among {what}"
+            assumed = "".join(f"; assuming {a}" for a in self.assumptions)
+            return f"velox.explore: COMPLETE: no failing execution among {what}{assumed}"
         return (f"velox.explore: INCOMPLETE ({self.incomplete_reason}): no failure found in {what}, "
                 "but not every execution was explored: this is not a pass")
 
@@ -107,18 +119,28 @@ class _Explorer:
         self.max_preemptions = max_preemptions
         self.max_executions = max_executions
         self.max_steps = _env_int("VELOX_MAX_STEPS") or 2000
+        spin_bound = _env_int("VELOX_SPIN_BOUND")
+        self.spin_bound = 5 if spin_bound is None else spin_bound
         self.watchdog = float(os.environ.get("VELOX_EXPLORE_WATCHDOG", "60"))
         self.seed = seed
         self.rng = random.Random(seed) if mode == "random" else None
         self.stack: list[Plan] = []
         self.seen: set[int] = set()
         self.bounded: str | None = None
+        self.assumptions: set[str] = set()  # restrictions a COMPLETE verdict relies on (stated in Stats)
+        # Thread states (at a weak compare-exchange) whose spurious failure was seen to lead straight back
+        # to the same state with no event in between: the failure is never explored from them again.
+        self.pointless_spurious: set = set()
         self.replaying = False
         self.races = "raise"
 
     def push(self, plan: Plan) -> None:
         """Queue a plan unless it was queued before."""
         if self.replaying or self.rng is not None:
+            return
+        if self.dpor:
+            # The search builds each graph once (revisit.py): no record of what was queued is needed.
+            self.stack.append(plan)
             return
         # A 64-bit hash stands for the plan: long runs keep memory flat, and a collision (odds about
         # n^2 / 2^65 for n plans, 3e-8 at a million) would only skip one duplicate-looking plan.
@@ -129,11 +151,36 @@ class _Explorer:
         self.stack.append(plan)
 
 
+def _check_shard(shard: Any, mode: str, dpor: bool, replay: str | None) -> tuple[int, int] | None:
+    if shard is None:
+        return None
+    if (not isinstance(shard, tuple) or len(shard) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                  for v in shard)):
+        raise ValueError(f"shard must be a pair (index, count) of ints, got {shard!r}")
+    i, n = shard
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"shard=(index, count) needs count >= 1 and 0 <= index < count, got {shard!r}")
+    if mode != "exhaustive" or not dpor or replay is not None:
+        raise ValueError("shard= splits an exhaustive DPOR exploration; it cannot be combined with "
+                         "mode='random', dpor=False or replay=")
+    return (i, n)
+
+
+# Sharding: every shard runs the top of the search tree identically (the *shared* plans: the first
+# run and the first few plans it and its shared descendants push); each later plan pushed by a shared
+# run is owned by one shard, round robin, and a plan's descendants belong to its owner. Every shard
+# makes the same assignment, so the owned subtrees are disjoint and, with the shared top, the whole
+# tree; only shard 0 counts the shared runs.
+_SHARED_PER_SHARD = 2
+
+
 def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None, max_executions: int | None,
              mode: str, seed: int | None, replay: str | None, dpor: bool,
-             on_outcome: Callable[[Any, bool, bool], None] | None, races: str = "raise") -> Stats:
+             on_outcome: Callable[[Any, bool, bool], None] | None, races: str = "raise",
+             shard: tuple[int, int] | None = None) -> Stats:
     if not callable(test):
         raise TypeError(f"velox.explore: test must be a callable taking no arguments, got {test!r}")
+    shard = _check_shard(shard, mode, dpor, replay)
     name = _test_name(test)
     if max_preemptions is None:
         max_preemptions = _env_int("VELOX_MAX_PREEMPTIONS")
@@ -171,6 +218,9 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
     last_progress = start
     executions = blocked = 0
     graphs: set[int] = set()
+    sharded = shard is not None and shard[1] > 1
+    shared_left = _SHARED_PER_SHARD * shard[1] if sharded else 0
+    next_owner = 0
     while True:
         if x.rng is not None:
             if executions + blocked >= max_executions:
@@ -184,8 +234,21 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
                 x.bounded = f"max_executions={max_executions}"
                 break
             plan = x.stack.pop()
+            if sharded and plan.owner is not None and plan.owner != shard[0]:
+                continue  # another shard's subtree
+        queued = len(x.stack)
         exe = Execution(x, plan)
         exe.run(test)
+        if sharded:
+            for child in x.stack[queued:]:
+                if plan.owner is not None:
+                    child.owner = plan.owner
+                elif shared_left > 0:
+                    shared_left -= 1
+                else:
+                    child.owner = next_owner
+                    next_owner = (next_owner + 1) % shard[1]
+        mine = not sharded or plan.owner == shard[0] or (plan.owner is None and shard[0] == 0)
         if exe.failure is not None and exe.failure.kind == "usage" and exe.failure.exc is not None:
             raise exe.failure.exc
         if exe.failure is not None:
@@ -197,7 +260,9 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
             text = failure_report(exe, exe.failure, token, n, header)
             raise ExplorationFailure(text, kind=exe.failure.kind, token=token, executions=n,
                                      failure_message=exe.failure.message)
-        if exe.complete:
+        if not mine:
+            pass
+        elif exe.complete:
             executions += 1
             key = hash(exe.graph_key())
             new = key not in graphs
@@ -218,21 +283,51 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
         reason = "replayed one execution"
     return Stats(executions=executions, blocked=blocked, distinct=len(graphs), wall_time=wall,
                  complete=reason is None, model=model, mode=mode, dpor=dpor, seed=x.seed if mode == "random" else None,
-                 incomplete_reason=reason)
+                 incomplete_reason=reason, assumptions=tuple(sorted(x.assumptions)), shard=shard)
+
+
+def combine(parts: list[Stats]) -> Stats:
+    """One verdict from the shards of one exploration (``check(..., shard=(i, n))`` for every i).
+
+    COMPLETE only when every one of the n shards is there, each complete; counts are summed (the
+    shards are disjoint). A failure in any shard was already raised by that shard's ``check``.
+    """
+    if not parts:
+        raise ValueError("combine() needs the Stats of every shard")
+    counts = {p.shard[1] if p.shard else 1 for p in parts}
+    if len(counts) != 1:
+        raise ValueError(f"combine(): the parts come from explorations split differently: {sorted(counts)}")
+    n = counts.pop()
+    seen = sorted(p.shard[0] if p.shard else 0 for p in parts)
+    if len(set(seen)) != len(seen):
+        raise ValueError(f"combine(): a shard appears twice: {seen}")
+    missing = sorted(set(range(n)) - set(seen))
+    reasons = [f"shard {p.shard[0] if p.shard else 0}: {p.incomplete_reason}" for p in parts if not p.complete]
+    if missing:
+        reasons.append(f"shards {missing} of {n} missing")
+    first = parts[0]
+    return Stats(executions=sum(p.executions for p in parts), blocked=sum(p.blocked for p in parts),
+                 distinct=sum(p.distinct for p in parts), wall_time=max(p.wall_time for p in parts),
+                 complete=not reasons, model=first.model, mode=first.mode, dpor=first.dpor,
+                 incomplete_reason="; ".join(reasons) or None,
+                 assumptions=tuple(sorted({a for p in parts for a in p.assumptions})))
 
 
 def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int | None = None,
           max_executions: int | None = None, mode: str = "exhaustive", seed: int | None = None,
-          replay: str | None = None, dpor: bool = True) -> Stats:
+          replay: str | None = None, dpor: bool = True, shard: tuple[int, int] | None = None) -> Stats:
     """Run ``test()`` under every execution the memory model allows; raise on the first failure.
 
     ``test`` builds fresh shared state (``Atomic``, ``Cell``), starts threads with
     ``spawn``, joins them and asserts. Returns ``Stats``; raises ``ExplorationFailure``
     with a trace table and a replay token if any execution fails (assertion, exception
     in a thread, data race, deadlock, livelock).
+
+    ``shard=(i, n)`` explores only the i-th of n disjoint parts of the space (every part runs the first
+    few executions, then keeps every n-th queued plan); ``combine()`` of the n results is the verdict.
     """
     return _explore(test, model=model, max_preemptions=max_preemptions, max_executions=max_executions, mode=mode,
-                    seed=seed, replay=replay, dpor=dpor, on_outcome=None)
+                    seed=seed, replay=replay, dpor=dpor, on_outcome=None, shard=shard)
 
 
 class OutcomeCounts(collections.Counter):
@@ -262,7 +357,7 @@ def outcome_counts(test: Callable[[], Any], *, model: str = "rc11", races: str =
     stats = _explore(test, model=model, max_preemptions=kw.pop("max_preemptions", None),
                      max_executions=kw.pop("max_executions", None), mode=kw.pop("mode", "exhaustive"),
                      seed=kw.pop("seed", None), replay=kw.pop("replay", None), dpor=kw.pop("dpor", True),
-                     on_outcome=record, races=races)
+                     on_outcome=record, races=races, shard=kw.pop("shard", None))
     if kw:
         raise TypeError(f"unexpected keyword arguments: {sorted(kw)}")
     if not stats.complete:

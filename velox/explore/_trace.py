@@ -34,6 +34,9 @@ class ExplorationFailure(AssertionError):
         self.failure_message = failure_message
 
 
+ExplorationFailure.__module__ = "velox.explore"  # its public name, in tracebacks and pytest's reports
+
+
 def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]]) -> str:
     """Pack an execution's choices into a printable token."""
     packed = [[tid, _pack_choice(choice), _KINDS.index(kind) if kind in _KINDS else -1] for tid, choice, kind in items]

@@ -35,11 +35,13 @@ run machines against them in a child process (``run_isolated``).
 
 from __future__ import annotations
 
+import faulthandler
 import importlib.util
 import multiprocessing
 import os
 import resource
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -137,11 +139,18 @@ def run_isolated(fn: Callable[[], Any], timeout: float = 180.0, memory_bytes: in
     "value": ...}``, ``{"ok": False, "error": "<type>: <message>",
     "traceback": ...}`` when fn raised, or ``{"ok": False, "error": "crashed:
     exit code N"}`` when the child died or was killed at the timeout (a signal
-    is a negative code)."""
+    is a negative code), with the child's fault dump (faulthandler: where it
+    crashed, or where it was when the timeout came) as ``"traceback"``. The
+    dump goes to the result and never to the run's stderr, so a mutant that is
+    meant to crash leaves nothing alarming in a passing run's output."""
     ctx = multiprocessing.get_context("fork")
     reader, writer = ctx.Pipe(duplex=False)
+    dump = tempfile.TemporaryFile()
 
     def child() -> None:
+        # Replaces the parent's faulthandler target (pytest points it at the terminal's stderr).
+        faulthandler.enable(file=dump, all_threads=True)
+        faulthandler.dump_traceback_later(max(timeout - 0.25, timeout / 2), file=dump)
         try:
             if os.path.exists("/proc/self/statm"):
                 _limit_memory(memory_bytes)
@@ -168,7 +177,13 @@ def run_isolated(fn: Callable[[], Any], timeout: float = 180.0, memory_bytes: in
     if proc.is_alive():  # answered but did not exit: do not leave it behind
         proc.kill()
         proc.join()
+    dump.seek(0)
+    fault = dump.read().decode(errors="replace").strip()
+    dump.close()
     if result is None:
         why = f"no answer within {timeout:.0f} s, killed" if timed_out else "died"
-        return {"ok": False, "error": f"crashed: {why} (exit code {proc.exitcode})"}
+        crashed: dict[str, Any] = {"ok": False, "error": f"crashed: {why} (exit code {proc.exitcode})"}
+        if fault:
+            crashed["traceback"] = fault
+        return crashed
     return result

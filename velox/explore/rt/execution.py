@@ -21,18 +21,18 @@ class puts them together and owns the run of one execution.
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
-from .failure import Failure
+from .failure import Failure, user_traceback
 from .graph import Event, Loc
 from .memory import Memory
 from .orders import UsageError
 from .plan import Plan
 from .revisit import Revisits
 from .schedule import Scheduling
-from .threads import Abort, ModelThread, _tls
+from . import spin_state
+from .threads import Abort, JoinHandle, ModelThread, _tls
 
 
 class Execution(Scheduling, Memory, Revisits):
@@ -43,6 +43,8 @@ class Execution(Scheduling, Memory, Revisits):
         self.plan = plan.items
         self.plan_revisits = plan.revisits
         self.revisit_at = plan.revisit_at
+        self.plan_meta = plan.meta
+        self.next_key = plan.next_key
         self.taken: list[tuple[int, Any, Any]] = []
         self.events: list[Event] = []
         self.by_id: dict[tuple[int, int], Event] = {}
@@ -113,7 +115,7 @@ class Execution(Scheduling, Memory, Revisits):
                 self.fail(Failure("usage", str(exc), t.tid, exc=exc))
                 return
             kind = "assertion" if isinstance(exc, AssertionError) else "exception"
-            tb = "".join(traceback.format_exception(exc)).rstrip()
+            tb = user_traceback(exc)
             what = "assertion failed" if kind == "assertion" else f"uncaught {type(exc).__name__}"
             self.fail(Failure(kind, f"thread t{t.tid}: {what}: {exc}\n{tb}", t.tid))
             return
@@ -140,6 +142,22 @@ class Execution(Scheduling, Memory, Revisits):
         self.end()
         raise Abort()
 
+    def stable_id(self, obj: Any) -> Any:
+        """An identity for an explorer object that is the same in every re-execution (None if unknown)."""
+        if isinstance(obj, ModelThread):
+            return ("thread", obj.path)
+        if isinstance(obj, JoinHandle):
+            return ("thread", obj._thread.path)
+        try:
+            loc = self.locs.get(obj)
+        except TypeError:
+            return None
+        return None if loc is None else ("loc", loc.lid)
+
+    def meta(self, upto: int) -> list:
+        """The search bookkeeping of events [0, upto) (see plan.py)."""
+        return [(e.key, e.added_max, e.revisitable) for e in self.events[:upto]]
+
     # ------------------------------------------------------------ results
     def graph_key(self) -> tuple:
         """Canonical identity of the complete graph (independent of stamp order and thread numbering)."""
@@ -161,6 +179,11 @@ class Execution(Scheduling, Memory, Revisits):
         threads.sort()
         mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if loc.mo)
         return (tuple(threads), tuple(mos), _hashable(self.result))
+
+
+spin_state.stop_at(Execution.thread_main.__code__)
+spin_state.skip_frames(Execution.op_spin.__code__, Execution.op_cas.__code__, Execution.spurious_allowed.__code__)
+spin_state.register_identity(Execution, ModelThread, JoinHandle)
 
 
 def _hashable(v: Any) -> Any:

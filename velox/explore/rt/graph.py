@@ -48,18 +48,21 @@ class Event:
     """One operation of one thread, with its place in the graph."""
 
     __slots__ = (
+        "added_max",
         "arg",
         "expected",
         "hb",
         "idx",
         "is_read",
         "is_write",
+        "key",
         "kind",
         "loc",
         "msg",
         "op",
         "order",
         "porf",
+        "revisitable",
         "rf",
         "shown_order",
         "site",
@@ -94,6 +97,9 @@ class Event:
         self.weak = False
         self.spurious = False
         self.arg: Any = None
+        self.key = stamp  # place in the search's addition order (plan.py)
+        self.added_max: bool | None = None  # took its first choice (None: no choice to make)
+        self.revisitable = True
 
     @property
     def id(self) -> EventId:

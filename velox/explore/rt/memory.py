@@ -6,11 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 from . import graph as g
+from . import spin_state
 from .failure import Failure, format_site
 from .graph import Event, Loc
 from .orders import NA, SEQ_CST, UsageError, is_acquire, is_release
 from .plan import Plan
 from .threads import Abort, ModelThread, current_thread
+
+
+def _frozen(v: Any) -> Any:
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("unhashable", id(v), repr(v))
 
 
 class Memory:
@@ -33,8 +42,22 @@ class Memory:
         e.hb = t.view
         e.porf = t.porf_view
         choice = None
+        meta = self.plan_meta[stamp] if self.plan_meta is not None and stamp < len(self.plan_meta) else None
+        if meta is not None:
+            e.key, e.added_max, e.revisitable = meta
+        else:
+            e.key = self.next_key
+            self.next_key += 1
         if stamp < len(self.plan):
-            _, choice, pkind = self.plan[stamp]
+            ptid, choice, pkind = self.plan[stamp]
+            if ptid != t.tid:
+                self.fail(Failure(
+                    "nondeterminism",
+                    f"replaying event #{stamp}: thread t{t.tid} performs {kind!r} where thread t{ptid} performed "
+                    "the event before. The test must be deterministic given the explorer's choices.",
+                    t.tid,
+                ))
+                raise Abort()
             if pkind is not None and pkind != kind:
                 self.fail(Failure(
                     "nondeterminism",
@@ -67,19 +90,34 @@ class Memory:
         if choice is not None:
             if choice not in options:
                 self.prune("a replayed choice is not consistent in this graph")
+            if e.added_max is None:
+                e.added_max = choice == options[0]
             return choice
         if not options:
             self.prune("no consistent choice")
         if self.x.rng is not None:
             return self.x.rng.choice(options)
-        rest = self.plan[e.stamp + 1:]
-        for alt in options[1:]:
-            self.x.push(Plan(self.taken + [(t.tid, alt, e.kind)] + rest, self.plan_revisits))
+        if len(options) > 1:
+            rest = self.plan[e.stamp + 1:]
+            meta = self.meta(e.stamp)
+            meta.append((e.key, False, e.revisitable))
+            if rest:
+                meta += self.plan_meta[e.stamp + 1:] if self.plan_meta is not None else [None] * len(rest)
+            for alt in options[1:]:
+                self.x.push(Plan(self.taken + [(t.tid, alt, e.kind)] + rest, self.plan_revisits,
+                                 meta=list(meta), next_key=self.next_key))
+        e.added_max = True
         return options[0]
 
     def fresh(self, e: Event) -> bool:
         """True when this event is beyond the plan (so its revisits have not been pushed yet)."""
         return e.stamp >= len(self.plan)
+
+    def revisits_due(self, e: Event) -> bool:
+        """True when a write must push its backward revisits: it is new (beyond the plan), or it is the
+        plan's last item (a write placed elsewhere in mo, an RMW re-pointed by a revisit), or the event
+        a plan marks (an RMW that takes another RMW's write)."""
+        return e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at
 
     def sem_order(self, order: int) -> int:
         """The order the semantics uses: seq_cst for every atomic under model="sc"."""
@@ -139,6 +177,8 @@ class Memory:
         e.is_write = True
         loc.mo.insert(loc.mo.index(after) + 1, e)
         t.prev_spin_rfs = None
+        t.spin_repeats = 0
+        t.spurious_rec = None
         for th in self.threads:
             if th.spinning and th is not t and id(loc) in th.spin_locs:
                 # A write to what the spinner read: its next iteration may see something new. The
@@ -186,7 +226,7 @@ class Memory:
         lo = max(g.seen_index(loc, t.view), 0)
         options = [mo[i].id for i in range(len(mo) - 1, lo - 1, -1) if not g.has_rmw_reader(loc, i)]
         pred = self.branch(t, e, options, choice)
-        fresh = self.fresh(e)
+        fresh = self.revisits_due(e)
         self.apply_write(t, e, self.by_id[pred])
         self.commit(t, e, pred)
         if fresh and self.x.dpor and self.x.rng is None:
@@ -209,7 +249,7 @@ class Memory:
         e.written = fn(e.value)
         self.apply_write(t, e, w)
         self.commit(t, e, (rf_id, False))
-        if self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
+        if self.x.dpor and self.x.rng is None and self.revisits_due(e):
             self.push_revisits(e)
         return e.value
 
@@ -224,9 +264,7 @@ class Memory:
         e.weak = weak
         e.arg = desired
         mo = loc.mo
-        # A weak CAS may fail spuriously, but not twice in a row on one location by one thread: a retry
-        # loop would otherwise never end, and a second spurious failure reaches no new state.
-        weak_spurious = weak and not t.last_spurious.get(id(loc), False)
+        weak_spurious = weak and self.spurious_allowed(t, e, loc)
         options = []
         conflicts = []
         for i in self.read_options(t, loc):
@@ -256,11 +294,51 @@ class Memory:
             self.apply_read(t, e, w)
             if spurious:
                 t.spurious_since_write = True
-        t.last_spurious[id(loc)] = spurious
+        t.last_spurious[id(loc)] = t.last_spurious.get(id(loc), 0) + 1 if spurious else 0
+        if spurious:
+            t.spurious_rec = (id(loc), t.cas_state, e)
         self.commit(t, e, (rf_id, spurious))
-        if ok and self.x.dpor and self.x.rng is None and (e.stamp >= len(self.plan) - 1 or e.stamp == self.revisit_at):
+        if ok and self.x.dpor and self.x.rng is None and self.revisits_due(e):
             self.push_revisits(e)
         return ok, e.value
+
+    def spurious_allowed(self, t: ModelThread, e: Event, loc: Loc) -> bool:
+        """May this weak compare-exchange fail spuriously? Prunes a retry that a spurious failure made pointless.
+
+        A spurious failure followed by a retry that reaches the next compare-exchange with no write and
+        the thread's state unchanged (``spin_state``) changed nothing: every continuation is one of the
+        execution without it, so that execution is pruned here. Where the state changes (a bounded retry
+        counter), failures in a row are explored up to ``VELOX_SPIN_BOUND`` and then the run says
+        INCOMPLETE. Where the state cannot be seen (C code), one spurious failure in a row per location
+        is explored, and a COMPLETE verdict states that assumption.
+        """
+        state = spin_state.snapshot(stable=self.stable_id)
+        if state is not spin_state.UNKNOWN:
+            state = (loc.lid, e.site, _frozen(e.expected), _frozen(e.arg), e.order, state)
+        t.cas_state = state
+        rec = t.spurious_rec
+        t.spurious_rec = None
+        if rec is not None and rec[0] == id(loc) and state is not spin_state.UNKNOWN and rec[1] == state:
+            if t.events and t.events[-1] is rec[2]:
+                # Nothing at all happened in between: the retry follows from the state and the value
+                # the failure returned alone, so a spurious failure in this state is never worth trying.
+                self.x.pointless_spurious.add(state)
+            self.prune("a compare-exchange retried after a spurious failure with nothing changed")
+        if state is not spin_state.UNKNOWN and state in self.x.pointless_spurious:
+            return False
+        in_a_row = t.last_spurious.get(id(loc), 0)
+        if in_a_row == 0:
+            return True
+        if state is spin_state.UNKNOWN:
+            self.x.assumptions.add(
+                "a weak compare-exchange in code whose state the explorer cannot see (C) was allowed one "
+                "spurious failure in a row per location")
+            return False
+        if in_a_row >= self.x.spin_bound:
+            self.x.bounded = (f"spin bound: {in_a_row} spurious compare-exchange failures in a row at "
+                              f"{format_site(e.site)}, each changing the thread's state; raise VELOX_SPIN_BOUND")
+            return False
+        return True
 
     def op_fence(self, order: int, site: Any) -> None:
         t = current_thread("fence()")
@@ -292,7 +370,7 @@ class Memory:
                 racy = a
                 break
         loc.na.append(e)
-        fresh = self.fresh(e)
+        fresh = self.revisits_due(e)
         if not loc.mo:  # C memory: nothing to choose
             self.commit(t, e, 0)
         elif is_write:

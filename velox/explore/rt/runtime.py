@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import orders as _orders
+from . import spin_state
 from .execution import Execution
 from .threads import current_thread
 
@@ -69,6 +70,9 @@ def rt_fence(order: Any, site: Any = None) -> None:
 def rt_spin(site: Any = None, op: str = "spin") -> None:
     """A spin-loop iteration ends here: block until the values read since the last write can change."""
     current_execution("rt_spin").op_spin(site, op)
+
+
+spin_state.skip_frames(rt_spin.__code__, rt_cas.__code__)
 
 
 def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None) -> Any:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import graph as g
+from . import spin_state
 from .failure import Failure, format_site
 from .graph import Event
 from .orders import NA, UsageError
@@ -36,6 +37,14 @@ class Scheduling:
             if th is not None and th.spinning and not th.confirmed:
                 th.spinning = False  # the plan ran it on here: a wake-up of this graph's prefix
                 th.forced = True
+            if th is not None and not th.runnable():
+                # When this execution was explored, a thread may have run here without adding an event
+                # (woken from a spin loop, it returned): run it again the way the fresh run picked it.
+                runnable = [t for t in self.threads if t.runnable()]
+                if not runnable and self.force_wake():
+                    runnable = [t for t in self.threads if t.runnable()]
+                if runnable:
+                    return runnable[0]
             if th is None or not th.runnable():
                 self.fail(Failure(
                     "nondeterminism",
@@ -173,13 +182,33 @@ class Scheduling:
         e, _choice = self.new_event(t, g.SPIN, None, NA, site, op)
         self.commit(t, e, 0)
         if t.reads_since_write:
-            rfs = tuple((id(r.loc), r.rf.id) for r in t.reads_since_write)
+            rfs = tuple((id(r.loc), r.rf.id, r.spurious) for r in t.reads_since_write)
+            state = spin_state.snapshot(stable=self.stable_id)
             if rfs == t.prev_spin_rfs:
-                if not (t.forced and self.latest(t.reads_since_write)):
-                    self.prune("a spin-loop iteration read exactly what the previous one read")
-                t.confirmed = True  # nothing new to read and the same iteration again: it spins forever
+                if state is not spin_state.UNKNOWN and state == t.prev_spin_state:
+                    # Same reads, no write, and the thread's own state is provably the same: this
+                    # iteration changed nothing, so every continuation of it is a continuation of the
+                    # previous iteration's, already explored (the newer values were pushed as choices).
+                    if not (t.forced and self.latest(t.reads_since_write)):
+                        self.prune("a spin-loop iteration read exactly what the previous one read, "
+                                   "and the thread's state did not change")
+                    t.confirmed = True  # nothing new to read, same state: it spins forever
+                else:
+                    # Same reads, but a counter (or state the explorer cannot see) may have moved on:
+                    # the loop may give up, and that is a real execution. Run it, up to a bound.
+                    t.spin_repeats += 1
+                    if t.spin_repeats > self.x.spin_bound:
+                        self.x.bounded = (
+                            f"spin bound: a loop at {format_site(site)} re-read the same values "
+                            f"{t.spin_repeats} times with local state the explorer cannot prove unchanged "
+                            f"({'state not visible' if state is spin_state.UNKNOWN else 'state changed'}); "
+                            "raise VELOX_SPIN_BOUND or make the loop's exit depend only on what it reads")
+                        self.prune("spin bound reached")
+            else:
+                t.spin_repeats = 0
             t.forced = False
             t.prev_spin_rfs = rfs
+            t.prev_spin_state = state
             t.spinning = True
             t.spin_reads = list(t.reads_since_write)
             t.spin_locs = {id(r.loc) for r in t.spin_reads}
@@ -206,6 +235,8 @@ class Scheduling:
         e, _choice = self.new_event(t, g.SPAWN, None, NA, site, "spawn")
         child = ModelThread(self, len(self.threads), t.path + (t.children,), fn, args)
         t.children += 1
+        t.prev_spin_rfs = None  # starting a thread is a side effect: the next spin iteration is not a repeat
+        t.spurious_rec = None
         e.arg = child.tid
         self.commit(t, e, 0)
         child.view = t.view

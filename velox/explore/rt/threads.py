@@ -50,6 +50,7 @@ class ModelThread:
         "args",
         "baton",
         "blocked_on",
+        "cas_state",
         "children",
         "confirmed",
         "events",
@@ -63,13 +64,16 @@ class ModelThread:
         "path",
         "porf_view",
         "prev_spin_rfs",
+        "prev_spin_state",
         "reads_since_write",
         "rel_fence_view",
         "result",
         "rs_view",
         "spin_locs",
         "spin_reads",
+        "spin_repeats",
         "spinning",
+        "spurious_rec",
         "spurious_since_write",
         "started",
         "tid",
@@ -105,9 +109,13 @@ class ModelThread:
         self.spurious_since_write = False
         self.spin_locs: set[int] = set()  # locations whose next write by another thread wakes it
         self.prev_spin_rfs: tuple | None = None  # what the last blocked iteration read
+        self.prev_spin_state: Any = None  # the thread's state at that iteration's hint (spin_state.snapshot)
+        self.spin_repeats = 0  # iterations in a row that re-read the same values with changed/unknown state
         self.forced = False  # woken with nothing new written, to see whether its loop progresses
         self.confirmed = False  # re-ran with nothing new and read the same latest values: spins forever
-        self.last_spurious: dict[int, bool] = {}  # per location: did this thread's last CAS fail spuriously?
+        self.last_spurious: dict[int, int] = {}  # per location: spurious failures in a row of this thread's CASes
+        self.spurious_rec: tuple | None = None  # (location, state, event) of a spurious failure, no write since
+        self.cas_state: Any = None  # the thread's state at its current compare-exchange
 
     def runnable(self) -> bool:
         """True when the thread can perform an event now."""
