@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from velox._native import _build as vxb
+import velox
+
+_NATIVE = Path(velox.__file__).resolve().parent / "_native"
+_TESTING = Path(__file__).resolve().parents[1] / "native"
 
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _ENUM = re.compile(r"\benum\s*(\w*)\s*\{(.*?)\}", re.S)
@@ -17,7 +20,7 @@ _DECL = re.compile(r"^\s*((?:const\s+)?\w+(?:\s*\*)*)\s*\b(vx_\w+)\s*\(([^)]*)\)
 
 def header(name: str) -> str:
     """The text of ``velox/_native/<name>`` (or of a test-only driver header)."""
-    for d in (vxb.NATIVE, vxb.TESTING):
+    for d in (_NATIVE, _TESTING):
         if (d / name).exists():
             return (d / name).read_text()
     raise FileNotFoundError(name)
@@ -79,4 +82,5 @@ def declarations(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 def native_dir() -> Path:
-    return vxb.NATIVE
+    """velox/_native of the velox being imported."""
+    return _NATIVE
