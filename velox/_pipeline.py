@@ -86,7 +86,7 @@ REPORT_SCHEMA = "velox.pipeline.report/1"
 #: quantiles of the latency spectrum in the report (1 - 10^-k steps, then the maximum)
 SPECTRUM = (0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999, 0.999999, 1.0)
 
-# Counter indices, as in vx_pipeline.h (tests/test_pipeline.py pins a few of them by behaviour).
+# Counter indices, as in vx_pipeline.h (tests/test_boundary_constants.py pins them to the header).
 _CTR = {
     "ingress": ["generated", "dropped", "blocked", "backlog", "batches", "arrivals"],
     "book": ["applied", "timeouts", "errors", "cancels", "cross_checks", "crossed", "conserved",

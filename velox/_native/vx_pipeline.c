@@ -64,7 +64,7 @@ typedef struct book_state {
 } book_state;
 
 typedef struct bundle_state {
-    _Alignas(VX_CACHELINE) vx_builder builder;
+    _Alignas(VX_CACHELINE) vx_bundle_builder builder;
     vx_bundle out;
     uint64_t arrival[VX_BUNDLE_MAX];    /**< when each pending transaction reached the builder */
     vx_txn staging[STAGING_RECS];       /**< framed bundles waiting for room in ring2 */
@@ -446,7 +446,7 @@ static size_t bundle_step(vx_pipeline *p) {
     uint64_t now = vx_tsc_now();
     st->prev_now = st->last_now;
     st->last_now = now;
-    if (vx_builder_poll(&st->builder, now, &st->out)) {
+    if (vx_bundle_builder_poll(&st->builder, now, &st->out)) {
         bundle_stage_out(p);
         work++;
     }
@@ -456,7 +456,7 @@ static size_t bundle_step(vx_pipeline *p) {
     if (k == 0 && work == 0 && upstream_done(p, VX_STAGE_BUNDLE)) {
         k = vx_ring_try_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
         if (k == 0) {
-            if (vx_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
+            if (vx_bundle_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
             st->final_flushed = 1;
             bundle_push_staged(p, &work);
             return 1;
@@ -466,8 +466,8 @@ static size_t bundle_step(vx_pipeline *p) {
     for (size_t i = 0; i < k; i++) {
         const vx_txn *t = REC(a, na, b, i);
         vx_hist_record(&p->hist[VX_H_AGE_BUNDLE], diff_or_zero(p, now, t->ts, &skew));
-        st->arrival[vx_builder_pending(&st->builder)] = now;
-        if (vx_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
+        st->arrival[vx_bundle_builder_pending(&st->builder)] = now;
+        if (vx_bundle_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
     }
     if (k > 0) {
         vx_ring_consume(p->ring[1], k);
@@ -780,7 +780,7 @@ vx_pipeline *vx_pipeline_create(const vx_pipeline_cfg *cfg, int *err) {
     p->timeout_ticks = vx_tsc_from_ns(cfg->bundle_timeout_ns);
     if (p->timeout_ticks < 1) p->timeout_ticks = 1;
     p->slack_ticks = vx_tsc_from_ns(cfg->flush_slack_ns);
-    *err = vx_builder_init(&p->bu.builder, cfg->bundle_size, p->timeout_ticks);
+    *err = vx_bundle_builder_init(&p->bu.builder, cfg->bundle_size, p->timeout_ticks);
     if (*err != VX_OK) goto fail;
     p->ou.fd = cfg->out_fd;
     plan_threads(p);
