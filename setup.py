@@ -2,54 +2,64 @@
 
 Two builds read the same C sources under ``velox/_native/``:
 
-* ``velox._native._core``: the production build, a Cython extension over a
-  static library compiled with ``-O2 -Wall -Wextra -Werror``;
-* ``velox._native._model``: the model build (added by the model-build issue),
-  a cffi extension with ``-DVX_MODEL`` routing every atomic into the explorer.
+* ``velox._native._core``: the production build, a Cython extension linked
+  with velox's C compiled with the ``strict`` profile (``-O2 -Wall -Wextra
+  -Werror``);
+* ``velox._native._model``: the model build, a cffi extension compiled with
+  the ``model`` profile (``-DVX_MODEL``: every atomic calls into the explorer).
 
-Build modes come from environment variables (as msgspec and uvloop do):
+Source sets and flag profiles come from ``velox/_native/_build.py``, the one
+description of the native build. Build modes come from environment variables
+(as msgspec and uvloop do):
 
 * ``VELOX_SANITIZE=thread|address``: build with that sanitizer;
 * ``VELOX_DEBUG=1``: ``-O0 -g -UNDEBUG`` instead of ``-O2``;
 * ``VELOX_NATIVE_ARCH=1``: add ``-march=native`` (never for wheels you ship).
+
+Objects of different builds never share a path: velox's C objects live in a
+content-addressed cache (``build/velox-cache``) keyed by source, headers and
+flags, and each extension compiles in a build folder named by a hash of its
+own flags, so ``pip install .`` and ``pip install -e .`` in one checkout, in
+any order, never link each other's objects.
 """
 
+import glob
+import importlib.util
 import os
 import sys
-
-import glob
+from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext as _build_ext
 
-import importlib.util
-
-_spec = importlib.util.spec_from_file_location(
-    "_velox_build_config", os.path.join("velox", "_native", "_build_config.py")
-)
-cfg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cfg)  # pure Python: importing velox itself would need the build
+_spec = importlib.util.spec_from_file_location("_velox_native_build", os.path.join("velox", "_native", "_build.py"))
+vxb = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = vxb
+_spec.loader.exec_module(vxb)  # pure Python: importing velox itself would need the build
 
 from Cython.Build import cythonize  # noqa: E402
 
-core_lib = (
-    "vxcore",
-    {
-        "sources": [os.path.join("velox", "_native", s) for s in cfg.CORE_SOURCES],
-        "include_dirs": [os.path.join("velox", "_native")],
-        "cflags": cfg.c_flags(strict=True) + ["-fPIC"],
-    },
-)
 
 class build_ext(_build_ext):
-    """Build the static core library first, so that `setup.py build_ext
-    --inplace` alone is a complete rebuild (setuptools only runs build_clib
-    from `build`)."""
+    """Compile velox's C core into the content-addressed cache and link it
+    into the production extension; give every extension a build folder of
+    its own, named by a hash of its sources and flags."""
 
-    def run(self):
-        if self.distribution.has_c_libraries():
-            self.run_command("build_clib")
-        super().run()
+    def build_extension(self, ext):
+        base = self.build_temp
+        if ext.name == "velox._native._core":
+            strict = vxb.profile("strict")
+            src = vxb.sources("core")
+            cache = Path(__file__).resolve().parent / "build" / "velox-cache"  # the checkout's, in every mode
+            ext.extra_objects = [str(o) for o in vxb.compile_objects(src, vxb.source_set("core"), strict, root=cache,
+                                                                     log=print)]
+        key = vxb.digest(ext.name, ext.sources, ext.extra_compile_args, ext.define_macros,
+                         [Path(d).read_text() if os.path.isfile(d) else d for d in ext.depends])
+        self.build_temp = os.path.join(base, f"{ext.name.rsplit('.', 1)[-1]}-{key}")
+        try:
+            super().build_extension(ext)
+        finally:
+            self.build_temp = base
 
 
 # Every native file: a change to any of them relinks the extension (build_ext
@@ -60,13 +70,14 @@ NATIVE_DEPENDS = sorted(
 )
 NATIVE_DEPENDS = [p for p in NATIVE_DEPENDS if not os.path.basename(p).startswith("_core.c")]
 
+binding = vxb.profile("binding")
 core_ext = Extension(
     "velox._native._core",
     sources=[os.path.join("velox", "_native", "_core.pyx")],
     include_dirs=[os.path.join("velox", "_native")],
-    extra_compile_args=cfg.c_flags(strict=False),
-    extra_link_args=cfg.link_flags(),
-    libraries=["vxcore", "m"],
+    extra_compile_args=list(binding.cflags),
+    extra_link_args=list(binding.ldflags),
+    libraries=["m"],
     depends=NATIVE_DEPENDS,
 )
 
@@ -77,8 +88,8 @@ ext_modules = cythonize(
 
 setup_kwargs = dict(
     ext_modules=ext_modules,
-    libraries=[core_lib],
-    packages=["velox", "velox._native", "velox.explore", "velox.lincheck", "velox.models", "velox.telemetry"],
+    packages=["velox", "velox._native", "velox.explore", "velox.explore.rt", "velox.explore.litmus",
+              "velox.lincheck", "velox.models", "velox.pytest_plugin", "velox.telemetry"],
     package_dir={"velox.models": "models"},
     package_data={"velox._native": ["*.h", "*.c", "*.pxd", "*.pyx", "*.pxi"]},
     zip_safe=False,

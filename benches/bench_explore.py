@@ -15,19 +15,12 @@ For comparison, loom explores a capacity-2 ring of the same shape in 14,162 exec
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "explore"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "explore_c"))
-
-import harness_c
-import test_explore_semantics as shapes
 
 from velox import cmodel
 from velox.explore import check
+from velox_testing import explore_c as harness_c
+from velox_testing import shapes
 
 BASELINE_CAP = 2000
 

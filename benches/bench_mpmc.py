@@ -3,7 +3,7 @@
 Per item from Python: push+pop of one Transaction (the Python call dominates;
 the ratio shows what the per-cell sequence numbers and the claiming
 compare-exchange add). Native, two threads: one producer and one consumer C
-thread through the stress drivers (velox._stress), which do the same work per
+thread through the test suite's native stress drivers (velox_testing.stress), which do the same work per
 record for both rings (fill a record, push, pop, check FIFO and payload), so
 the ratio of their record rates compares the rings; run as interleaved
 0.2 s slices, median of 7 each, printed.
@@ -16,7 +16,7 @@ import statistics
 import pytest
 
 import velox
-from velox._stress import StressMpmc, StressRing
+from velox_testing.stress import StressMpmc, StressRing
 
 ITEMS = 1_000
 TXN = velox.Transaction(id=1, ts=2, price=1_002_500, qty=10, side=velox.BID, producer=3)

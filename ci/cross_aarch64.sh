@@ -14,21 +14,15 @@ if ! command -v "$CC" >/dev/null; then
     echo "cross_aarch64: $CC not found (Debian package gcc-aarch64-linux-gnu); run with --install" >&2
     exit 3
 fi
-srcs=$(python3 -c "
-import importlib.util
-s = importlib.util.spec_from_file_location('c', 'velox/_native/_build_config.py')
-m = importlib.util.module_from_spec(s); s.loader.exec_module(m)
-print(' '.join(m.CORE_SOURCES))")
 fail=0
-for f in $srcs; do
-    if ! "$CC" -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -pthread -c "velox/_native/$f" -o /dev/null; then
-        echo "cross_aarch64: $f does not compile for aarch64" >&2
+# The production sources with the production flags, then the model build's
+# (both lists and flag sets come from velox/_native/_build.py).
+for pair in "core cross" "model cross-model"; do
+    # shellcheck disable=SC2086
+    if ! python3 velox/_native/_build.py compile $pair; then
+        echo "cross_aarch64: a ${pair%% *} source does not compile for aarch64 (compiler output above)" >&2
         fail=1
     fi
 done
-# The model build must compile there too.
-for f in vx_ring.c vx_book.c vx_bundle.c; do
-    "$CC" -std=gnu11 -O1 -DVX_MODEL -Wall -Wextra -Werror -Wno-unused-parameter -c "velox/_native/$f" -o /dev/null || fail=1
-done
-[ $fail -eq 0 ] && echo "cross_aarch64: all core sources compile for aarch64"
+[ $fail -eq 0 ] && echo "cross_aarch64: all core and model sources compile for aarch64"
 exit $fail

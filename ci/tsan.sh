@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # ThreadSanitizer run of velox's native stress drivers.
 #
-# Builds tests/stress/native/stress_main.c with the C sources of the
-# structures it drives (velox/_native: vx_stress, vx_ring, vx_book, vx_mpmc,
-# vx_txn, vx_tsc) using gcc -fsanitize=thread -O1 -g, and runs every driver
+# Builds the standalone stress driver (tests/support/native/stress_main.c and
+# the "stress" source set of velox/_native/_build.py) with the "tsan" flag
+# profile (gcc -fsanitize=thread -O1 -g), and runs every driver
 # (SPSC ring across capacities through the 2^64 wrap, order book from two
 # threads, MPMC 2x2, the history recorder) for the given time. TSan sees
 # ordering races that x86's strong memory model hides from plain stress runs.
@@ -25,16 +25,9 @@ case "$seconds$seed" in
     *[!0-9.]*) echo "usage: ci/tsan.sh [SECONDS] [SEED] (numbers; got '$seconds' '$seed')" >&2; exit 2 ;;
 esac
 
-out="${TMPDIR:-/tmp}/velox-tsan-$$"
-mkdir -p "$out"
-trap 'rm -rf "$out"' EXIT
-src=velox/_native
-echo "+ building the native stress drivers with -fsanitize=thread"
-${CC:-gcc} -std=gnu11 -O1 -g -fsanitize=thread -pthread -Wall -Wextra -Wno-unused-parameter \
-    -I"$src" tests/stress/native/stress_main.c \
-    "$src/vx_stress.c" "$src/vx_ring.c" "$src/vx_book.c" "$src/vx_mpmc.c" "$src/vx_txn.c" "$src/vx_tsc.c" \
-    -lm -o "$out/stress_main" || exit 2
+echo "+ python velox/_native/_build.py exe stress tsan"
+exe=$(python3 velox/_native/_build.py exe stress tsan) || exit 2
 
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/ci/tsan.supp ${TSAN_OPTIONS:-}"
 echo "+ stress_main --driver all --seconds $seconds --seed $seed (TSan)"
-"$out/stress_main" --driver all --seconds "$seconds" --seed "$seed"
+"$exe" --driver all --seconds "$seconds" --seed "$seed"

@@ -1,11 +1,19 @@
-"""Shared pytest configuration: Hypothesis profiles and the stress options."""
+"""Shared pytest configuration: Hypothesis profiles. (The stress options, fixtures and summary come
+from velox's pytest plugin, velox/pytest_plugin/stress.py.)"""
 
 from __future__ import annotations
 
 import os
+import sys
+
+# Helpers shared by test folders (tests/_realcomponents.py) import by name.
+sys.path.insert(0, os.path.dirname(__file__))
 
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+
+# pytester runs a user's test files through velox's pytest plugin (tests/pytest_plugin/).
+pytest_plugins = ["pytester"]
 
 _DB = DirectoryBasedExampleDatabase(
     os.environ.get("VELOX_HYPOTHESIS_DB", os.path.join(os.path.dirname(__file__), "..", ".hypothesis", "examples"))
@@ -21,10 +29,3 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("VELOX_HYPOTHESIS_PROFILE", "ci"))
-
-
-def pytest_addoption(parser):
-    parser.addoption(
-        "--stress-seconds", type=float, default=None,
-        help="seconds each stress test runs (default: $VELOX_STRESS_SECONDS or 10)",
-    )

@@ -20,7 +20,6 @@ import velox
 from velox import MpmcRing, SpscRing, Transaction
 from velox._pipeline import Pipeline, PipelineConfig
 
-
 # -- prices ------------------------------------------------------------------
 
 def test_price_beyond_context_precision_is_not_rounded_silently():

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from velox.models import book as model
 
 import velox
+from velox.models import book as model
 
 BID, ASK = velox.BID, velox.ASK
 INT64_MAX = (1 << 63) - 1

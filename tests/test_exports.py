@@ -7,10 +7,9 @@ from __future__ import annotations
 import inspect
 import types
 
+import velox
 import velox.models
 from velox.models import book, bundle, ring, txn
-
-import velox
 
 #: The public names of ``velox`` (submodules imported on demand, such as
 #: ``velox.explore`` and ``velox.models``, are not attributes until imported).

@@ -5,6 +5,7 @@ the book's Timeout accepted as a no-op, and init's parameter errors."""
 from __future__ import annotations
 
 import pytest
+
 from velox.models import book, bundle, ring, txn
 from velox.models._step import Inconsistent, Raises, StepResult
 

@@ -1,22 +1,17 @@
-"""The native pipeline: short runs checking accounting and invariants, the
-generator and the histogram it is built from, and proof that the pipeline's
-invariant checks fail on deliberately broken builds (tests/mutants)."""
+"""The native pipeline: short runs checking accounting and invariants. The
+generator is tests/test_ingress.py, the histogram tests/test_histogram.py, the
+proof that the invariant checks can fail tests/test_pipeline_mutants.py, the
+ThreadSanitizer build tests/test_pipeline_tsan.py."""
 
 from __future__ import annotations
 
-import itertools
-import math
 import os
-import subprocess
 import time
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import velox
 from velox import _pipeline
-from velox._native import _core
 from velox._pipeline import Pipeline, PipelineConfig, PipelineConfigError, run_pipeline
 
 SHORT = 0.3  # seconds of ingress per run: long enough for thousands of bundles, short for the gate
@@ -228,265 +223,6 @@ def test_bad_output_path(tmp_path):
         Pipeline(PipelineConfig(output=str(tmp_path / "no" / "such" / "dir" / "f.bin")))
 
 
-# ---------------------------------------------------------------- generator
-
-
-def _txns(data: bytes) -> list:
-    return [velox.Transaction.from_bytes(data[i:i + 32]) for i in range(0, len(data), 32)]
-
-
-def test_ingress_uniform_prices_and_sequences():
-    txns = _txns(_core._ingress_sample(7, 0, 5, 20_000))
-    next_id = [0] * 5
-    for t in txns:
-        assert 900_000 <= t.price < 1_100_000
-        assert 1 <= t.qty <= 100
-        assert t.id == next_id[t.producer]
-        next_id[t.producer] += 1
-    assert min(next_id) > 3000  # every producer is used
-    sides = sum(t.side for t in txns)
-    assert 0.45 < sides / len(txns) < 0.55
-
-
-def test_ingress_walk_never_crosses_within_an_order_lifetime():
-    """Replays the book stage's window: after every transaction the live
-    orders are the last ORDER_LIFETIME ones; every live bid must sit on a
-    lower book level than every live ask."""
-    life, shift, base = _core.ORDER_LIFETIME, _core.BOOK_TICK_SHIFT, _core.BOOK_BASE_PRICE
-    txns = _txns(_core._ingress_sample(11, 1, 1, 30_000))
-    level = lambda t: (t.price - base) >> shift
-    for end in range(life, len(txns), 37):
-        live = txns[end - life:end]
-        bids = [level(t) for t in live if t.side == velox.BID]
-        asks = [level(t) for t in live if t.side == velox.ASK]
-        assert max(bids) < min(asks), f"crossed in window ending at {end}"
-        assert 0 <= min(bids) and max(asks) < _core.BOOK_LEVELS
-
-
-def test_ingress_exponential_gaps():
-    rate = 1e-3  # one arrival per 1000 ticks
-    arr = _core._ingress_arrivals(3, rate, 50_001)
-    gaps = [b - a for a, b in itertools.pairwise(arr)]
-    mean = sum(gaps) / len(gaps)
-    assert abs(mean - 1000) < 30  # 50k samples: standard error ~4.5
-    # exponential: P(gap > mean) = 1/e
-    frac = sum(g > 1000 for g in gaps) / len(gaps)
-    assert abs(frac - math.exp(-1)) < 0.02
-    assert all(g > 0 for g in gaps)
-
-
-# ---------------------------------------------------------------- histogram
-
-
-@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 10_000), min_size=1, max_size=300),
-       st.sampled_from([0.0, 0.5, 0.9, 0.99, 0.999, 1.0]))
-def test_histogram_quantile_bounds(values, q):
-    h = _core._Histogram()
-    for v in values:
-        h.record(v)
-    s = sorted(values)
-    exact = s[max(1, math.ceil(q * len(s))) - 1]
-    got = h.quantile(q)
-    assert exact <= got <= exact + exact // 32, (exact, got)
-    summary = h.summary()
-    assert summary["count"] == len(values) and summary["max"] == s[-1]
-
-
-@given(st.integers(0, 2**64 - 1))
-def test_histogram_bucket_holds_value(v):
-    lo, hi = _core._Histogram.bucket_bounds(v)
-    assert lo <= v <= hi
-    assert hi - lo <= max(0, lo // 32)
-
-
-def test_histogram_empty():
-    h = _core._Histogram()
-    assert h.quantile(0.99) == 0
-    with pytest.raises(ValueError):
-        h.quantile(1.5)
-
-
-# ---------------------------------------------------------------- the checks can fail
-
-def _pipeline_mutants():
-    try:
-        from mutants.catalogue import for_gate
-    except ImportError:  # pragma: no cover - the catalogue ships with the tests
-        return []
-    return [m.name for m in for_gate("pipeline")]
-
-
-def _run_mutant(name: str, cfg: dict) -> dict:
-    from mutants.build import build_core_mutant
-
-    mod = build_core_mutant(name, log=lambda msg: None)
-    pipe = Pipeline(PipelineConfig(**cfg), _core_module=mod)
-    rep = _pipeline.drive(pipe)
-    return {"ok": rep.ok, "failed": [i.name for i in rep.invariants if not i.ok], "seed": rep.seed}
-
-
-#: mutant -> (config, the invariant that must fail)
-MUTANT_EXPECTATIONS = {
-    "pipeline_rec_off_by_one_at_wrap": ({"saturate": True, "duration": 0.2, "ring_capacity": 256}, "FIFO per producer"),
-    "pipeline_bundle_swaps_first_two": ({"saturate": True, "duration": 0.2, "producers": 1}, "FIFO per producer"),
-    # busy wait: a yielding thread on a loaded machine comes back too late to flush early
-    "pipeline_timeout_in_ns_not_ticks": ({"rate": 5_000, "duration": 0.5, "topology": "single", "wait": "busy"},
-                                         "timeout flushes within bound"),
-    "pipeline_bundle_never_polls": ({"rate": 1_000, "duration": 0.5, "topology": "single", "wait": "busy"},
-                                    "timeout flushes within bound"),
-    "pipeline_drop_not_counted": (
-        {"rate": 200_000_000, "duration": 0.2, "ring_capacity": 64, "topology": "split", "wait": "park"}, "no loss"),
-    "pipeline_final_cancel_off_by_one": ({"saturate": True, "duration": 0.2},
-                                             "book conserved and empty at the end"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(MUTANT_EXPECTATIONS))
-def test_invariant_checks_catch_mutant(name):
-    from mutants.build import run_isolated
-
-    assert name in _pipeline_mutants(), f"{name} missing from tests/mutants/catalogue.py"
-    cfg, must_fail = MUTANT_EXPECTATIONS[name]
-    cfg = dict(cfg, seed=4242, flush_slack_us=10_000_000)
-    res = run_isolated(lambda: _run_mutant(name, cfg), timeout=240)
-    assert res["ok"], res.get("error")
-    assert not res["value"]["ok"], f"mutant {name} passed every invariant (seed 4242, {cfg})"
-    assert must_fail in res["value"]["failed"], res["value"]
-
-
-def test_unmutated_copy_passes():
-    """Control for the mutant tests: the builder's unmutated copy passes."""
-    from mutants.build import run_isolated
-
-    res = run_isolated(lambda: _run_mutant(None, {"saturate": True, "duration": 0.2, "seed": 4242,
-                                                                  "flush_slack_us": 10_000_000}), timeout=240)
-    assert res["ok"], res.get("error")
-    assert res["value"]["ok"], res["value"]
-
-
-def test_every_pipeline_mutant_has_an_expectation():
-    assert sorted(_pipeline_mutants()) == sorted(MUTANT_EXPECTATIONS)
-
-
-# ---------------------------------------------------------------- ThreadSanitizer
-
-_TSAN_SOURCES = ["vx_pipeline.c", "vx_ring.c", "vx_book.c", "vx_bundle.c", "vx_hist.c", "vx_ingress.c", "vx_txn.c",
-                 "vx_tsc.c"]
-_MAIN = os.path.join(os.path.dirname(__file__), "stress", "pipeline_main.c")
-_NATIVE = os.path.join(os.path.dirname(__file__), "..", "velox", "_native")
-
-
-def _read(path: str) -> str:
-    with open(path) as f:
-        return f.read()
-
-
-def build_tsan(out_dir, sources: dict[str, str] | None = None, reuse: str | None = None) -> str:
-    """Compile tests/stress/pipeline_main.c and the pipeline's C sources with
-    gcc -fsanitize=thread (in parallel, one process per file); ``sources``
-    (file name -> text) replaces the shipping sources (a mutant), and objects
-    of files whose text did not change are reused from the build in ``reuse``.
-    Returns the executable's path."""
-    import shutil
-    import subprocess
-
-    cc = os.environ.get("CC", "gcc")
-    if shutil.which(cc) is None:
-        pytest.skip(f"no C compiler {cc!r} for the ThreadSanitizer build")
-    src_dir = os.path.join(out_dir, "src")
-    os.makedirs(src_dir, exist_ok=True)
-    texts = {}
-    for name in os.listdir(_NATIVE):
-        if name.endswith((".c", ".h")):
-            texts[name] = sources[name] if sources and name in sources else _read(os.path.join(_NATIVE, name))
-            with open(os.path.join(src_dir, name), "w") as f:
-                f.write(texts[name])
-    if reuse is not None and any(n.endswith(".h") and texts[n] != _read(os.path.join(reuse, "src", n))
-                                 for n in texts if n.endswith(".h")):
-        reuse = None  # a header changed: rebuild everything
-    flags = ["-std=gnu11", "-O1", "-g", "-fsanitize=thread", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter",
-             "-I", src_dir]
-    procs, objs = [], []
-    for path in [_MAIN] + [os.path.join(src_dir, n) for n in _TSAN_SOURCES]:
-        name = os.path.basename(path)
-        obj = os.path.join(out_dir, name + ".o")
-        objs.append(obj)
-        old = os.path.join(reuse, name + ".o") if reuse else None
-        if old and os.path.exists(old) and (name not in texts or
-                                            texts[name] == _read(os.path.join(reuse, "src", name))):
-            shutil.copy(old, obj)
-            continue
-        procs.append(subprocess.Popen([cc, *flags, "-c", path, "-o", obj], stderr=subprocess.PIPE, text=True))
-    for proc in procs:
-        err = proc.communicate()[1]
-        if proc.returncode != 0 and "tsan" in err.lower() and "cannot find" in err.lower():
-            pytest.skip(f"gcc has no ThreadSanitizer runtime here: {err.strip()}")
-        assert proc.returncode == 0, err
-    exe = os.path.join(out_dir, "pipeline_main")
-    res = subprocess.run([cc, "-fsanitize=thread", "-pthread", *objs, "-lm", "-o", exe], capture_output=True,
-                         text=True, check=False)
-    if res.returncode != 0 and "tsan" in res.stderr.lower():
-        pytest.skip(f"gcc cannot link the ThreadSanitizer runtime here: {res.stderr.strip()}")
-    assert res.returncode == 0, res.stderr
-    return exe
-
-
-def run_tsan(exe: str, *args: object) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1 exitcode=66")
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env, timeout=120, check=False)
-
-
-@pytest.fixture(scope="module")
-def tsan_exe(tmp_path_factory):
-    """The shipping pipeline under TSan, cached by the hash of its sources
-    (beside the mutant builds) so a warm gate does not recompile it."""
-    import hashlib
-
-    from mutants.build import cache_dir
-
-    h = hashlib.sha256()
-    for name in sorted(os.listdir(_NATIVE)) + [_MAIN]:
-        if name.endswith((".c", ".h")):
-            h.update(name.encode() + b"\0" + _read(os.path.join(_NATIVE, name) if name != _MAIN else _MAIN).encode())
-    h.update(os.environ.get("CC", "gcc").encode())
-    out = cache_dir() / "tsan-pipeline" / h.hexdigest()[:20]
-    exe = out / "pipeline_main"
-    if exe.exists():
-        return str(exe)
-    tmp = str(tmp_path_factory.mktemp("tsan"))
-    built = build_tsan(tmp)
-    import shutil
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_suffix(f".tmp{os.getpid()}")
-    shutil.copytree(tmp, staging, dirs_exist_ok=True)
-    try:
-        os.replace(staging, out)
-    except OSError:  # another worker won the race: use its copy
-        shutil.rmtree(staging, ignore_errors=True)
-    return str(exe) if exe.exists() else built
-
-
-# args: seconds seed topology wait saturate price_mode ring batch
-@pytest.mark.parametrize("topology", [1, 2, 3, 4], ids=["single", "pairs", "split", "stages"])
-def test_tsan_clean(tsan_exe, topology):
-    res = run_tsan(tsan_exe, 0.3, 17, topology, 1, 1, topology % 2, 256, 16)
-    assert res.returncode == 0, f"seed 17 topology {topology}:\n{res.stdout}\n{res.stderr[-4000:]}"
-    assert "violations 0" in res.stdout
-
-
-def test_tsan_catches_publish_before_write(tmp_path, tsan_exe):
-    """The TSan gate can fail: a book stage that publishes its batch before
-    writing the slots races with the bundle stage reading them."""
-    from mutants.build import mutant_sources
-
-    exe = build_tsan(str(tmp_path), mutant_sources("pipeline_commit_before_write"),
-                     reuse=os.path.dirname(tsan_exe))
-    res = run_tsan(exe, 0.3, 17, 2, 1, 1, 0, 256, 16)
-    assert res.returncode == 66, res.stdout + res.stderr[-2000:]
-    assert "data race" in res.stderr
-
-
 def test_topology_adapts_to_cpus():
     """auto: one thread per stage only when every stage can have a CPU; pinning
     only when there are enough CPUs, and never for a lone thread."""
@@ -508,3 +244,35 @@ def test_topology_adapts_to_cpus():
         r = _pipeline.drive(Pipeline(PipelineConfig(duration=0.05, seed=1, topology="pairs", pin=True,
                                                      flush_slack_us=10_000_000)))
         assert r.pinned and r.ok
+
+
+# ---------------------------------------------------------------- auto topology
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "round_trip", "expected"),
+    [
+        (1, 0.0, None, "single"),
+        (2, 0.2, 60.0, "pairs"),      # two idle CPUs, near placement
+        (2, 0.2, 400.0, "single"),    # far placement: a handoff costs a far round trip
+        (2, 0.2, None, "single"),     # could not measure: never guess a spread
+        (2, 1.2, 60.0, "single"),     # one CPU busy with other work
+        (4, 0.3, 60.0, "stages"),
+        (4, 1.0, 60.0, "pairs"),      # three idle: not enough for four threads
+        (8, 7.0, 60.0, "single"),
+    ],
+)
+def test_auto_topology_rule(cpus, load, round_trip, expected):
+    topo, why = _pipeline.choose_topology(cpus, load, round_trip)
+    assert topo == expected
+    assert why.startswith("auto: ") and f"{cpus} CPUs" in why
+
+
+def test_auto_topology_is_resolved_and_reported():
+    cfg = _pipeline.PipelineConfig(duration=0.05, rate=10_000, seed=3, topology="auto")
+    with _pipeline.Pipeline(cfg) as pipe:
+        assert pipe.topology in ("single", "pairs", "stages")
+        assert pipe.topology_reason.startswith("auto: ")
+        report = _pipeline.drive(pipe)
+    assert report.ok and report.topology_reason == pipe.topology_reason
+    assert report.to_json_dict()["topology_reason"] == pipe.topology_reason

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from velox.models import txn as model
 
 import velox
+from velox.models import txn as model
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 ticks = st.integers(INT64_MIN, INT64_MAX)

@@ -117,7 +117,7 @@ def test_call_while_another_thread_is_inside_is_refused(side, method, args):
 
 def test_sequential_use_from_two_threads_is_fine():
     ring = SpscRing(64)
-    for p in range(4):
+    for _ in range(4):
         t = threading.Thread(target=lambda: ring.push_many(_records(0, 8)))
         t.start()
         t.join()

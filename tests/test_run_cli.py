@@ -59,8 +59,16 @@ def test_saturate_reports_throughput():
     rc, text = run_main(QUICK + ["--saturate"])
     assert rc == 0, text
     assert "saturated" in text.splitlines()[0]
-    line = next(l for l in text.splitlines() if "throughput end to end" in l)
+    line = next(ln for ln in text.splitlines() if "throughput end to end" in ln)
     assert int(line.split()[-2].replace(",", "")) > 0
+
+
+def test_summary_grammar_and_why_orders_are_cancelled():
+    rc, text = run_main(QUICK + ["--rate", "50000", "--topology", "single"])
+    assert rc == 0, text
+    summary = next(l for l in text.splitlines() if l.startswith("summary:"))
+    assert "1 thread on" in summary and "1 threads" not in summary
+    assert f"each order rests for {_pipeline.ORDER_LIFETIME:,} transactions, then is cancelled" in text
 
 
 def test_walk_block_json(tmp_path):
@@ -129,7 +137,7 @@ def test_bad_output_path_exit_2(tmp_path, capsys):
 def test_failed_invariant_exits_1(monkeypatch):
     """The exit status follows the verdict: a mutant build that reorders
     transactions inside bundles must make ``velox run`` exit 1."""
-    from mutants.build import build_core_mutant
+    from velox_testing.mutants import build_core_mutant
 
     mod = build_core_mutant("pipeline_bundle_swaps_first_two", log=lambda m: None)
     real = _run.Pipeline
@@ -150,7 +158,7 @@ def test_live_lines_from_the_command():
     p = _spawn(["--duration", "3.2", "--seed", "3", "--flush-slack-us", "10000000"])
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, out + err
-    live = [l for l in out.splitlines() if l.startswith("[")]
+    live = [ln for ln in out.splitlines() if ln.startswith("[")]
     assert len(live) >= 2, out
     for word in ("in ", "book ", "bundle ", "out ", "drops ", "e2e p99 ", "rings "):
         assert word in live[0]

@@ -1,7 +1,7 @@
 """The short ThreadSanitizer run in the default gate.
 
 Builds the native stress drivers standalone with gcc -fsanitize=thread
-(tests/stress/native/harness.py, as ci/tsan.sh does) and runs each driver
+(velox_testing.native, as ci/tsan.sh does) and runs each driver
 briefly: TSan sees ordering races that x86's strong memory model hides from
 plain stress runs. Proof that it can fail: the catalogue's "tsan" mutants
 (a relaxed publish in the SPSC ring and in the MPMC ring) must each make TSan
@@ -12,26 +12,16 @@ build or run TSan programs.
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stress", "native"))
-import harness
+from velox_testing import native as harness
 
 _WHY_NOT = harness.tsan_available()
 pytestmark = pytest.mark.skipif(_WHY_NOT is not None, reason=f"ThreadSanitizer unavailable: {_WHY_NOT}")
 
 
-@pytest.fixture(scope="module")
-def native_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "native"
-
-
-def test_tsan_short_run_is_clean(native_dir: Path) -> None:
-    exe = harness.build(native_dir, tsan=True)
+def test_tsan_short_run_is_clean() -> None:
+    exe = harness.build("stress", tsan=True)
     r = harness.run(exe, "--driver", "all", "--seconds", "0.3", "--seed", "1", "--windows", "100", timeout=300)
     assert "ThreadSanitizer" not in r.stderr, f"TSan reported a race (reproduce: ci/tsan.sh 1 1):\n{r.stderr[-6000:]}"
     assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr[-2000:]}"
@@ -39,8 +29,8 @@ def test_tsan_short_run_is_clean(native_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("name", harness.TSAN_MUTANTS)
-def test_tsan_catches_relaxed_publish(name: str, native_dir: Path) -> None:
-    exe = harness.build(native_dir, mutant=name, tsan=True)
+def test_tsan_catches_relaxed_publish(name: str) -> None:
+    exe = harness.build("stress", mutant=name, tsan=True)
     r = harness.run(exe, "--driver", harness.DRIVER_OF[name], "--seconds", "0.5", "--seed", "1", timeout=300)
     assert "WARNING: ThreadSanitizer: data race" in r.stderr, (
         f"TSan did not flag mutant {name} ({harness.CATALOGUE[name].description}); exit {r.returncode}\n"

@@ -10,9 +10,9 @@ import struct
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from velox.models import txn as model
 
 import velox
+from velox.models import txn as model
 
 records = st.builds(
     model.Record,

@@ -16,13 +16,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
+from rc11_oracle import rc11_result
+from test_litmus_sc_oracle import sc_outcome_counts, sc_result
 
 from velox.explore.litmus import cli as _litmus_cli
 from velox.explore.litmus import format_result, parse_litmus, run_litmus, tally
-
-sys.path.insert(0, os.path.dirname(__file__))
-from rc11_oracle import rc11_result  # noqa: E402
-from test_litmus_sc_oracle import sc_outcome_counts, sc_result  # noqa: E402
 
 SUITE = os.path.join(os.path.dirname(__file__), "litmus")
 

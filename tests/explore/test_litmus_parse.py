@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
+from test_litmus_sc_oracle import sc_result  # noqa: E402
 
 from velox.explore.litmus import (
     Access,
@@ -25,9 +25,6 @@ from velox.explore.litmus import (
     parse_litmus,
     thread_program,
 )
-
-sys.path.insert(0, os.path.dirname(__file__))
-from test_litmus_sc_oracle import sc_result  # noqa: E402
 
 
 def parse(text: str):
@@ -233,16 +230,15 @@ TAIL = "}\nexists (x=0)\n"
 ERRORS = [
     ("  while (1) { }\n", 4, "unsupported construct 'while'"),
     ("  for (;;) { }\n", 4, "unsupported construct 'for'"),
-    ("  int r0 = atomic_fetch_or_explicit(x, 1, memory_order_relaxed);\n", 4, "unsupported function 'atomic_fetch_or_explicit'"),
+    ("  int r0 = atomic_fetch_nand_explicit(x, 1, memory_order_relaxed);\n", 4, "unsupported function 'atomic_fetch_nand_explicit'"),
     ("  int r0 = atomic_load_explicit(x, memory_order_consume);\n", 4, "memory_order_consume is not supported"),
     ("  int r0 = atomic_load_explicit(x, memory_order_weird);\n", 4, "unknown memory order 'memory_order_weird'"),
     ("  int r0 = atomic_load_explicit(x, memory_order_release);\n", 4, "a load cannot have memory order release"),
     ("  atomic_store_explicit(x, 1, memory_order_acquire);\n", 4, "a store cannot have memory order acquire"),
-    ("  int e = 0;\n  int ok = atomic_compare_exchange_strong_explicit(x, &e, 1, memory_order_relaxed, memory_order_acquire);\n",
-     5, "failure order acquire is stronger than the success order relaxed"),
     ("  int e = 0;\n  int ok = atomic_compare_exchange_strong_explicit(x, &e, 1, memory_order_acq_rel, memory_order_release);\n",
      5, "failure order cannot be release"),
     ("  int ok = atomic_compare_exchange_strong(x, 0, 1);\n", 4, "expected '&'"),
+    ("  int ok = atomic_compare_exchange_strong(x, q, 1);\n", 4, "expected '&'"),
     ("  int e = 0;\n  int ok = atomic_compare_exchange_strong(x, &q, 1);\n", 5, "register 'q' is used before it is declared"),
     ("  int r0 = r9 + 1;\n", 4, "register 'r9' is used before it is declared"),
     ("  int r0 = atomic_load(z);\n", 4, "'z' is not a location parameter of this process"),

@@ -14,11 +14,13 @@ catalogue), never the engine's output. Three runners face them:
 from __future__ import annotations
 
 import os
-import sys
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from rc11_oracle import rc11_result
+from test_litmus_sc_oracle import sc_outcome_counts
 
 from velox import explore
 from velox.explore.litmus import (
@@ -28,10 +30,6 @@ from velox.explore.litmus import (
     run_litmus,
     tally,
 )
-
-sys.path.insert(0, os.path.dirname(__file__))
-from rc11_oracle import rc11_result  # noqa: E402
-from test_litmus_sc_oracle import sc_outcome_counts  # noqa: E402
 
 SUITE = os.path.join(os.path.dirname(__file__), "litmus")
 FILES = sorted(f for f in os.listdir(SUITE) if f.endswith(".litmus"))

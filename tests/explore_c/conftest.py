@@ -1,5 +1,5 @@
 """Fixtures for the model-build tests: velox's C core compiled with -DVX_MODEL
-and run under velox.explore (issue: the explorer runs the shipping C code)."""
+and run under velox.explore: the explorer runs the shipping C code."""
 
 from __future__ import annotations
 

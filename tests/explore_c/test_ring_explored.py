@@ -4,9 +4,9 @@ exhaustive RC11 verdicts for a producer pushing 3 and a consumer popping 3."""
 from __future__ import annotations
 
 import pytest
-from harness_c import ring_test
 
 from velox import explore
+from velox_testing.explore_c import ring_test
 
 
 @pytest.mark.parametrize("capacity", [1, 2, 4])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from velox import lincheck
-from velox._stress import BookHistoryRecorder
+from velox_testing.stress import BookHistoryRecorder
 
 
 def test_book_windows_linearizable() -> None:

@@ -8,11 +8,11 @@ import struct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from velox.models import book as book_model
-from velox.models._step import Raises
 
 from velox import lincheck
 from velox.lincheck import Operation, Verdict, _book
+from velox.models import book as book_model
+from velox.models._step import Raises
 
 
 def _register() -> lincheck.Model:

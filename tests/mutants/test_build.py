@@ -5,11 +5,13 @@ takes the test process (or the shared machine's memory) down."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 
-from mutants.build import cache_dir, run_isolated
+from velox_testing.mutants import cache_dir, run_isolated
 
 
 def test_value_comes_back() -> None:
@@ -23,12 +25,28 @@ def test_exception_is_reported() -> None:
 
 def test_crash_is_reported() -> None:
     res = run_isolated(os.abort)
-    assert res == {"ok": False, "error": "crashed: died (exit code -6)"}
+    assert res["ok"] is False and res["error"] == "crashed: died (exit code -6)"
+    # The child's fault dump comes back in the result, where the caller reports it...
+    assert res["traceback"].startswith("Fatal Python error: Aborted") and "in child" in res["traceback"]
+
+
+def test_crash_dump_stays_out_of_the_run_output() -> None:
+    # ...and not on the parent's stderr: an expected crash in a passing run prints nothing alarming.
+    # (pytest enables faulthandler the same way; a subprocess shows what the terminal would.)
+    code = ("import faulthandler, os; faulthandler.enable(); from velox_testing.mutants import run_isolated; "
+            "r = run_isolated(os.abort); print(r['error']); print(r['traceback'].splitlines()[0])")
+    support = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": support})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["crashed: died (exit code -6)", "Fatal Python error: Aborted"]
+    assert "Fatal Python error" not in proc.stderr, proc.stderr
 
 
 def test_hang_is_killed() -> None:
     res = run_isolated(lambda: time.sleep(60), timeout=0.5)
     assert not res["ok"] and res["error"].startswith("crashed: no answer within 0 s, killed")
+    assert "test_build.py" in res["traceback"]  # where the child was when time ran out
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="the memory cap reads /proc (Linux)")
@@ -38,7 +56,7 @@ def test_runaway_allocation_fails_fast() -> None:
 
 
 def test_cache_dir_follows_the_environment(monkeypatch) -> None:
-    monkeypatch.setenv("VELOX_MUTANT_CACHE", "/tmp/velox-mutants-elsewhere")
-    assert str(cache_dir()) == "/tmp/velox-mutants-elsewhere"
-    monkeypatch.delenv("VELOX_MUTANT_CACHE")
-    assert cache_dir().parts[-3:] == (".cache", "velox", "mutants")
+    monkeypatch.setenv("VELOX_BUILD_CACHE", "/tmp/velox-build-elsewhere")
+    assert str(cache_dir()) == "/tmp/velox-build-elsewhere"
+    monkeypatch.delenv("VELOX_BUILD_CACHE")
+    assert cache_dir().parts[-3:] == (".cache", "velox", "build")

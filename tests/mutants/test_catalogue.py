@@ -6,17 +6,21 @@ builds and hunts the mutants."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from mutants.build import mutant_sources, shipping_sources
-from mutants.catalogue import (
+from velox_testing.catalogue import (
+    GATES,
     MUTANTS,
     Edit,
     Mutant,
     MutantRotError,
     apply_edits,
     for_gate,
+    table,
 )
+from velox_testing.mutants import mutant_sources, shipping_sources
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
@@ -54,5 +58,18 @@ def test_unknown_mutant_name() -> None:
 
 
 def test_every_stateful_machine_has_mutants() -> None:
-    for gate in ("ring", "book", "bundle"):
+    for gate in ("ring", "mpmc", "book", "bundle"):
         assert for_gate(gate), f"no mutant proves the {gate} machine can fail"
+
+
+def test_every_gate_is_named_and_has_mutants() -> None:
+    named = {g for m in MUTANTS.values() for g in m.caught_by}
+    assert named <= set(GATES), f"gates without a test in GATES: {named - set(GATES)}"
+    assert set(GATES) <= named, f"gates no mutant proves can fail: {set(GATES) - named}"
+
+
+def test_docs_table_is_derived_from_the_catalogue() -> None:
+    """docs/mutants.md carries the table ``python -m velox_testing.catalogue
+    --table`` prints, so the gate map has one source."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "mutants.md").read_text()
+    assert table() in docs, "docs/mutants.md is stale: paste `python -m velox_testing.catalogue --table` into it"

@@ -7,7 +7,7 @@ if it raised, ``models._step.Raises`` with the exception's class name; the
 model's ``step`` says what it must be. The machines take the module that
 provides the native classes as a parameter, so the same machine runs against
 the shipping ``velox._native._core`` and against a mutant build
-(``tests/mutants``) that must make it fail.
+(``velox_testing.catalogue``) that must make it fail.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine
+
 from velox.models._step import Inconsistent, raised
 
 

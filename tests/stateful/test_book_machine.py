@@ -19,9 +19,9 @@ from _lockstep import LockstepMachine, outcome, scaled_settings
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
-from velox.models import book as book_model
 
 from velox._native import _core
+from velox.models import book as book_model
 
 INT64_MAX = (1 << 63) - 1
 

@@ -18,9 +18,9 @@ from _lockstep import LockstepMachine, outcome, scaled_settings
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
-from velox.models import bundle as bundle_model
 
 from velox._native import _core
+from velox.models import bundle as bundle_model
 
 CLOCK_MAX = bundle_model.CLOCK_MAX
 U64_MAX = (1 << 64) - 1

@@ -1,5 +1,5 @@
 """Proof that the stateful gate can fail: each machine, run against a
-deliberately wrong native build from tests/mutants/catalogue.py, finds a
+deliberately wrong native build from velox_testing.catalogue, finds a
 failure; run against the unmutated build made by the same builder, it passes.
 
 Each run uses the machines' own example and step budget (the loaded profile,
@@ -20,13 +20,16 @@ import pytest
 from _lockstep import scaled_settings
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-from mutants.build import build_core_mutant, prebuild, run_isolated
-from mutants.catalogue import for_gate
 from test_book_machine import book_machine
 from test_bundle_machine import bundle_machine
+from test_mpmc_machine import mpmc_machine
 from test_ring_machine import ring_machine
 
-MACHINES: dict[str, Callable[[Any], Any]] = {"ring": ring_machine, "book": book_machine, "bundle": bundle_machine}
+from velox_testing.catalogue import for_gate
+from velox_testing.mutants import build_core_mutant, prebuild, run_isolated
+
+MACHINES: dict[str, Callable[[Any], Any]] = {"ring": ring_machine, "mpmc": mpmc_machine, "book": book_machine,
+                                             "bundle": bundle_machine}
 HUNT_CAP = 300
 CASES = [(gate, m.name) for gate in MACHINES for m in for_gate(gate)]
 

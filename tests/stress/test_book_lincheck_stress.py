@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from velox import lincheck
-from velox._stress import BookHistoryRecorder
+from velox_testing.stress import BookHistoryRecorder
 
 pytestmark = pytest.mark.stress
 

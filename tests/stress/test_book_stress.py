@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from velox._stress import StressBook
+from velox_testing.stress import StressBook
 
 pytestmark = pytest.mark.stress
 

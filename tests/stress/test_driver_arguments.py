@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from velox._stress import BookHistoryRecorder, StressBook, StressMpmc, StressRing
+from velox_testing.stress import BookHistoryRecorder, StressBook, StressMpmc, StressRing
 
 KEYS = {"ops", "checks", "violations", "timeouts", "waits", "first_violation"}
 

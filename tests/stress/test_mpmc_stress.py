@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from velox._stress import StressMpmc
+from velox_testing.stress import StressMpmc
 
 pytestmark = pytest.mark.stress
 

@@ -15,7 +15,7 @@ that never goes negative. Progress goes to the terminal after each segment
 (operations per second, checks passed, violations), then a final summary.
 The families are separate tests so pytest-xdist (``-n auto``) spreads them.
 Length, seed, progress lines and the session summary come from
-tests/stress/conftest.py (``stress_seconds``, ``stress_seed``, ``stress_tally``).
+velox's pytest plugin (``stress_seconds``, ``stress_seed``, ``stress_tally``).
 """
 
 from __future__ import annotations
@@ -129,20 +129,23 @@ def test_pipeline_stress(family: str, stress_seconds: float, stress_seed: int, s
     assert not failures, "\n".join(failures)
 
 
-def test_pipeline_tsan_stress(stress_seconds: float, stress_seed: int, stress_tally, tmp_path) -> None:
-    """The native pipeline built with -fsanitize=thread (tests/stress/pipeline_main.c),
+def test_pipeline_tsan_stress(stress_seconds: float, stress_seed: int, stress_tally) -> None:
+    """The native pipeline built with -fsanitize=thread (tests/support/native/pipeline_main.c),
     cycling through topologies, wait strategies and ring sizes for the stress length."""
-    from test_pipeline import build_tsan, run_tsan
+    from velox_testing import native
 
+    why_not = native.tsan_available()
+    if why_not:
+        pytest.skip(f"ThreadSanitizer unavailable: {why_not}")
     rng = random.Random(f"tsan:{stress_seed}")
-    exe = build_tsan(str(tmp_path))
-    tally = stress_tally(build="gcc -fsanitize=thread", runner="tests/stress/pipeline_main.c")
+    exe = native.build("pipeline", tsan=True)
+    tally = stress_tally(build="gcc -fsanitize=thread", runner="tests/support/native/pipeline_main.c")
     deadline = time.monotonic() + stress_seconds
     while time.monotonic() < deadline - 0.05:
         seconds = max(0.1, min(10.0, deadline - time.monotonic()))
         args = (f"{seconds:.2f}", rng.randrange(1 << 63), rng.randint(1, 4), rng.choice((1, 2)), rng.randint(0, 1),
                 rng.randint(0, 1), rng.choice((64, 256, 4096)), rng.choice((1, 16, 64)))
-        res = run_tsan(exe, *args)
+        res = native.run(exe, *args, timeout=seconds * 4 + 120)
         words = res.stdout.split()
         fields = {words[i]: words[i + 1] for i in range(0, len(words) - 1, 2)} if res.returncode in (0, 1) else {}
         delivered = int(fields.get("delivered", 0))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from velox._stress import StressRing
+from velox_testing.stress import StressRing
 
 pytestmark = pytest.mark.stress
 

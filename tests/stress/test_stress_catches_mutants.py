@@ -1,8 +1,8 @@
 """Each stress invariant and the linearizability checker catch a wrong variant.
 
 Default gate (not marked stress): the standalone native driver
-(tests/stress/native/stress_main.c) is built against mutated copies of
-velox/_native (edits from tests/mutants/catalogue.py, never the shipping
+(tests/support/native/stress_main.c) is built against mutated copies of
+velox/_native (edits from the mutant catalogue, velox_testing.catalogue, never the shipping
 sources) and must report a violation:
 
 * ring_pop_many_drops_wrapped: the ring driver's FIFO/no-loss check;
@@ -22,10 +22,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import harness
 import pytest
 
 from velox import lincheck
+from velox_testing import native as harness
 
 #: Attempts (seeds) at least, and the wall-clock budget for more when a
 #: loaded machine time-slices the threads and hides the race.
@@ -33,18 +33,13 @@ ATTEMPTS = 3
 BUDGET_SECONDS = 20.0
 
 
-@pytest.fixture(scope="module")
-def native_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "native"
-
-
 def _violations(stdout: str) -> list[str]:
     return [ln for ln in stdout.splitlines() if "violations=" in ln and "violations=0 " not in ln]
 
 
 @pytest.mark.parametrize("name", harness.STRESS_MUTANTS)
-def test_stress_driver_catches_mutant(name: str, native_dir: Path) -> None:
-    exe = harness.build(native_dir, mutant=name)
+def test_stress_driver_catches_mutant(name: str) -> None:
+    exe = harness.build("stress", mutant=name)
     driver = harness.DRIVER_OF[name]
     tried = []
     deadline = time.monotonic() + BUDGET_SECONDS
@@ -62,8 +57,8 @@ def test_stress_driver_catches_mutant(name: str, native_dir: Path) -> None:
                 f"({harness.CATALOGUE[name].description}) in {len(tried)} runs: {tried}")
 
 
-def test_unmutated_drivers_pass(native_dir: Path) -> None:
-    exe = harness.build(native_dir)
+def test_unmutated_drivers_pass() -> None:
+    exe = harness.build("stress")
     r = harness.run(exe, "--driver", "all", "--seconds", "0.6", "--seed", "1", timeout=120)
     assert r.returncode == 0, f"the shipping code failed the stress drivers:\n{r.stdout}\n{r.stderr[-2000:]}"
 
@@ -78,8 +73,8 @@ def _check_dump(exe: Path, seed: int, tmp: Path) -> lincheck.WindowTotals:
                                   base_price=1_000_000)
 
 
-def test_lincheck_catches_non_atomic_book_update(native_dir: Path, tmp_path: Path) -> None:
-    exe = harness.build(native_dir, mutant="book_update_load_store")
+def test_lincheck_catches_non_atomic_book_update(tmp_path: Path) -> None:
+    exe = harness.build("stress", mutant="book_update_load_store")
     deadline = time.monotonic() + BUDGET_SECONDS
     seed = 0
     while seed < 3 * ATTEMPTS or time.monotonic() < deadline:
@@ -94,8 +89,8 @@ def test_lincheck_catches_non_atomic_book_update(native_dir: Path, tmp_path: Pat
     pytest.fail(f"lincheck found no violation in {seed} recordings of the load+store book")
 
 
-def test_lincheck_passes_shipping_book(native_dir: Path, tmp_path: Path) -> None:
-    exe = harness.build(native_dir)
+def test_lincheck_passes_shipping_book(tmp_path: Path) -> None:
+    exe = harness.build("stress")
     for seed in (1, 2):
         t = _check_dump(exe, seed, tmp_path)
         assert t.windows == 300

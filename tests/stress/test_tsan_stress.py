@@ -4,8 +4,9 @@ spreads them; each runs for the stress length."""
 
 from __future__ import annotations
 
-import harness
 import pytest
+
+from velox_testing import native as harness
 
 pytestmark = pytest.mark.stress
 
@@ -14,9 +15,8 @@ _WHY_NOT = harness.tsan_available()
 
 @pytest.mark.skipif(_WHY_NOT is not None, reason=f"ThreadSanitizer unavailable: {_WHY_NOT}")
 @pytest.mark.parametrize("driver", ["ring", "book", "mpmc", "hist"])
-def test_tsan_long(driver: str, stress_seconds: float, stress_seed: int, stress_tally,
-                   tmp_path_factory: pytest.TempPathFactory) -> None:
-    exe = harness.build(tmp_path_factory.getbasetemp() / "native", tsan=True)
+def test_tsan_long(driver: str, stress_seconds: float, stress_seed: int, stress_tally) -> None:
+    exe = harness.build("stress", tsan=True)
     tally = stress_tally(driver=driver, sanitizer="thread")
     args = ["--driver", driver, "--seconds", f"{stress_seconds:g}", "--seed", str(stress_seed)]
     if driver == "hist":

@@ -12,7 +12,7 @@
  * scheduled time has passed.
  *
  * Prices (fixed point, ticks of 0.0001):
- *   - uniform: the seed's mode, a price uniform in [$90, $110) and a random
+ *   - uniform: the default mode, a price uniform in [$90, $110) and a random
  *     side; bids and asks overlap, so the book crosses.
  *   - walk: a mid price on the book's level grid that moves one level up or
  *     down (reflecting at the edges) every VX_WALK_STEP_EVERY transactions;

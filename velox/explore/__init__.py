@@ -1,6 +1,6 @@
 """velox.explore: run a small concurrent test under every schedule and every read RC11 allows.
 
-Layout (the runtime underneath, the front ends beside each other on top):
+Layout (the runtime underneath, the front ends beside each other on top)::
 
   rt/             the model-checking runtime, shared by every front end
     orders.py       memory orders: names, C numbers, legal combinations

@@ -7,7 +7,7 @@ sequential model from the quiescent snapshot taken before it. A level is an
 independent object for these three operations (none reads or writes another
 level), so the history of a window splits by (side, level) and each part is
 checked alone (P-compositionality). Best prices are not in the recorded
-histories: the native hint may lag a concurrent update by design
+histories: the native best price may lag a concurrent update by design
 (vx_book.h), so they are checked at quiescence by the stress driver instead.
 """
 
@@ -26,7 +26,7 @@ from ._model import Model, from_step
 from ._render import render_html, render_part
 from ._wgl import CheckResult, Verdict, check_operations
 
-#: The recorder's record layout (vx_lc_op in vx_stress.h).
+#: The recorder's record layout (vx_lc_op of the native history recorder).
 LC_OP = struct.Struct("<QQqqqiBBH")
 KIND_ADD, KIND_REMOVE, KIND_DEPTH = 0, 1, 2
 # velox error codes (vx_txn.h)
@@ -155,13 +155,13 @@ def check_windows(ops_raw: bytes, snaps_raw: bytes, *, threads: int, levels: int
 
 def record_and_check(recorder: Any, windows: int, totals: WindowTotals | None = None,
                      label: str = "") -> WindowTotals:
-    """Record ``windows`` windows with a ``velox._stress.BookHistoryRecorder``
-    and check them."""
-    from velox._stress import STRESS_HIST_BASE
-
+    """Record ``windows`` windows with a history recorder (an object with
+    ``record(windows) -> (ops, snapshots)`` and ``threads``, ``levels``,
+    ``ops_per_window`` and ``base_price``, such as the test suite's native
+    ``BookHistoryRecorder``) and check them."""
     ops_raw, snaps_raw = recorder.record(windows)
     return check_windows(ops_raw, snaps_raw, threads=recorder.threads, levels=recorder.levels,
-                         per_window=recorder.ops_per_window, base_price=STRESS_HIST_BASE, totals=totals,
+                         per_window=recorder.ops_per_window, base_price=recorder.base_price, totals=totals,
                          label=label)
 
 

@@ -71,7 +71,7 @@ def load(path: str) -> Golden:
         doc = json.load(fh)
     kind = doc["model"]
     ops = []
-    for i, d in enumerate(doc["operations"]):
+    for d in doc["operations"]:
         if "error" in d:
             out: Any = Raises(error=d["error"])
         else:

@@ -8,8 +8,8 @@ can be hashed and compared.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Union
 
 
 class LitmusError(ValueError):
@@ -49,21 +49,22 @@ class Reg:
 @dataclass(frozen=True)
 class BinOp:
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class UnOp:
     op: str  # "!" or "-"
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
 class Access:
     """One shared-memory operation on location ``loc``.
 
-    ``kind`` is ``load``, ``store``, ``fetch_add``, ``fetch_sub``, ``exchange``,
+    ``kind`` is ``load``, ``store``, ``fetch_add``, ``fetch_sub``, ``fetch_and``, ``fetch_or``,
+    ``fetch_xor``, ``exchange``,
     ``cas_strong``, ``cas_weak`` (atomic), ``read``/``write`` (plain ``*x``) or
     ``fence`` (``loc`` empty). ``expected_reg`` is the register a compare-exchange
     compares against and updates on failure.
@@ -72,13 +73,14 @@ class Access:
     kind: str
     loc: str
     line: int
-    value: "Expr | None" = None
+    value: Expr | None = None
     order: str = "seq_cst"
     failure_order: str = "seq_cst"
     expected_reg: str = ""
+    expected_loc: str = ""  # compare-exchange whose expected value is a location parameter (herd's form)
 
 
-Expr = Union[Const, Reg, BinOp, UnOp, Access]
+Expr = Const | Reg | BinOp | UnOp | Access
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,12 @@ class ExprStmt:
 @dataclass(frozen=True)
 class If:
     cond: Expr
-    then: tuple["Stmt", ...]
-    orelse: tuple["Stmt", ...]
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
     line: int
 
 
-Stmt = Union[Assign, ExprStmt, If]
+Stmt = Assign | ExprStmt | If
 
 
 @dataclass(frozen=True)
@@ -132,31 +134,31 @@ class Loc:
 @dataclass(frozen=True)
 class Atom:
     loc: Loc
-    value: "int | Loc"
+    value: int | Loc
 
 
 @dataclass(frozen=True)
 class Not:
-    prop: "Prop"
+    prop: Prop
 
 
 @dataclass(frozen=True)
 class And:
-    props: tuple["Prop", ...]
+    props: tuple[Prop, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    props: tuple["Prop", ...]
+    props: tuple[Prop, ...]
 
 
 @dataclass(frozen=True)
 class Implies:
-    left: "Prop"
-    right: "Prop"
+    left: Prop
+    right: Prop
 
 
-Prop = Union[Atom, Not, And, Or, Implies]
+Prop = Atom | Not | And | Or | Implies
 
 
 @dataclass(frozen=True)

@@ -21,18 +21,17 @@ class puts them together and owns the run of one execution.
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
-from .failure import Failure
+from . import spin_state
+from .failure import Failure, user_traceback
 from .graph import Event, Loc
 from .memory import Memory
 from .orders import UsageError
 from .plan import Plan
 from .revisit import Revisits
 from .schedule import Scheduling
-from . import spin_state
 from .threads import Abort, JoinHandle, ModelThread, _tls
 
 
@@ -64,6 +63,7 @@ class Execution(Scheduling, Memory, Revisits):
         self.sc_model = explorer.model == "sc"
         self.sc_events = 0
         self.raced = False
+        self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
@@ -116,7 +116,7 @@ class Execution(Scheduling, Memory, Revisits):
                 self.fail(Failure("usage", str(exc), t.tid, exc=exc))
                 return
             kind = "assertion" if isinstance(exc, AssertionError) else "exception"
-            tb = "".join(traceback.format_exception(exc)).rstrip()
+            tb = user_traceback(exc)
             what = "assertion failed" if kind == "assertion" else f"uncaught {type(exc).__name__}"
             self.fail(Failure(kind, f"thread t{t.tid}: {what}: {exc}\n{tb}", t.tid))
             return

@@ -21,6 +21,22 @@ class Failure:
         self.stamps = stamps  # events the failure is about (for the trace table)
 
 
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of an exception raised in a test thread, without the explorer's own frames.
+
+    The first frame (the model thread's entry point) and every frame that sets
+    ``__tracebackhide__`` (pytest's convention, used by velox's pytest plugin)
+    are left out, so the report starts at the test's code.
+    """
+    import traceback
+
+    frames = [(f, line) for f, line in traceback.walk_tb(exc.__traceback__)][1:]
+    shown = [(f, line) for f, line in frames if not f.f_locals.get("__tracebackhide__", False)]
+    stack = traceback.StackSummary.extract(iter(shown))
+    lines = ["Traceback (most recent call last):\n", *stack.format(), *traceback.format_exception_only(exc)]
+    return "".join(lines).rstrip()
+
+
 def format_site(site: Any) -> str:
     """A call site as ``file:line`` (sites are (filename, line) tuples or strings)."""
     if site is None:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 _tls = threading.local()  # .thread: the ModelThread this OS thread is running, if any
 
 
-def current_thread(what: str) -> "ModelThread":
+def current_thread(what: str) -> ModelThread:
     """The model thread running this code, or a clear error outside an exploration."""
     t = getattr(_tls, "thread", None)
     if t is None:

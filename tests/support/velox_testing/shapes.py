@@ -1,0 +1,58 @@
+"""The classic memory-model shapes as explorer test bodies (store buffering,
+message passing, IRIW), for the semantics tests and the explorer benchmark."""
+
+from __future__ import annotations
+
+from velox.explore import Atomic, spawn
+
+
+def sb(order: str, load_order: str | None = None):
+    lo = load_order or order
+
+    def test():
+        x, y = Atomic(0, name="x"), Atomic(0, name="y")
+
+        def t1():
+            x.store(1, order)
+            return y.load(lo)
+
+        def t2():
+            y.store(1, order)
+            return x.load(lo)
+
+        a, b = spawn(t1), spawn(t2)
+        return a.join(), b.join()
+
+    return test
+
+
+def mp(store_order: str, load_order: str):
+    def test():
+        data, flag = Atomic(0, name="data"), Atomic(0, name="flag")
+
+        def writer():
+            data.store(1, "relaxed")
+            flag.store(1, store_order)
+
+        def reader():
+            f = flag.load(load_order)
+            return f, data.load("relaxed")
+
+        w, r = spawn(writer), spawn(reader)
+        w.join()
+        return r.join()
+
+    return test
+
+
+def iriw(order: str):
+    def test():
+        x, y = Atomic(0, name="x"), Atomic(0, name="y")
+        ts = [spawn(lambda: x.store(1, "seq_cst" if order == "seq_cst" else "release")),
+              spawn(lambda: y.store(1, "seq_cst" if order == "seq_cst" else "release")),
+              spawn(lambda: (x.load(order), y.load(order))),
+              spawn(lambda: (y.load(order), x.load(order)))]
+        res = [t.join() for t in ts]
+        return res[2], res[3]
+
+    return test
