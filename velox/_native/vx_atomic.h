@@ -3,7 +3,7 @@
  *
  * Every structure under velox/_native/ reaches memory shared between threads
  * through these wrappers and nothing else: atomic load, store, compare-exchange
- * (weak and strong), fetch-add, fetch-sub, exchange and fence, each with an
+ * (weak and strong), fetch-add, fetch-sub, fetch-or, fetch-and, exchange and fence, each with an
  * explicit memory order, a spin hint, a clock read, and read/write annotations
  * for plain (non-atomic) shared data such as ring slots.
  *
@@ -54,6 +54,8 @@ typedef _Atomic int64_t vx_atomic_i64;
 #define vx_exchange(p, v, o) atomic_exchange_explicit((p), (v), (o))
 #define vx_fetch_add(p, v, o) atomic_fetch_add_explicit((p), (v), (o))
 #define vx_fetch_sub(p, v, o) atomic_fetch_sub_explicit((p), (v), (o))
+#define vx_fetch_or(p, v, o) atomic_fetch_or_explicit((p), (v), (o))
+#define vx_fetch_and(p, v, o) atomic_fetch_and_explicit((p), (v), (o))
 /* expected is a pointer: on failure it receives the value read (as C11). */
 #define vx_cas_weak(p, expected, desired, succ, fail) \
     atomic_compare_exchange_weak_explicit((p), (expected), (desired), (succ), (fail))
@@ -102,6 +104,8 @@ typedef struct { int64_t v; } vx_atomic_i64;
 #define VX_RMW_ADD 0
 #define VX_RMW_SUB 1
 #define VX_RMW_XCHG 2
+#define VX_RMW_OR 3
+#define VX_RMW_AND 4
 
 /* Hooks into the explorer (vx_model_hooks.c, which calls its Python side and
  * unwinds the C frames when the execution ends). Values travel as 64-bit
@@ -131,6 +135,10 @@ uint64_t vx_model_clock(void);
     ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_ADD, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
 #define vx_fetch_sub(p, val, o) \
     ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_SUB, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
+#define vx_fetch_or(p, val, o) \
+    ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_OR, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
+#define vx_fetch_and(p, val, o) \
+    ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_AND, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
 #define vx_cas_weak(p, expected, desired, succ, fail) \
     vx_model_cas((void *)(p), (uint64_t *)(expected), (uint64_t)(VX__TYPE(p))(desired), 1, (succ), (fail), \
                  __FILE__, __LINE__)

@@ -44,6 +44,8 @@ _RMW_FNS = {
     0: lambda v: (lambda old: (old + v) & _MASK64),  # VX_RMW_ADD
     1: lambda v: (lambda old: (old - v) & _MASK64),  # VX_RMW_SUB
     2: lambda v: (lambda old: v),  # VX_RMW_XCHG
+    3: lambda v: (lambda old: old | v),  # VX_RMW_OR
+    4: lambda v: (lambda old: old & v),  # VX_RMW_AND
 }
 
 # vx_model_tsan.c's operation codes for atomics written with <stdatomic.h>.
@@ -445,8 +447,10 @@ def core() -> ModelModule:
 
 
 def _cache_dir() -> str:
-    d = os.environ.get("VELOX_MODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "velox", "models")
+    """The ``models`` folder of velox's one build cache (``$VELOX_BUILD_CACHE``)."""
+    from .._native import _build
+
+    d = os.fspath(_build.cache_dir("models"))
     os.makedirs(d, exist_ok=True)
     return d
 
@@ -468,8 +472,8 @@ def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs
     compile ``sources`` with the compiler's thread-sanitizer instrumentation,
     so every plain access to shared memory reaches the explorer without
     ``VX_CELL_*`` annotations (docs/explore-c.md). Builds are cached by a hash
-    of everything that goes into them (``cache_dir``, default
-    ``$VELOX_MODEL_CACHE`` or ``~/.cache/velox/models``). A compile error
+    of everything that goes into them (``cache_dir``, default the
+    ``models`` folder of ``$VELOX_BUILD_CACHE`` or ``~/.cache/velox/build``). A compile error
     raises ``BuildError`` with gcc's own message.
     """
     from .._native import _model_build as mb
