@@ -70,9 +70,9 @@ _ALL = [
     _m("ring_overwrites_when_full",
        "push never reports full: it writes the slot of the oldest record (an overwriting ring)",
        ("ring",),
-       ("vx_ring.c",
-        "    if (producer_space(r, tail, 1) == 0) return 0;\n    vx_txn *slot",
-        "    (void)producer_space(r, tail, 1); /* MUTANT: never full */\n    vx_txn *slot")),
+       ("vx_ring.h",
+        "    if (vx_ring__space(r, tail, 1) == 0) return 0;\n    vx_txn *slot",
+        "    (void)vx_ring__space(r, tail, 1); /* MUTANT: never full */\n    vx_txn *slot")),
     _m("ring_mask_off_by_one",
        "the index mask is capacity instead of capacity - 1 (writes past the slots: run it in a child)",
        ("ring", "explore"),
@@ -96,11 +96,12 @@ _ALL = [
         "            if (cur < -delta) return VX_EUNDERFLOW;",
         "            (void)0; /* MUTANT: no underflow check */")),
     _m("book_hint_overwritten",
-       "raising the best-price hint overwrites it with the new level even when that level is worse",
+       "marking a level non-empty overwrites its bitmap word with the level's bit instead of OR-ing it in: "
+       "better levels in the same word are forgotten and the best price is wrong",
        ("book", "explore"),
        ("vx_book.c",
-        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;",
-        "        uint32_t want = rank + 1; (void)r1; /* MUTANT */")),
+        "    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_SEQ_CST);",
+        "    uint64_t old = vx_exchange(&s->words[w], BIT_OF(rank), VX_SEQ_CST); /* MUTANT */")),
     _m("builder_flushes_late",
        "poll's timeout comparison is off by one: a bundle times out one tick after its deadline",
        ("bundle",),
@@ -157,12 +158,12 @@ _ALL = [
        ("vx_pipeline.c",
         ("    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
          "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]"),
-        ("    vx_ring_commit(p->ring[1], k); /* MUTANT: published before written */\n"
+        ("    vx_ring_publish(p->ring[1], k); /* MUTANT: published before written */\n"
          "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
          "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]")),
        ("vx_pipeline.c",
-        "    vx_ring_commit(p->ring[1], k);\n    vx_ring_release(p->ring[0], k);",
-        "    vx_ring_release(p->ring[0], k);")),
+        "    vx_ring_publish(p->ring[1], k);\n    vx_ring_consume(p->ring[0], k);",
+        "    vx_ring_consume(p->ring[0], k);")),
     # -- stress suite, TSan and lincheck (velox_testing.native runs them in the
     # -- standalone native driver; see tests/stress/test_stress_catches_mutants.py)
     _m("ring_pop_many_drops_wrapped",
@@ -170,16 +171,16 @@ _ALL = [
        "after the wrap are lost",
        ("stress", "ring"),
        ("vx_ring.c",
-        "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
+        "     * reuse them; pairs with the acquire load of head in vx_ring__space. */\n"
         "    vx_store(&r->head, head + k, VX_RELEASE);\n    return k;",
-        "     * reuse them; pairs with the acquire load of head in producer_space. */\n"
+        "     * reuse them; pairs with the acquire load of head in vx_ring__space. */\n"
         "    vx_store(&r->head, head + k, VX_RELEASE);\n    return run; /* MUTANT */")),
     _m("book_update_load_store",
        "a level update is a load and a store instead of a compare-exchange: concurrent updates are lost",
        ("stress", "lincheck", "explore"),
        ("vx_book.c",
-        "        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {",
-        "        if ((vx_store(q, next, VX_RELAXED), 1)) { /* MUTANT: not atomic */")),
+        "        if (vx_cas_weak(q, &cur, next, VX_SEQ_CST, VX_RELAXED)) {",
+        "        if ((vx_store(q, next, VX_SEQ_CST), 1)) { /* MUTANT: not atomic */")),
     _m("mpmc_pop_frees_early",
        "MPMC pop hands the cell back to producers (release store of seq) before copying the record out: a "
        "producer of the next lap can overwrite it mid-read",
@@ -203,35 +204,35 @@ _ALL = [
     _m("ring_observe_relaxed",
        "the consumer observes tail with a relaxed load: it may read a slot before the producer's write of it",
        ("explore",),
-       ("vx_ring.c",
+       ("vx_ring.h",
         "        r->tail_cache = vx_load(&r->tail, VX_ACQUIRE);",
         "        r->tail_cache = vx_load(&r->tail, VX_RELAXED); /* MUTANT */")),
     _m("ring_cache_never_refreshed",
        "the producer never refreshes its cached head: once the cache says full, the ring stays full forever",
        ("explore", "ring"),
-       ("vx_ring.c",
+       ("vx_ring.h",
         "        r->head_cache = vx_load(&r->head, VX_ACQUIRE);",
         "        (void)0; /* MUTANT: cached head never refreshed */")),
     _m("book_hint_cas_relaxed",
-       "raising the best-price hint with a relaxed compare-exchange: a lowering thread can read the new version "
-       "yet miss the level it announces, and the best price is lost at quiescence",
+       "the quantity update that fills a level is relaxed instead of seq_cst: a query clearing the level's "
+       "stale bit and the filler skipping the set (it still reads the bit set) can miss each other (store "
+       "buffering), and the refilled level is lost from the best price at quiescence",
        ("explore",),
        ("vx_book.c",
-        "HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELEASE, VX_RELAXED)",
-        "HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELAXED, VX_RELAXED) /* MUTANT */")),
+        "        if (vx_cas_weak(q, &cur, next, VX_SEQ_CST, VX_RELAXED)) {",
+        "        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) { /* MUTANT */")),
     _m("book_hint_skip_when_high",
-       "an add skips the hint update when the hint is already above its level (no version bump), so a "
-       "concurrent lowering that scanned before the add succeeds and loses the level",
+       "a fill checks whether its bit is already set with an acquire load instead of seq_cst and skips the "
+       "set: store buffering against a query's clear and re-read loses the refilled level",
        ("explore",),
        ("vx_book.c",
-        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;\n",
-        "        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;\n"
-        "        if (want == r1) return; /* MUTANT: no version bump */\n")),
+        "    if (vx_load(&s->words[w], VX_SEQ_CST) & BIT_OF(rank)) return;",
+        "    if (vx_load(&s->words[w], VX_ACQUIRE) & BIT_OF(rank)) return; /* MUTANT */")),
     _m("ring_publish_relaxed",
        "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
        "written (x86 hides it from stress runs; TSan does not)",
        ("tsan", "explore"),
-       ("vx_ring.c",
+       ("vx_ring.h",
         "    vx_store(&r->tail, tail + 1, VX_RELEASE);",
         "    vx_store(&r->tail, tail + 1, VX_RELAXED); /* MUTANT */")),
     # -- the ring benchmark driver's delivery check (tests/test_bench_driver.py)

@@ -63,6 +63,7 @@ class Execution(Scheduling, Memory, Revisits):
         self.sc_model = explorer.model == "sc"
         self.sc_events = 0
         self.raced = False
+        self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
