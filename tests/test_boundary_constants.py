@@ -74,23 +74,33 @@ def test_memory_order_numbers() -> None:
         assert model[f"VX_{name}"] == getattr(orders, name), name
 
 
+#: What each read-modify-write kind does to old=0b1100 with operand 0b1010.
+_RMW_RESULTS = {"ADD": 0b10110, "SUB": 0b0010, "XCHG": 0b1010, "OR": 0b1110, "AND": 0b1000}
+
+
 def test_rmw_kinds() -> None:
-    model = defines(header("vx_atomic.h"), after="#else")
-    kinds = {model["VX_RMW_ADD"]: (5, 3, 8), model["VX_RMW_SUB"]: (5, 3, 2), model["VX_RMW_XCHG"]: (5, 3, 3)}
-    assert set(kinds) == set(cmodel._RMW_FNS)
-    for kind, (old, operand, new) in kinds.items():
-        assert cmodel._RMW_FNS[kind](operand)(old) == new, kind
+    """Every VX_RMW_* kind of the model build is the operation the explorer applies."""
+    kinds = {n[len("VX_RMW_"):]: v for n, v in defines(header("vx_atomic.h"), after="#else").items()
+             if n.startswith("VX_RMW_")}
+    assert set(kinds) == set(_RMW_RESULTS), f"RMW kinds changed: {sorted(kinds)}; say here what each one does"
+    assert set(kinds.values()) == set(cmodel._RMW_FNS)
+    for name, kind in kinds.items():
+        assert cmodel._RMW_FNS[kind](0b1010)(0b1100) == _RMW_RESULTS[name], name
 
 
 def test_hook_declarations() -> None:
-    """The hooks cffi implements are exactly those vx_atomic.h calls."""
-    c_side = {n: d for n, d in declarations(header("vx_atomic.h")).items() if n.startswith("vx_model_")}
+    """The Python hooks cffi implements (and the runtime functions Python
+    calls) are declared exactly as the C runtime declares them."""
+    c_side = declarations(header("vx_model_rt.h"))
     py_side = declarations(_model_build.HOOKS_CDEF)
-    assert len(c_side) >= 9
-    assert py_side == c_side
+    assert sum(n.startswith("vx_py_") for n in py_side) >= 9
+    assert {n for n in c_side if n.startswith("vx_py_")} == {n for n in py_side if n.startswith("vx_py_")}
+    mismatched = {n: (sig, c_side.get(n)) for n, sig in py_side.items() if c_side.get(n) != sig}
+    assert not mismatched, mismatched
 
 
 def test_the_checks_can_fail() -> None:
     drifted = "enum { VX_IN_GENERATED = 0, VX_IN_ARRIVALS, VX_IN_DROPPED };"
     assert _python_names(_enum(drifted, "VX_IN_"), "VX_IN_", {}) != _pipeline._CTR["ingress"]
-    assert declarations("void vx_model_spin(const char *file);") != declarations(_model_build.HOOKS_CDEF)
+    assert declarations("void vx_py_spin(const char *file);")["vx_py_spin"] != declarations(
+        _model_build.HOOKS_CDEF)["vx_py_spin"]
