@@ -76,13 +76,18 @@ def test_memory_order_numbers() -> None:
         assert model[f"VX_{name}"] == getattr(orders, name), name
 
 
+#: What each read-modify-write kind does to old=0b1100 with operand 0b1010.
+_RMW_RESULTS = {"ADD": 0b10110, "SUB": 0b0010, "XCHG": 0b1010, "OR": 0b1110, "AND": 0b1000}
+
+
 def test_rmw_kinds() -> None:
-    model = defines(header("vx_atomic.h"), after="#else")
-    kinds = {model["VX_RMW_ADD"]: (5, 3, 8), model["VX_RMW_SUB"]: (5, 3, 2), model["VX_RMW_XCHG"]: (5, 3, 3),
-             model["VX_RMW_OR"]: (5, 3, 7), model["VX_RMW_AND"]: (5, 3, 1)}
-    assert set(kinds) == set(cmodel._RMW_FNS)
-    for kind, (old, operand, new) in kinds.items():
-        assert cmodel._RMW_FNS[kind](operand)(old) == new, kind
+    """Every VX_RMW_* kind of the model build is the operation the explorer applies."""
+    kinds = {n[len("VX_RMW_"):]: v for n, v in defines(header("vx_atomic.h"), after="#else").items()
+             if n.startswith("VX_RMW_")}
+    assert set(kinds) == set(_RMW_RESULTS), f"RMW kinds changed: {sorted(kinds)}; say here what each one does"
+    assert set(kinds.values()) == set(cmodel._RMW_FNS)
+    for name, kind in kinds.items():
+        assert cmodel._RMW_FNS[kind](0b1010)(0b1100) == _RMW_RESULTS[name], name
 
 
 def _definitions(text: str) -> dict:
@@ -107,4 +112,5 @@ def test_hook_declarations() -> None:
 def test_the_checks_can_fail() -> None:
     drifted = "enum { VX_IN_GENERATED = 0, VX_IN_ARRIVALS, VX_IN_DROPPED };"
     assert _python_names(_enum(drifted, "VX_IN_"), "VX_IN_", {}) != _pipeline._CTR["ingress"]
-    assert declarations("void vx_py_spin(const char *file);") != declarations(_model_build.HOOKS_CDEF)
+    assert declarations("void vx_py_spin(const char *file);")["vx_py_spin"] != declarations(
+        _model_build.HOOKS_CDEF)["vx_py_spin"]

@@ -5,14 +5,10 @@ files (a bad file is reported and the others still run; ``--jobs N``)."""
 
 from __future__ import annotations
 
-import os
-import sys
+from rc11_oracle import rc11_result
 
 from velox.explore.litmus import cli as litmus_cli
 from velox.explore.litmus import format_result, parse_litmus, run_litmus
-
-sys.path.insert(0, os.path.dirname(__file__))
-from rc11_oracle import rc11_result  # noqa: E402
 
 CAS_LOC = """C CAS+loc
 {}

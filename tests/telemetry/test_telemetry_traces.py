@@ -14,9 +14,9 @@ import time
 
 import pytest
 from _otlp_receiver import OtlpReceiver
-from _realcomponents import need_module
 
 from velox import _pipeline
+from velox_testing.realcomponents import need_module
 
 pytestmark = pytest.mark.usefixtures("otel")
 

@@ -119,7 +119,7 @@ class _ExecutionState:
         self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location (instrumented)
 
 
-_state_by_execution: "weakref.WeakKeyDictionary[Any, _ExecutionState]" = weakref.WeakKeyDictionary()
+_state_by_execution: weakref.WeakKeyDictionary[Any, _ExecutionState] = weakref.WeakKeyDictionary()
 
 
 def _state(rt: ModuleType) -> _ExecutionState:
