@@ -23,7 +23,9 @@ def _norm_type(param: str) -> str:
 
 def declarations(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r"\s*\n\s*", " ", text).replace(";", ";\n")
+    # One statement per line; a closing brace ends a line too, so a prototype
+    # after a static inline function's body starts a line of its own.
+    text = re.sub(r"\s*\n\s*", " ", text).replace(";", ";\n").replace("}", "}\n")
     out = {}
     for ret, name, params in DECL.findall(text):
         out[name] = (_norm_type(ret), tuple(_norm_type(p) for p in params.split(",")))
