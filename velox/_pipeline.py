@@ -83,8 +83,10 @@ def _auto_topology(core: Any) -> tuple[str, str]:
 STAGES = ("ingress", "book", "bundle", "output")
 HISTOGRAMS = ("ingress_lag", "age_at_book", "age_at_bundle", "e2e", "total", "flush_late")
 REPORT_SCHEMA = "velox.pipeline.report/1"
+#: quantiles of the latency spectrum in the report (1 - 10^-k steps, then the maximum)
+SPECTRUM = (0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999, 0.999999, 1.0)
 
-# Counter indices, as in vx_pipeline.h (tests/test_pipeline.py pins a few of them by behaviour).
+# Counter indices, as in vx_pipeline.h (tests/test_boundary_constants.py pins them to the header).
 _CTR = {
     "ingress": ["generated", "dropped", "blocked", "backlog", "batches", "arrivals"],
     "book": ["applied", "timeouts", "errors", "cancels", "cross_checks", "crossed", "conserved",
@@ -238,6 +240,15 @@ class PipelineReport:
     """CPU seconds the pipeline threads got: on a shared machine, well below
     threads x elapsed when other work competes for the cores."""
     interrupted: bool
+    percentiles_ns: dict[str, list[list[float]]] = field(default_factory=dict)
+    """Per histogram, [quantile, value in ns] pairs from the median to the
+    maximum (the spectrum an HdrHistogram plot shows)."""
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per second of the run (``drive``): elapsed seconds, the
+    cumulative counters, ring occupancy and the end-to-end p99 so far."""
+    machine: dict[str, Any] = field(default_factory=dict)
+    """Where the run happened: CPUs, load averages before and after, and the
+    core-to-core round trip when measured."""
     topology_reason: str = ""
     """Why ``auto`` picked the topology ('' when it was given)."""
 
@@ -290,6 +301,9 @@ class PipelineReport:
             "first_violation": self.first_violation,
             "wait": {"yields": self.wait_yields, "sleeps": self.wait_sleeps},
             "interrupted": self.interrupted,
+            "percentiles_ns": self.percentiles_ns,
+            "samples": self.samples,
+            "machine": self.machine,
         }
 
     def write_json(self, path: str) -> None:
@@ -510,6 +524,9 @@ class Pipeline:
             latency[name] = {k: (v * self._ns_per_tick if k not in ("count",) else v) for k, v in h.items()}
             latency[name]["mean"] = latency[name]["sum"] / h["count"] if h["count"] else 0.0
             del latency[name]["sum"]
+        percentiles = {name: [[q, v * self._ns_per_tick] for q, v in
+                              zip(SPECTRUM, self._native.hist_quantiles(i, SPECTRUM), strict=True)]
+                       for i, name in enumerate(HISTOGRAMS)}
         fv = self._native.first_violation()
         first = None if fv is None else {"producer": fv[0], "expected": fv[1], "got": fv[2]}
         yields, sleeps, cpu_ns = self._native.wait_stats()
@@ -530,16 +547,21 @@ class Pipeline:
             wait_sleeps=sleeps,
             cpu_s=cpu_ns / 1e9,
             interrupted=self._interrupted,
+            percentiles_ns=percentiles,
             topology_reason=self.topology_reason,
         )
 
 
 def drive(pipe: Pipeline, *, on_tick: Callable[[Snapshot], None] | None = None, tick_seconds: float = 1.0,
-          on_interrupt: Callable[[], None] | None = None) -> PipelineReport:
+          on_interrupt: Callable[[], None] | None = None, measure_round_trip: bool = False) -> PipelineReport:
     """Start ``pipe``, call ``on_tick`` with a Snapshot every ``tick_seconds``
-    until it finishes, and return its report. Ctrl-C (KeyboardInterrupt) stops
+    until it finishes, and return its report with those samples (and the
+    machine: CPUs, load, and with ``measure_round_trip`` the core-to-core
+    round trip, taken after the run). Ctrl-C (KeyboardInterrupt) stops
     ingress; the rings still drain and the report accounts for every
     transaction."""
+    machine = machine_info()
+    samples: list[dict[str, Any]] = []
     pipe.start()
     next_tick = time.perf_counter() + tick_seconds
     while True:
@@ -549,13 +571,61 @@ def drive(pipe: Pipeline, *, on_tick: Callable[[Snapshot], None] | None = None, 
             time.sleep(min(0.02, max(0.0, next_tick - time.perf_counter())))
             if time.perf_counter() >= next_tick:
                 next_tick += tick_seconds
+                snap = pipe.snapshot()
+                samples.append(_sample(snap))
                 if on_tick is not None:
-                    on_tick(pipe.snapshot())
+                    on_tick(snap)
         except KeyboardInterrupt:
             if on_interrupt is not None:
                 on_interrupt()
             pipe.stop()
-    return pipe.wait()
+    report = pipe.wait()
+    # A tick taken after the pipeline had finished repeats the final figures:
+    # the final sample, at the end of the run, replaces it.
+    samples = [x for x in samples if x["t"] < report.elapsed_s]
+    samples.append(_sample(Snapshot(elapsed=report.elapsed_s, counters=report.counters, rings=(0, 0, 0),
+                                    e2e_p99_ns=report.latency_ns["e2e"]["p99"], finished=True)))
+    machine["loadavg_after"] = list(os.getloadavg())
+    if measure_round_trip:
+        # After the run, so it never delays the start nor competes with the
+        # pipeline; on a loaded machine it can take a while, and Ctrl-C skips it.
+        try:
+            machine["round_trip_ns"] = core_round_trip_ns()
+        except KeyboardInterrupt:
+            pass
+    return dataclasses.replace(report, samples=samples, machine=machine)
+
+
+def _sample(s: Snapshot) -> dict[str, Any]:
+    c = s.counters
+    return {"t": round(s.elapsed, 6), "generated": c["ingress"]["generated"], "dropped": c["ingress"]["dropped"],
+            "book": c["book"]["applied"], "bundle": c["bundle"]["in"], "output": c["output"]["txns"],
+            "bundles_size": c["bundle"]["size"], "bundles_timeout": c["bundle"]["timeout"],
+            "bundles_flush": c["bundle"]["flush"], "book_timeouts": c["book"]["timeouts"],
+            "rings": list(s.rings), "e2e_p99_ns": s.e2e_p99_ns}
+
+
+def machine_info() -> dict[str, Any]:
+    """CPUs and load average now (the round trip is filled in by ``drive``)."""
+    import platform
+
+    return {
+        "cpus": len(os.sched_getaffinity(0)), "cpus_online": os.cpu_count(), "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+        "loadavg_before": list(os.getloadavg()), "round_trip_ns": None,
+    }
+
+
+def core_round_trip_ns() -> float | None:
+    """Median core-to-core round trip between two usable CPUs (None with one CPU)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    from . import _bench
+
+    try:
+        return _bench.round_trip(iterations=2_000, samples=3).median_ns
+    except (OSError, ValueError, RuntimeError):
+        return None
 
 
 def run_pipeline(config: PipelineConfig | None = None, *,

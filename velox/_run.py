@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", metavar="FILE", help="write the full report as JSON")
     g.add_argument("--output", metavar="FILE",
                    help="write delivered transactions to FILE as 32-byte wire records, in delivery order")
+    g.add_argument("--report", metavar="DIR",
+                   help="write DIR/run.json, DIR/report.html (self-contained, with plots) and DIR/summary.md")
     g.add_argument("--quiet", action="store_true", help="no live lines")
     _telemetry_args.add_arguments(p)
     return p
@@ -248,17 +250,37 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
     if telemetry == 2:
         return 2
     try:
-        report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity), on_interrupt=_interrupted)
+        report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity), on_interrupt=_interrupted,
+                       measure_round_trip=bool(args.report))
         print_summary(report, out)
         if args.json:
             report.write_json(args.json)
             print(f"report written to {args.json}", file=out)
         if args.output:
             print(f"{report.delivered} transactions written to {args.output} (32-byte wire records)", file=out)
+        if args.report:
+            _write_report(report, args.report, out)
     finally:
         if telemetry is not None:
             telemetry.close()  # the final export, after Ctrl-C too
     return 0 if report.ok else 1
+
+
+def _write_report(report: PipelineReport, directory: str, out: TextIO) -> None:
+    from pathlib import Path
+
+    from .report import ReportError, write_report
+
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        run_json = str(Path(directory) / "run.json")
+        report.write_json(run_json)
+        w = write_report([run_json], directory)
+    except (OSError, ReportError) as e:
+        print(f"velox run: cannot write the report into {directory}: {getattr(e, 'strerror', None) or e}",
+              file=sys.stderr)
+        return
+    print(f"report written to {w.html} (summary {w.markdown})", file=out)
 
 
 def _start_telemetry(parser: argparse.ArgumentParser, args: argparse.Namespace, pipe: Pipeline, out: TextIO):

@@ -107,8 +107,9 @@ typedef struct { int64_t v; } vx_atomic_i64;
 #define VX_RMW_OR 3
 #define VX_RMW_AND 4
 
-/* Hooks implemented by the explorer (cffi extern "Python"). Values travel as
- * 64-bit patterns; is_signed tells the explorer how to print them. */
+/* Hooks into the explorer (vx_model_hooks.c, which calls its Python side and
+ * unwinds the C frames when the execution ends). Values travel as 64-bit
+ * patterns; is_signed tells the explorer how to print them. */
 void vx_model_init(void *addr, uint64_t value, int is_signed, const char *name, const char *file, int line);
 uint64_t vx_model_load(void *addr, int order, const char *file, int line);
 void vx_model_store(void *addr, uint64_t value, int order, const char *file, int line);
@@ -117,15 +118,15 @@ int vx_model_cas(void *addr, uint64_t *expected, uint64_t desired, int weak, int
                  const char *file, int line);
 void vx_model_fence(int order, const char *file, int line);
 void vx_model_spin(const char *file, int line);
-void vx_model_cell(void *addr, size_t size, int is_write, const char *file, int line);
+void vx_model_cell(void *addr, size_t size, int is_write, const char *expr, const char *file, int line);
 uint64_t vx_model_clock(void);
 
 #define VX__SIGNED(p) _Generic(&(p)->v, int64_t *: 1, default: 0)
 #define VX__TYPE(p) __typeof__((p)->v)
 
+/* vx_model_init also writes the value into the atomic's storage. */
 #define vx_init(p, val) \
-    ((p)->v = (VX__TYPE(p))(val), \
-     vx_model_init((void *)(p), (uint64_t)(VX__TYPE(p))(val), VX__SIGNED(p), #p, __FILE__, __LINE__))
+    vx_model_init((void *)(p), (uint64_t)(VX__TYPE(p))(val), VX__SIGNED(p), #p, __FILE__, __LINE__)
 #define vx_load(p, o) ((VX__TYPE(p))vx_model_load((void *)(p), (o), __FILE__, __LINE__))
 #define vx_store(p, val, o) vx_model_store((void *)(p), (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__)
 #define vx_exchange(p, val, o) \
@@ -145,8 +146,15 @@ uint64_t vx_model_clock(void);
     vx_model_cas((void *)(p), (uint64_t *)(expected), (uint64_t)(VX__TYPE(p))(desired), 0, (succ), (fail), \
                  __FILE__, __LINE__)
 #define vx_fence(o) vx_model_fence((o), __FILE__, __LINE__)
-#define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, __FILE__, __LINE__)
-#define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, __FILE__, __LINE__)
+#ifdef __SANITIZE_THREAD__
+/* Compiled with the thread-sanitizer instrumentation (velox.cmodel.build):
+ * gcc reports every plain access itself, so the annotations are not needed. */
+#define VX_CELL_READ(ptr, size) ((void)0)
+#define VX_CELL_WRITE(ptr, size) ((void)0)
+#else
+#define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, #ptr, __FILE__, __LINE__)
+#define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, #ptr, __FILE__, __LINE__)
+#endif
 #define vx_spin_hint() vx_model_spin(__FILE__, __LINE__)
 /* A backoff pause waits for nothing: the retry that follows proceeds whether
  * or not another thread wrote meanwhile, so the explorer must not treat it as

@@ -11,7 +11,11 @@ from typing import Any
 
 from velox import explore
 
-BID, ASK = 0, 1
+from .cheaders import enum_values, header
+
+_TXN = enum_values(header("vx_txn.h"))  # the values C uses, from the header itself
+BID, ASK = _TXN["VX_BID"], _TXN["VX_ASK"]
+VX_OK, VX_EUNDERFLOW, VX_ETIMEOUT = _TXN["VX_OK"], _TXN["VX_EUNDERFLOW"], _TXN["VX_ETIMEOUT"]
 
 
 def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: bool = False):
@@ -96,7 +100,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
                         continue
                     fn = lib.vx_book_add if op == "add" else lib.vx_book_remove
                     rc = fn(b, side, price, qty)
-                    assert rc in (0, -3, -5), f"{op}({side}, {price}, {qty}) returned {rc}"
+                    assert rc in (VX_OK, VX_EUNDERFLOW, VX_ETIMEOUT), f"{op}({side}, {price}, {qty}) returned {rc}"
                     done.append(rc)
                 return done
 
@@ -105,7 +109,11 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
             expect: dict[tuple[int, int], int] = {}
             for ops, rcs in zip(ops_by_thread, results):
                 for (op, side, price, qty), rc in zip(ops, rcs):
+<<<<<<< HEAD
                     if op != "best" and rc == 0:
+=======
+                    if rc == VX_OK:
+>>>>>>> i8a
                         key = (side, (price - base) >> tick_shift)
                         expect[key] = expect.get(key, 0) + (qty if op == "add" else -qty)
             best = {BID: None, ASK: None}
