@@ -109,11 +109,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
             expect: dict[tuple[int, int], int] = {}
             for ops, rcs in zip(ops_by_thread, results):
                 for (op, side, price, qty), rc in zip(ops, rcs):
-<<<<<<< HEAD
-                    if op != "best" and rc == 0:
-=======
-                    if rc == VX_OK:
->>>>>>> i8a
+                    if op != "best" and rc == VX_OK:
                         key = (side, (price - base) >> tick_shift)
                         expect[key] = expect.get(key, 0) + (qty if op == "add" else -qty)
             best = {BID: None, ASK: None}
