@@ -4,12 +4,13 @@ Targets: a counter incremented by compare-exchange retry loops (weak and strong,
 increments and 3 x 2), the shipping order book's C code with three threads (the two scenarios of
 tests/explore_c/test_book_explored.py), and the shipping SPSC ring at capacity 2 (3 items).
 
-It uses only the public API, so the same file measures an older checkout of velox beside this one
-(run it with that checkout's interpreter and ``--cap``, since the older engine may not finish):
+It uses only the public API and the test bodies of velox_testing (tests/support, put on the path
+with PYTHONPATH), so the same file measures an older checkout of velox beside this one (run it with
+that checkout's interpreter and ``--cap``, since the older engine may not finish):
 
-    python benches/bench_explore_targets.py                     # every target, no cap
-    python benches/bench_explore_targets.py --cap 40000 counter-weak-3x2
-    python benches/bench_explore_targets.py --json out.json
+    PYTHONPATH=tests/support python benches/bench_explore_targets.py          # every target, no cap
+    PYTHONPATH=tests/support python benches/bench_explore_targets.py --cap 40000 counter-weak-3x2
+    PYTHONPATH=tests/support python benches/bench_explore_targets.py --json out.json
 
 Each line: executions (complete ones), distinct graphs, blocked/pruned runs, wall time, verdict.
 Timings on a shared machine are noisy: quote them with the load average, beside a peer run.
@@ -20,13 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "explore_c"))
-
-from velox import explore  # noqa: E402
-from velox.explore import Atomic, spawn  # noqa: E402
+from velox import explore
+from velox.explore import Atomic, spawn
 
 
 def counter(threads: int, incs: int, weak: bool):
@@ -59,7 +57,7 @@ def _core():
 
 
 def book(name: str):
-    import harness_c
+    from velox_testing import explore_c as harness_c
 
     bid = harness_c.BID
     scenarios = {
@@ -70,7 +68,7 @@ def book(name: str):
 
 
 def ring(capacity: int):
-    import harness_c
+    from velox_testing import explore_c as harness_c
 
     return harness_c.ring_test(_core(), capacity, 3)
 

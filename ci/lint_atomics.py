@@ -5,7 +5,7 @@ velox's rule for atomics (after the Linux kernel's checkpatch rule for
 barriers): every atomic operation says, on the same line or in the comment
 block just above it, why its memory order is enough. This script finds every
 call of a vx_atomic.h wrapper (vx_load, vx_store, vx_exchange, vx_fetch_add,
-vx_fetch_sub, vx_cas_weak, vx_cas_strong, vx_fence) and of a raw
+vx_fetch_sub, vx_fetch_or, vx_fetch_and, vx_cas_weak, vx_cas_strong, vx_fence) and of a raw
 atomic_*_explicit / atomic_thread_fence, and requires a comment that names a
 memory order word (relaxed, acquire, release, acq_rel, seq_cst, consume) on
 that line or in the contiguous comment lines directly above the statement.
@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 CALL = re.compile(
-    r"\b(vx_load|vx_store|vx_exchange|vx_fetch_add|vx_fetch_sub|vx_cas_weak|vx_cas_strong|vx_fence"
+    r"\b(vx_load|vx_store|vx_exchange|vx_fetch_add|vx_fetch_sub|vx_fetch_or|vx_fetch_and|vx_cas_weak|vx_cas_strong|vx_fence"
     r"|atomic_\w+_explicit|atomic_thread_fence|atomic_signal_fence)\s*\("
 )
 ORDER_WORD = re.compile(r"\b(relaxed|acquire|release|acq_rel|seq_cst|consume)\b", re.IGNORECASE)

@@ -34,6 +34,10 @@ from velox_testing.catalogue import for_gate
         (1, 1, "velox", 2_000),  # every push fills the ring
         (2, 2, "velox", 2_000),  # every batch fills the ring
         (1, 1, "lamport", 2_000),
+        (1024, 1, "minimal", 50_000),
+        (1024, 64, "minimal", 50_001),
+        (1, 1, "minimal", 2_000),
+        (2, 2, "minimal", 2_000),
     ],
 )
 def test_spsc_delivers_every_record_in_order(capacity, batch, impl, records):
@@ -58,14 +62,49 @@ def test_round_trip_smoke():
     assert len(rt.samples_ns) == 3 and rt.median_ns > 0
 
 
+LABELS = ["velox per-item", "minimal per-item (peer)", "lamport per-item (peer)", "velox batch 16",
+          "minimal batch 16 (peer)"]
+
+
 def test_suite_interleaves_cases_and_records_round_trips():
     lines: list[str] = []
     results = _bench.run_suite(capacities=[64], batches=[16], records=5_000, repeats=2, round_trips=500,
                                progress=lines.append)
-    assert [r.case.label for r in results] == ["velox per-item", "lamport per-item (peer)", "velox batch 16"]
+    assert [r.case.label for r in results] == LABELS
     assert all(len(r.runs) == 2 and r.ok for r in results)
     assert all(run.round_trip_ns and run.round_trip_ns > 0 for r in results for run in r.runs)
-    assert len(lines) == 6 and lines[0].startswith("[1/6] repeat 1")
+    assert all(run.round_trip_after_ns and run.round_trip_after_ns > 0 for r in results for run in r.runs)
+    assert all(run.placement in ("near", "far", "mixed", "disturbed") for r in results for run in r.runs)
+    assert len(lines) == 10 and lines[0].startswith("[1/10] repeat 1")
+
+
+@pytest.mark.parametrize(
+    ("round_trips", "split", "expected"),
+    [
+        ((45.0, 60.0), 200.0, "near"),
+        ((400.0, 250.0), 200.0, "far"),
+        ((120.0, 380.0), 200.0, "mixed"),
+        ((120.0, 5000.0), 200.0, "disturbed"),
+        ((200.0,), 200.0, "near"),  # the split itself counts as near
+        ((120.0, 130.0), 100.0, "far"),
+        ((None, None), 200.0, "unknown"),
+    ],
+)
+def test_placement_labels(round_trips, split, expected):
+    assert _bench.placement_of(*round_trips, near_below_ns=split) == expected
+
+
+def test_medians_per_placement_use_only_their_runs():
+    def run(mrps: float, where: str) -> _bench.RingRun:
+        return _bench.RingRun(impl="velox", capacity=64, batch=1, records=1000, elapsed_ns=int(1000 * 1e3 / mrps),
+                              received=1000, publications=1000, pinned=True, ok=True, mismatch_at=None,
+                              expected_id=None, got_id=None, full_polls=0, empty_polls=0, round_trip_ns=50.0,
+                              placement=where)
+    res = _bench.CaseResult(case=_bench.Case(impl="velox", batch=1), capacity=64,
+                            runs=[run(100.0, "near"), run(20.0, "far"), run(110.0, "near"), run(60.0, "mixed")])
+    assert res.median_in("near") == pytest.approx(105.0, rel=1e-3)
+    assert res.median_in("far") == pytest.approx(20.0, rel=1e-3)
+    assert res.median_in("disturbed") is None
 
 
 # ---------------------------------------------------------------- bad input
@@ -81,7 +120,7 @@ def test_suite_interleaves_cases_and_records_round_trips():
         ({"batch": 4097}, "batch must be in \\[1, 4096\\], got 4097"),
         ({"capacity": 8, "batch": 16}, "batch must not exceed the capacity"),
         ({"impl": "lamport", "batch": 16}, "the Lamport peer is measured per item only"),
-        ({"impl": "rigtorp"}, "impl must be one of \\['lamport', 'velox'\\], got 'rigtorp'"),
+        ({"impl": "rigtorp"}, "impl must be one of \\['lamport', 'minimal', 'velox'\\], got 'rigtorp'"),
         ({"cpus": (0,)}, "cpus must be two CPU numbers"),
         ({"cpus": (0, -2)}, "cpu_consumer must be in \\[-1, 2147483647\\], got -2"),
     ],
@@ -107,7 +146,8 @@ def test_bad_types_are_rejected():
 def test_cli_help_explains_itself(capsys):
     assert bench_main(["--help"]) == 0
     out = capsys.readouterr().out
-    for word in ("round trip", "Lamport", "rigtorp", "--capacity", "--batch", "--cpus", "medians"):
+    for word in ("round trip", "Lamport", "minimal", "near", "far", "rigtorp", "--capacity", "--batch", "--cpus",
+                 "--near-below", "medians"):
         assert word in out
 
 
@@ -119,6 +159,7 @@ def test_cli_help_explains_itself(capsys):
         (["--batch", "1"], "--batch: 1 is outside 2..4096"),
         (["--records", "0"], "--records must be from 1 to"),
         (["--cpus", "0"], "--cpus must be two CPU numbers"),
+        (["--near-below", "0"], "--near-below must be a positive number"),
         (["--capacity", "8", "--batch", "16"], "batch 16 exceeds capacity 8"),
     ],
 )
@@ -134,12 +175,15 @@ def test_cli_runs_and_reports_medians_with_round_trip(tmp_path, capsys):
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     assert "velox per-item" in captured.out and "lamport per-item (peer)" in captured.out
-    assert "round trip ns" in captured.out and "velox per-item / Lamport peer" in captured.out
-    assert "[1/3] repeat 1" in captured.err  # progress
+    assert "minimal per-item (peer)" in captured.out and "velox per-item / minimal per-item" in captured.out
+    assert "rt ns" in captured.out and "velox per-item / lamport per-item" in captured.out
+    assert "capacity 64, all runs (round trip" in captured.out
+    assert "velox batch 16 / minimal per-item" in captured.out
+    assert "[1/5] repeat 1" in captured.err  # progress
     import json
 
     data = json.loads(out_json.read_text())
-    assert [c["label"] for c in data["cases"]] == ["velox per-item", "lamport per-item (peer)", "velox batch 16"]
+    assert [c["label"] for c in data["cases"]] == LABELS
     assert all(c["ok"] and c["median_round_trip_ns"] > 0 for c in data["cases"])
 
 
@@ -171,8 +215,8 @@ def _run(exe: Path, capacity: int, records: int, batch: int, impl: int) -> dict[
     return {k: int(v) for k, v in (kv.split("=") for kv in out.stdout.split())}
 
 
-# (capacity, batch, impl) with impl 0 = velox, 1 = Lamport peer.
-SHAPES = [(64, 1, 0), (64, 16, 0), (64, 1, 1)]
+# (capacity, batch, impl) with impl 0 = velox, 1 = Lamport peer, 2 = minimal peer.
+SHAPES = [(64, 1, 0), (64, 16, 0), (64, 1, 1), (64, 1, 2), (64, 16, 2)]
 
 
 @pytest.mark.parametrize("shape", SHAPES)

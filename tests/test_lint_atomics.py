@@ -24,13 +24,13 @@ def test_shipping_sources_are_clean():
 
 
 def test_catches_missing_ordering_comment(tmp_path):
-    src = (NATIVE / "vx_ring.c").read_text()
+    src = (NATIVE / "vx_ring.h").read_text()
     comment = "    /* release: publishes the slot written above; pairs with the acquire load\n"
     assert comment in src, "the mutant's anchor text moved: update this test"
     start = src.index(comment)
     end = src.index("*/", start) + 2
-    (tmp_path / "vx_ring.c").write_text(src[:start] + src[end:])
-    r = run_lint(tmp_path / "vx_ring.c")
+    (tmp_path / "vx_ring.h").write_text(src[:start] + src[end:])
+    r = run_lint(tmp_path / "vx_ring.h")
     assert r.returncode == 1
     assert "vx_store(&r->tail, tail + 1, VX_RELEASE)" in r.stdout
 

@@ -266,3 +266,35 @@ def test_topology_adapts_to_cpus():
         r = _pipeline.drive(Pipeline(PipelineConfig(duration=0.05, seed=1, topology="pairs", pin=True,
                                                      flush_slack_us=10_000_000)))
         assert r.pinned and r.ok
+
+
+# ---------------------------------------------------------------- auto topology
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "round_trip", "expected"),
+    [
+        (1, 0.0, None, "single"),
+        (2, 0.2, 60.0, "pairs"),      # two idle CPUs, near placement
+        (2, 0.2, 400.0, "single"),    # far placement: a handoff costs a far round trip
+        (2, 0.2, None, "single"),     # could not measure: never guess a spread
+        (2, 1.2, 60.0, "single"),     # one CPU busy with other work
+        (4, 0.3, 60.0, "stages"),
+        (4, 1.0, 60.0, "pairs"),      # three idle: not enough for four threads
+        (8, 7.0, 60.0, "single"),
+    ],
+)
+def test_auto_topology_rule(cpus, load, round_trip, expected):
+    topo, why = _pipeline.choose_topology(cpus, load, round_trip)
+    assert topo == expected
+    assert why.startswith("auto: ") and f"{cpus} CPUs" in why
+
+
+def test_auto_topology_is_resolved_and_reported():
+    cfg = _pipeline.PipelineConfig(duration=0.05, rate=10_000, seed=3, topology="auto")
+    with _pipeline.Pipeline(cfg) as pipe:
+        assert pipe.topology in ("single", "pairs", "stages")
+        assert pipe.topology_reason.startswith("auto: ")
+        report = _pipeline.drive(pipe)
+    assert report.ok and report.topology_reason == pipe.topology_reason
+    assert report.to_json_dict()["topology_reason"] == pipe.topology_reason

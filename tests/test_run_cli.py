@@ -63,6 +63,14 @@ def test_saturate_reports_throughput():
     assert int(line.split()[-2].replace(",", "")) > 0
 
 
+def test_summary_grammar_and_why_orders_are_cancelled():
+    rc, text = run_main(QUICK + ["--rate", "50000", "--topology", "single"])
+    assert rc == 0, text
+    summary = next(ln for ln in text.splitlines() if ln.startswith("summary:"))
+    assert "1 thread on" in summary and "1 threads" not in summary
+    assert f"each order rests for {_pipeline.ORDER_LIFETIME:,} transactions, then is cancelled" in text
+
+
 def test_walk_block_json(tmp_path):
     path = tmp_path / "report.json"
     rc, text = run_main(QUICK + ["--price-mode", "walk", "--backpressure", "block", "--json", str(path)])

@@ -86,3 +86,11 @@ def test_to_ns_rejects_bad_ticks(ticks: object, exc: type) -> None:
 def test_exported_as_velox_tsc() -> None:
     assert velox.tsc is tsc
     assert set(tsc.__all__) >= {"now", "calibrate", "to_ns"}
+
+
+def test_now_is_a_no_argument_builtin():
+    # The cheapest call path CPython has: a builtin function with METH_NOARGS
+    # (no argument parsing, no binding object); passing an argument is refused.
+    assert type(tsc.now).__name__ == "builtin_function_or_method"
+    with pytest.raises(TypeError, match="takes no arguments"):
+        tsc.now(1)

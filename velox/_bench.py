@@ -2,12 +2,15 @@
 
 One producer and one consumer thread, pinned to two cores, move 32-byte
 records through ``vx_ring`` (per item, or batched with one index store per
-``push_many`` call) or through the peer, a classic Lamport ring without cached
-indices. A separate run ping-pongs one cache line between the same two cores
-and gives the core-to-core round trip. The host moves our two cores between a
-near placement (about 50 ns round trip) and a far one (about 400 ns) every few
-minutes, so every throughput sample carries the round trip measured just
-before it, and a suite reports medians of both.
+``push_many`` call) or through a peer: a minimal cached-index ring written for
+the benchmark (the hardware's pace, per item and batched) and a classic
+Lamport ring without cached indices (per item). A separate run ping-pongs one
+cache line between the same two cores and gives the core-to-core round trip.
+The host moves our two cores between a near placement (tens of ns round
+trip) and a far one (hundreds) every few minutes, so every throughput sample
+carries the round trips measured just before and just after it, is labelled
+near or far by them (``placement``), and a suite reports medians per
+placement.
 
 Every run is also a delivery check: the consumer validates the sequence
 number of every record, and a run that lost, duplicated or reordered a record
@@ -23,13 +26,36 @@ from dataclasses import dataclass, field
 
 from ._native import _core
 
-#: Ring implementations the driver can measure: velox's ring and the peer.
-IMPLS = ("velox", "lamport")
+#: Ring implementations the driver can measure: velox's ring and the peers.
+IMPLS = ("velox", "minimal", "lamport")
 #: Largest records-per-call the driver accepts for batched runs.
 MAX_BATCH: int = _core.BENCH_MAX_BATCH
-#: Published figures of rigtorp/SPSCQueue on this kind of machine,
-#: the best public SPSC ring; we cannot build it here, so we quote it.
+#: Published figures of rigtorp/SPSCQueue on this kind of machine, the best
+#: public SPSC ring; we cannot build it here, so we quote it.
 RIGTORP_MRECORDS_PER_S = {"near": 130.0, "far": 22.0}
+#: Default split between a near and a far placement: a round trip (ns) at or
+#: below it is near. The two placements seen on the shared VM measure about
+#: 45-130 ns and 230-460 ns.
+NEAR_BELOW_NS = 200.0
+#: A round trip above this (ns) means a thread lost its core during the
+#: ping-pong: the sample says nothing about the placement.
+DISTURBED_NS = 2000.0
+PLACEMENTS = ("near", "far")
+
+
+def placement_of(*round_trips_ns: float | None, near_below_ns: float = NEAR_BELOW_NS) -> str:
+    """"near" or "far" when every round trip given agrees, "mixed" when they
+    straddle the split (the placement changed during the run), "disturbed"
+    when one shows a descheduled thread, "unknown" when none was measured."""
+    rts = [rt for rt in round_trips_ns if rt is not None]
+    if not rts:
+        return "unknown"
+    if any(rt > DISTURBED_NS for rt in rts):
+        return "disturbed"
+    near = [rt <= near_below_ns for rt in rts]
+    if all(near):
+        return "near"
+    return "far" if not any(near) else "mixed"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +78,8 @@ class RingRun:
     full_polls: int
     empty_polls: int
     round_trip_ns: float | None = None
+    round_trip_after_ns: float | None = None
+    placement: str = "unknown"
 
     @property
     def mrecords_per_s(self) -> float:
@@ -153,7 +181,8 @@ class Case:
     def label(self) -> str:
         if self.impl == "lamport":
             return "lamport per-item (peer)"
-        return "velox per-item" if self.batch == 1 else f"velox batch {self.batch}"
+        what = "per-item" if self.batch == 1 else f"batch {self.batch}"
+        return f"velox {what}" if self.impl == "velox" else f"{self.impl} {what} (peer)"
 
 
 @dataclass(kw_only=True)
@@ -180,40 +209,61 @@ class CaseResult:
     def ok(self) -> bool:
         return all(r.ok for r in self.runs)
 
+    def in_placement(self, placement: str) -> list[RingRun]:
+        """The runs labelled ``placement`` ("all": every run)."""
+        return list(self.runs) if placement == "all" else [r for r in self.runs if r.placement == placement]
+
+    def median_in(self, placement: str) -> float | None:
+        """Median M records/s of the runs labelled ``placement`` (None if none)."""
+        runs = self.in_placement(placement)
+        return statistics.median(r.mrecords_per_s for r in runs) if runs else None
+
+    def median_round_trip_in(self, placement: str) -> float | None:
+        runs = self.in_placement(placement)
+        return statistics.median(r.round_trip_ns or 0.0 for r in runs) if runs else None
+
 
 def suite_cases(batches: Sequence[int]) -> list[Case]:
-    """velox per item, the Lamport peer per item, then velox at each batch."""
-    return [Case(impl="velox", batch=1), Case(impl="lamport", batch=1)] + [
-        Case(impl="velox", batch=b) for b in batches
-    ]
+    """Per item: velox, the minimal peer, the Lamport peer; then at each batch
+    velox and the minimal peer (adjacent, so both see the same placement)."""
+    cases = [Case(impl="velox", batch=1), Case(impl="minimal", batch=1), Case(impl="lamport", batch=1)]
+    for b in batches:
+        cases += [Case(impl="velox", batch=b), Case(impl="minimal", batch=b)]
+    return cases
 
 
 def run_suite(*, capacities: Sequence[int] = (1024, 65536), batches: Sequence[int] = (16, 64),
               records: int = 20_000_000, repeats: int = 5, round_trips: int = 20_000,
-              cpus: Sequence[int] | None = None,
+              cpus: Sequence[int] | None = None, near_below_ns: float = NEAR_BELOW_NS,
               progress: Callable[[str], None] | None = None) -> list[CaseResult]:
     """Measure every case at every capacity ``repeats`` times, interleaving the
     cases within each repetition (so a change of core placement hits all of
-    them alike) and timing a round trip just before every run."""
+    them alike), timing a round trip just before and just after every run and
+    labelling the run near or far by them (``placement_of``)."""
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
     cases = suite_cases(batches)
     results = [CaseResult(case=c, capacity=cap) for cap in capacities for c in cases]
     total = len(results) * repeats
     done = 0
+    after = None
     for rep in range(repeats):
         for res in results:
-            rt = round_trip(iterations=round_trips, samples=1, cpus=cpus)
+            # The round trip after one run is the one before the next.
+            before = after if after is not None else round_trip(iterations=round_trips, samples=1, cpus=cpus)
             run = ring_run(capacity=res.capacity, records=records, batch=res.case.batch,
                            impl=res.case.impl, cpus=cpus)
-            run = RingRun(**{**run.__dict__, "round_trip_ns": rt.median_ns})
+            after = round_trip(iterations=round_trips, samples=1, cpus=cpus)
+            where = placement_of(before.median_ns, after.median_ns, near_below_ns=near_below_ns)
+            run = RingRun(**{**run.__dict__, "round_trip_ns": before.median_ns,
+                             "round_trip_after_ns": after.median_ns, "placement": where})
             res.runs.append(run)
             done += 1
             if progress is not None:
                 status = "ok" if run.ok else "DELIVERY FAILED"
                 progress(f"[{done}/{total}] repeat {rep + 1}: capacity {res.capacity:>6} "
-                         f"{res.case.label:<24} {run.mrecords_per_s:8.1f} M rec/s  "
-                         f"round trip {rt.median_ns:6.1f} ns  {status}")
+                         f"{res.case.label:<26} {run.mrecords_per_s:8.1f} M rec/s  "
+                         f"round trip {before.median_ns:6.1f}/{after.median_ns:6.1f} ns ({where})  {status}")
             if not run.ok:
                 return results
     return results

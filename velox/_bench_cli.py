@@ -1,8 +1,10 @@
 """``velox bench``: the native two-thread benchmark of the SPSC ring.
 
 Prints, for each capacity, the median throughput of velox's ring per item and
-batched and of the Lamport peer, each beside the median core-to-core round
-trip measured in the same runs, then the ratios against the peers.
+batched and of its peers (a minimal cached-index ring, per item and batched,
+and a Lamport ring), overall and per placement (near or far, told apart by the
+core-to-core round trip measured before and after every run), then the ratios
+of velox against the peers within each placement.
 Exit status: 0 when every record of every run arrived in order, 1 when a run
 lost, duplicated or reordered a record, 2 for bad arguments.
 """
@@ -21,12 +23,17 @@ Benchmark velox's SPSC ring with a native producer and consumer thread pinned
 to two cores (GIL released), 32-byte records, and validate every record.
 
 For each capacity and repetition it measures, in this order: velox's ring per
-item (vx_ring_push/vx_ring_pop), the peer (a classic Lamport ring without
-cached indices, per item), and velox's ring batched (push_many/pop_many of
-BATCH records, one index store per call). Right before each run it times the
-core-to-core round trip of one cache line: the host moves the two cores
-between a near (~50 ns) and a far (~400 ns) placement, so read every
-throughput beside its round trip. Figures are medians over the repetitions.
+item (vx_ring_try_push/vx_ring_try_pop, inlined), the minimal peer per item (a
+cached-index ring written for the benchmark: the hardware's pace), the Lamport
+peer per item (no cached indices), then for each BATCH velox's ring batched
+(push_many/pop_many, one index store per call) and the minimal peer batched.
+Right before and right after each run it times the core-to-core round trip of
+one cache line. The host moves the two cores between a near placement (tens
+of ns) and a far one (hundreds of ns), so each run is labelled: near when both
+round trips are at most --near-below ns, far when both are above, mixed when
+they straddle it (the placement changed during the run), disturbed when one
+exceeds 2 us (a thread lost its core). Figures are medians over the
+repetitions, overall and per placement; ratios are taken within a placement.
 The best public SPSC ring (rigtorp/SPSCQueue) is quoted from its published
 figures on this kind of machine: ~130 M records/s near, ~22 M far.
 
@@ -80,6 +87,19 @@ def _positive(name: str, hi: int) -> Callable[[str], int]:
     return parse
 
 
+def _positive_float(name: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not v > 0 or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {text!r}")
+        return v
+
+    return parse
+
+
 def _cpus(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",")]
@@ -107,42 +127,75 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpus", type=_cpus, default=None, metavar="P,C",
                    help="CPUs of the producer and the consumer (default: the first two this "
                    "process may use; -1 leaves a thread unpinned)")
+    p.add_argument("--near-below", type=_positive_float("--near-below"), default=_bench.NEAR_BELOW_NS,
+                   metavar="NS", help="round trip (ns) at or below which a run counts as near placement "
+                   f"(default: {_bench.NEAR_BELOW_NS:.0f})")
     p.add_argument("--json", metavar="PATH", help="also write every sample and median to PATH as JSON")
     p.add_argument("--quiet", action="store_true", help="no per-run progress lines on stderr")
     return p
 
 
+def _fmt(v: float | None) -> str:
+    """A 9-wide column: the figure, or '-' when no run was so labelled."""
+    return f"{v:9.1f}" if v is not None else f"{'-':>9}"
+
+
+def _ratio_lines(results: list[_bench.CaseResult]) -> list[str]:
+    """velox against its peers within each placement, per capacity."""
+    lines = []
+    for cap in dict.fromkeys(r.capacity for r in results):
+        by = {r.case.label: r for r in results if r.capacity == cap and r.runs}
+        item = by.get("velox per-item")
+        mini = by.get("minimal per-item (peer)")
+        lamport = by.get("lamport per-item (peer)")
+        for where in ("all", *_bench.PLACEMENTS):
+            if item is None or item.median_in(where) is None:
+                continue
+            rt = item.median_round_trip_in(where)
+            parts = []
+            v = item.median_in(where)
+            for label, peer in (("minimal per-item", mini), ("lamport per-item", lamport)):
+                pv = peer.median_in(where) if peer else None
+                if pv:
+                    parts.append(f"velox per-item / {label} = {v / pv:.2f}x")
+            per_item_peer = mini.median_in(where) if mini else None
+            for label, res in by.items():
+                if " batch " in label and per_item_peer:
+                    bv = res.median_in(where)
+                    if bv is not None:
+                        parts.append(f"{label.replace(' (peer)', '')} / minimal per-item = {bv / per_item_peer:.2f}x")
+            what = "all runs" if where == "all" else f"{where} runs"
+            lines.append(f"capacity {cap}, {what} (round trip {rt:.0f} ns, {len(item.in_placement(where))}): "
+                         + "; ".join(parts))
+    return lines
+
+
 def _report(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: Sequence[int]) -> str:
     title = (f"velox bench: 32-byte records, {args.records:,} per run, {args.repeats} repeats, "
-             f"producer on CPU {cpus[0]}, consumer on CPU {cpus[1]}; medians")
-    header = (f"{'capacity':>8}  {'case':<24} {'M rec/s':>9} {'ns/rec':>8} {'rec/store':>9} "
-              f"{'round trip ns':>13} {'ring ran':>10}  samples (round trip ns -> M rec/s)")
+             f"producer on CPU {cpus[0]}, consumer on CPU {cpus[1]}; medians; "
+             f"near = round trip <= {args.near_below:.0f} ns before and after the run")
+    header = (f"{'capacity':>8}  {'case':<26} {'M rec/s':>9} {'near':>9} {'far':>9} {'ns/rec':>7} "
+              f"{'rec/store':>9} {'rt ns':>7} {'ring ran':>10}  samples (placement round trip ns -> M rec/s)")
     lines = [title, "", header]
     for res in results:
         if not res.runs:
             continue
-        samples = ", ".join(f"{r.round_trip_ns:.0f}->{r.mrecords_per_s:.1f}" for r in res.runs)
+        samples = ", ".join(f"{r.placement[0]}{r.round_trip_ns:.0f}->{r.mrecords_per_s:.1f}" for r in res.runs)
         mrps = res.median_mrecords_per_s
         full = sum(r.regime == "full" for r in res.runs)
         ran = f"full {full}/{len(res.runs)}" if full * 2 >= len(res.runs) else \
             f"empty {len(res.runs) - full}/{len(res.runs)}"
+        near, far = res.median_in("near"), res.median_in("far")
         lines.append(
-            f"{res.capacity:>8}  {res.case.label:<24} {mrps:9.1f} {1e3 / mrps if mrps else 0:8.2f} "
-            f"{res.median_records_per_publication:9.1f} {res.median_round_trip_ns:13.1f} {ran:>10}  {samples}")
+            f"{res.capacity:>8}  {res.case.label:<26} {mrps:9.1f} {_fmt(near)} {_fmt(far)} "
+            f"{1e3 / mrps if mrps else 0:7.2f} {res.median_records_per_publication:9.1f} "
+            f"{res.median_round_trip_ns:7.1f} {ran:>10}  {samples}")
+    lines.append("samples: n = near, f = far, m = mixed (the placement changed during the run), d = disturbed")
+    lines.append("(a round trip over 2 us: a thread lost its core); near and far columns use only runs so labelled")
     lines.append("ring ran: in how many runs the ring was mostly full (the consumer set the pace) or mostly")
     lines.append("empty (the producer set the pace, records crossing one by one); see docs/benchmarks.md")
     lines.append("")
-    for cap in dict.fromkeys(r.capacity for r in results):
-        by = {r.case.label: r for r in results if r.capacity == cap and r.runs}
-        item = by.get("velox per-item")
-        peer = by.get("lamport per-item (peer)")
-        if item and peer:
-            lines.append(f"capacity {cap}: velox per-item / Lamport peer = "
-                         f"{item.median_mrecords_per_s / peer.median_mrecords_per_s:.2f}x")
-        for label, res in by.items():
-            if label.startswith("velox batch") and item:
-                lines.append(f"capacity {cap}: {label} / velox per-item = "
-                             f"{res.median_mrecords_per_s / item.median_mrecords_per_s:.2f}x")
+    lines += _ratio_lines(results)
     near, far = _bench.RIGTORP_MRECORDS_PER_S["near"], _bench.RIGTORP_MRECORDS_PER_S["far"]
     lines.append(f"reference (published, not measured here): rigtorp/SPSCQueue ~{near:.0f} M rec/s near "
                  f"(~50 ns round trip), ~{far:.0f} M rec/s far (~400 ns)")
@@ -157,7 +210,7 @@ def _report(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: Se
 
 def _to_json(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: Sequence[int]) -> dict:
     return {
-        "records": args.records, "repeats": args.repeats, "cpus": list(cpus),
+        "records": args.records, "repeats": args.repeats, "cpus": list(cpus), "near_below_ns": args.near_below,
         "rigtorp_published_mrecords_per_s": _bench.RIGTORP_MRECORDS_PER_S,
         "cases": [
             {
@@ -166,8 +219,11 @@ def _to_json(results: list[_bench.CaseResult], args: argparse.Namespace, cpus: S
                 "median_mrecords_per_s": res.median_mrecords_per_s if res.runs else None,
                 "median_round_trip_ns": res.median_round_trip_ns if res.runs else None,
                 "median_records_per_publication": res.median_records_per_publication if res.runs else None,
+                "median_mrecords_per_s_by_placement": {w: res.median_in(w) for w in _bench.PLACEMENTS},
+                "median_round_trip_ns_by_placement": {w: res.median_round_trip_in(w) for w in _bench.PLACEMENTS},
                 "samples": [
-                    {"round_trip_ns": r.round_trip_ns, "mrecords_per_s": r.mrecords_per_s,
+                    {"round_trip_ns": r.round_trip_ns, "round_trip_after_ns": r.round_trip_after_ns,
+                     "placement": r.placement, "mrecords_per_s": r.mrecords_per_s,
                      "elapsed_ns": r.elapsed_ns, "received": r.received, "publications": r.publications,
                      "full_polls": r.full_polls, "empty_polls": r.empty_polls, "regime": r.regime,
                      "pinned": r.pinned, "ok": r.ok}
@@ -195,7 +251,7 @@ def main(argv: list[str]) -> int:
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     results = _bench.run_suite(capacities=args.capacity, batches=args.batch, records=args.records,
                                repeats=args.repeats, round_trips=args.round_trips, cpus=cpus,
-                               progress=progress)
+                               near_below_ns=args.near_below, progress=progress)
     print(_report(results, args, cpus))
     if args.json:
         with open(args.json, "w") as f:

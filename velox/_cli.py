@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("velox._run", "run the pipeline (ingress -> order book -> bundles -> output) and check its invariants"),
     "litmus": ("velox.explore.litmus.cli", "run herd-format C litmus tests under RC11 or SC, herd7's output layout"),
     "verify": ("velox._verify", "check that a 'velox run --output' file is complete and valid (trailer, checksum, FIFO)"),
+    "report": ("velox._report_cli", "HTML report and Markdown summary of run JSON files, with a baseline verdict"),
     "bench": ("velox._bench_cli", "benchmark the native SPSC ring (two pinned threads, peer, core-to-core round trip)"),
 }
 

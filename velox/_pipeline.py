@@ -38,11 +38,56 @@ TOPOLOGIES = ("auto", "single", "pairs", "split", "stages")
 #: what each topology runs on each thread (I ingress, B book, U bundle, O output)
 TOPOLOGY_THREADS = {"single": "I+B+U+O", "pairs": "I+B | U+O", "split": "I | B+U+O", "stages": "I | B | U | O"}
 
+#: transactions an order rests in the book before the book stage cancels it
+ORDER_LIFETIME: int = _core.ORDER_LIFETIME
+
+#: ``auto`` spreads the stages over two threads only when the two CPUs it
+#: would use are near each other: a core-to-core round trip at most this (ns).
+AUTO_NEAR_NS = 200.0
+
+
+def choose_topology(cpus: int, load: float, round_trip_ns: float | None) -> tuple[str, str]:
+    """The rule ``topology="auto"`` applies, with the reason it prints.
+
+    ``cpus`` usable CPUs, ``load`` the 1-minute load average (other work
+    wanting a CPU), ``round_trip_ns`` the core-to-core round trip between the
+    first two usable CPUs (None: not measured). A cross-thread handoff only
+    pays when both threads hold a core at the same time: with four idle CPUs
+    every stage gets a thread (``stages``); with two idle CPUs that are near
+    each other, two threads of two stages each (``pairs``); otherwise all four
+    stages on one thread (``single``), which never waits for a descheduled
+    partner. docs/pipeline.md gives the measurements behind it."""
+    idle = cpus - load
+    why = f"{cpus} CPUs, load {load:.1f}"
+    if cpus >= 4 and idle >= 3.5:
+        return "stages", f"auto: {why}, at least 4 CPUs idle"
+    if cpus >= 2 and idle >= 1.5:
+        if round_trip_ns is not None and round_trip_ns <= AUTO_NEAR_NS:
+            return "pairs", f"auto: {why}, 2 CPUs idle, round trip {round_trip_ns:.0f} ns (near)"
+        rt = "not measured" if round_trip_ns is None else f"{round_trip_ns:.0f} ns (far)"
+        return "single", f"auto: {why}, round trip {rt}"
+    return "single", f"auto: {why}, fewer than 2 CPUs idle"
+
+
+def _auto_topology(core: Any) -> tuple[str, str]:
+    """Measure what choose_topology needs (a few ms) and apply it."""
+    allowed = sorted(os.sched_getaffinity(0))
+    rt = None
+    if len(allowed) >= 2:
+        try:
+            rt = min(core.bench_round_trip(allowed[0], allowed[1], 2000)[0] / 2000 for _ in range(3))
+        except (OSError, ValueError, MemoryError):
+            rt = None
+    return choose_topology(len(allowed), os.getloadavg()[0], rt)
+
+
 STAGES = ("ingress", "book", "bundle", "output")
 HISTOGRAMS = ("ingress_lag", "age_at_book", "age_at_bundle", "e2e", "total", "flush_late")
 REPORT_SCHEMA = "velox.pipeline.report/1"
+#: quantiles of the latency spectrum in the report (1 - 10^-k steps, then the maximum)
+SPECTRUM = (0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999, 0.999999, 1.0)
 
-# Counter indices, as in vx_pipeline.h (tests/test_pipeline.py pins a few of them by behaviour).
+# Counter indices, as in vx_pipeline.h (tests/test_boundary_constants.py pins them to the header).
 _CTR = {
     "ingress": ["generated", "dropped", "blocked", "backlog", "batches", "arrivals"],
     "book": ["applied", "timeouts", "errors", "cancels", "cross_checks", "crossed", "conserved",
@@ -92,8 +137,8 @@ class PipelineConfig:
     wait: str = "yield"
     """Idle threads: ``busy`` spin, ``yield`` (spin then sched_yield) or ``park`` (spin, yield, sleep)."""
     topology: str = "auto"
-    """Stages per thread: ``auto`` (one per stage with 4+ CPUs, else all on
-    one thread), ``single``, ``pairs``, ``split`` or ``stages``."""
+    """Stages per thread: ``auto`` (measured at start: ``choose_topology``),
+    ``single``, ``pairs``, ``split`` or ``stages``."""
     pin: bool = True
     """Pin threads to distinct CPUs when there are at least as many CPUs as
     threads (a lone thread is never pinned)."""
@@ -196,6 +241,17 @@ class PipelineReport:
     """CPU seconds the pipeline threads got: on a shared machine, well below
     threads x elapsed when other work competes for the cores."""
     interrupted: bool
+    percentiles_ns: dict[str, list[list[float]]] = field(default_factory=dict)
+    """Per histogram, [quantile, value in ns] pairs from the median to the
+    maximum (the spectrum an HdrHistogram plot shows)."""
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per second of the run (``drive``): elapsed seconds, the
+    cumulative counters, ring occupancy and the end-to-end p99 so far."""
+    machine: dict[str, Any] = field(default_factory=dict)
+    """Where the run happened: CPUs, load averages before and after, and the
+    core-to-core round trip when measured."""
+    topology_reason: str = ""
+    """Why ``auto`` picked the topology ('' when it was given)."""
     output: dict[str, Any] | None = None
     """With an output file: its path, records and bytes written, their
     Adler-32, and ``error`` (None, or the write error that cut it short)."""
@@ -245,6 +301,7 @@ class PipelineReport:
             "config": self.config,
             "seed": self.seed,
             "topology": self.topology,
+            "topology_reason": self.topology_reason,
             "threads": self.threads,
             "pinned": self.pinned,
             "cpus": self.cpus,
@@ -260,6 +317,9 @@ class PipelineReport:
             "wait": {"yields": self.wait_yields, "sleeps": self.wait_sleeps},
             "interrupted": self.interrupted,
             "output": self.output,
+            "percentiles_ns": self.percentiles_ns,
+            "samples": self.samples,
+            "machine": self.machine,
         }
 
     def write_json(self, path: str) -> None:
@@ -373,6 +433,9 @@ class Pipeline:
                     f"cannot write to output file {self.config.output!r}: {e.strerror or e}")
                 raise PipelineConfigError(msg) from None
         cfg = self.config
+        topology, self.topology_reason = cfg.topology, ""
+        if topology == "auto":
+            topology, self.topology_reason = _auto_topology(core)
         self._native = core._NativePipeline({
             "rate": float(cfg.rate),
             # Rounded up: a positive duration never becomes 0 ("until stopped").
@@ -381,7 +444,7 @@ class Pipeline:
             "price_mode": PRICE_MODES.index(cfg.price_mode),
             "backpressure": BACKPRESSURES.index(cfg.backpressure),
             "wait": WAITS.index(cfg.wait),
-            "topology": TOPOLOGIES.index(cfg.topology),
+            "topology": TOPOLOGIES.index(topology),
             "pin": int(cfg.pin),
             "ring_capacity": cfg.ring_capacity,
             "bundle_size": cfg.bundle_size,
@@ -501,6 +564,9 @@ class Pipeline:
             latency[name] = {k: (v * self._ns_per_tick if k not in ("count",) else v) for k, v in h.items()}
             latency[name]["mean"] = latency[name]["sum"] / h["count"] if h["count"] else 0.0
             del latency[name]["sum"]
+        percentiles = {name: [[q, v * self._ns_per_tick] for q, v in
+                              zip(SPECTRUM, self._native.hist_quantiles(i, SPECTRUM), strict=True)]
+                       for i, name in enumerate(HISTOGRAMS)}
         fv = self._native.first_violation()
         first = None if fv is None else {"producer": fv[0], "expected": fv[1], "got": fv[2]}
         yields, sleeps, cpu_ns = self._native.wait_stats()
@@ -522,6 +588,8 @@ class Pipeline:
             cpu_s=cpu_ns / 1e9,
             interrupted=self._interrupted,
             output=output,
+            percentiles_ns=percentiles,
+            topology_reason=self.topology_reason,
         )
 
     def _finish_output(self) -> dict[str, Any] | None:
@@ -555,13 +623,17 @@ def errno_name(err: int | None) -> str:
 
 
 def drive(pipe: Pipeline, *, on_tick: Callable[[Snapshot], None] | None = None, tick_seconds: float = 1.0,
-          on_interrupt: Callable[[], None] | None = None,
+          on_interrupt: Callable[[], None] | None = None, measure_round_trip: bool = False,
           stop_requested: Callable[[], bool] | None = None) -> PipelineReport:
     """Start ``pipe``, call ``on_tick`` with a Snapshot every ``tick_seconds``
-    until it finishes, and return its report. Ctrl-C (KeyboardInterrupt), or
+    until it finishes, and return its report with those samples (and the
+    machine: CPUs, load, and with ``measure_round_trip`` the core-to-core
+    round trip, taken after the run). Ctrl-C (KeyboardInterrupt), or
     ``stop_requested()`` turning true (polled every 20 ms: a signal handler's
     flag), stops ingress; the rings still drain and the report accounts for
     every transaction."""
+    machine = machine_info()
+    samples: list[dict[str, Any]] = []
     pipe.start()
     next_tick = time.perf_counter() + tick_seconds
     stopping = False
@@ -577,13 +649,61 @@ def drive(pipe: Pipeline, *, on_tick: Callable[[Snapshot], None] | None = None, 
             time.sleep(min(0.02, max(0.0, next_tick - time.perf_counter())))
             if time.perf_counter() >= next_tick:
                 next_tick += tick_seconds
+                snap = pipe.snapshot()
+                samples.append(_sample(snap))
                 if on_tick is not None:
-                    on_tick(pipe.snapshot())
+                    on_tick(snap)
         except KeyboardInterrupt:
             if on_interrupt is not None:
                 on_interrupt()
             pipe.stop()
-    return pipe.wait()
+    report = pipe.wait()
+    # A tick taken after the pipeline had finished repeats the final figures:
+    # the final sample, at the end of the run, replaces it.
+    samples = [x for x in samples if x["t"] < report.elapsed_s]
+    samples.append(_sample(Snapshot(elapsed=report.elapsed_s, counters=report.counters, rings=(0, 0, 0),
+                                    e2e_p99_ns=report.latency_ns["e2e"]["p99"], finished=True)))
+    machine["loadavg_after"] = list(os.getloadavg())
+    if measure_round_trip:
+        # After the run, so it never delays the start nor competes with the
+        # pipeline; on a loaded machine it can take a while, and Ctrl-C skips it.
+        try:
+            machine["round_trip_ns"] = core_round_trip_ns()
+        except KeyboardInterrupt:
+            pass
+    return dataclasses.replace(report, samples=samples, machine=machine)
+
+
+def _sample(s: Snapshot) -> dict[str, Any]:
+    c = s.counters
+    return {"t": round(s.elapsed, 6), "generated": c["ingress"]["generated"], "dropped": c["ingress"]["dropped"],
+            "book": c["book"]["applied"], "bundle": c["bundle"]["in"], "output": c["output"]["txns"],
+            "bundles_size": c["bundle"]["size"], "bundles_timeout": c["bundle"]["timeout"],
+            "bundles_flush": c["bundle"]["flush"], "book_timeouts": c["book"]["timeouts"],
+            "rings": list(s.rings), "e2e_p99_ns": s.e2e_p99_ns}
+
+
+def machine_info() -> dict[str, Any]:
+    """CPUs and load average now (the round trip is filled in by ``drive``)."""
+    import platform
+
+    return {
+        "cpus": len(os.sched_getaffinity(0)), "cpus_online": os.cpu_count(), "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+        "loadavg_before": list(os.getloadavg()), "round_trip_ns": None,
+    }
+
+
+def core_round_trip_ns() -> float | None:
+    """Median core-to-core round trip between two usable CPUs (None with one CPU)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    from . import _bench
+
+    try:
+        return _bench.round_trip(iterations=2_000, samples=3).median_ns
+    except (OSError, ValueError, RuntimeError):
+        return None
 
 
 def run_pipeline(config: PipelineConfig | None = None, *,

@@ -30,6 +30,7 @@ from typing import TextIO
 
 from ._pipeline import (
     BACKPRESSURES,
+    ORDER_LIFETIME,
     PRICE_MODES,
     TOPOLOGIES,
     TOPOLOGY_THREADS,
@@ -54,8 +55,9 @@ examples:
   velox verify bundles.bin                    is that file complete (header, trailer, checksum, FIFO)?
 
 topologies (I ingress, B book, U bundle builder, O output):
-  auto    one thread per stage with 4+ CPUs, else 'single' (measured best on a
-          shared 2-CPU machine: no cross-core handoff to wait for)
+  auto    measured at start: 'stages' with 4 idle CPUs, 'pairs' with 2 idle CPUs
+          whose core-to-core round trip is at most 200 ns, else 'single' (no
+          cross-core handoff to wait for); the header line says why
   single  I+B+U+O      pairs  I+B | U+O      split  I | B+U+O      stages  I | B | U | O
 A spinning thread that shares a core with the thread it waits for steals the
 time slice that thread needs: with fewer CPUs than threads use 'yield' or 'park'.
@@ -130,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--output", metavar="FILE",
                    help="write delivered transactions to FILE as 32-byte wire records, in delivery order, "
                         "between a header and a trailer (count, checksum): see 'velox verify'")
+    g.add_argument("--report", metavar="DIR",
+                   help="write DIR/run.json, DIR/report.html (self-contained, with plots) and DIR/summary.md")
     g.add_argument("--quiet", action="store_true", help="no live lines")
     _telemetry_args.add_arguments(p)
     return p
@@ -176,7 +180,7 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
     c = r.counters
     print(file=out)
     print(f"summary: {r.elapsed_s:.2f} s, seed {r.seed}, topology {r.topology} "
-          f"({TOPOLOGY_THREADS[r.topology]}; {r.threads} threads on {r.cpus} CPUs, "
+          f"({TOPOLOGY_THREADS[r.topology]}; {r.threads} thread{'' if r.threads == 1 else 's'} on {r.cpus} CPUs, "
           f"{'pinned' if r.pinned else 'not pinned'}), wait {r.config['wait']}"
           + (", interrupted" if r.interrupted else ""), file=out)
     rows = [
@@ -195,6 +199,8 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"  {k:<{width}}  {v}", file=out)
+    print(f"  (each order rests for {ORDER_LIFETIME:,} transactions, then is cancelled: the generator keeps "
+          "the book bounded; the last ones are cancelled at the end)", file=out)
     print(file=out)
     print(f"  {'latency (us)':<16}{'count':>12}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>12}", file=out)
     labels = {"e2e": "end to end", "total": "incl. bundling", "age_at_book": "at book",
@@ -401,7 +407,9 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
         length = f"{cfg.duration:g} s" if cfg.duration else "until Ctrl-C"
         print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
               f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
-              f"({TOPOLOGY_THREADS[pipe.topology]}), wait {cfg.wait}; Ctrl-C stops early", file=out, flush=True)
+              f"({TOPOLOGY_THREADS[pipe.topology]}"
+              f"{'; ' + pipe.topology_reason if pipe.topology_reason else ''}), wait {cfg.wait}; Ctrl-C stops early",
+              file=out, flush=True)
         telemetry = _start_telemetry(parser, args, pipe, out)
         if telemetry == 2:
             pipe.close()
@@ -409,7 +417,8 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
         try:
             report = drive(pipe, on_tick=None if args.quiet else _Live(out, cfg.ring_capacity),
                            on_interrupt=lambda: _interrupted(signals.received),
-                           stop_requested=lambda: signals.received is not None)
+                           stop_requested=lambda: signals.received is not None,
+                           measure_round_trip=bool(args.report))
         finally:
             if telemetry is not None:
                 telemetry.close()  # the final export, after Ctrl-C too
@@ -428,6 +437,8 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
         o = report.output
         print(f"{o['records']} of {report.delivered} delivered transactions written to {args.output} "
               f"(32-byte wire records between a header and a trailer; check with 'velox verify')", file=out)
+    if args.report:
+        _write_report(report, args.report, out)
     out.flush()
     if getattr(out, "broken", None) is not None:
         _err(f"velox run: stdout failed during the run ({out.broken.strerror or out.broken}); {verdict_line(report)}")
@@ -436,6 +447,23 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
     if report.output_error is not None or json_error is not None:
         return EXIT_IO
     return EXIT_PASS
+
+
+def _write_report(report: PipelineReport, directory: str, out: TextIO) -> None:
+    from pathlib import Path
+
+    from .report import ReportError, write_report
+
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        run_json = str(Path(directory) / "run.json")
+        report.write_json(run_json)
+        w = write_report([run_json], directory)
+    except (OSError, ReportError) as e:
+        print(f"velox run: cannot write the report into {directory}: {getattr(e, 'strerror', None) or e}",
+              file=sys.stderr)
+        return
+    print(f"report written to {w.html} (summary {w.markdown})", file=out)
 
 
 def _start_telemetry(parser: argparse.ArgumentParser, args: argparse.Namespace, pipe: Pipeline, out: TextIO):

@@ -48,8 +48,9 @@ from velox.explore.litmus import (
     thread_program,
 )
 
-READS = {"load", "read", "fetch_add", "fetch_sub", "exchange", "cas_strong"}
-WRITES = {"store", "write", "fetch_add", "fetch_sub", "exchange"}
+RMWS = {"fetch_add", "fetch_sub", "fetch_and", "fetch_or", "fetch_xor", "exchange"}
+READS = {"load", "read", "cas_strong"} | RMWS
+WRITES = {"store", "write"} | RMWS
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Ev:
 
 
 def _rmw_value(op: Op, old: int) -> int:
-    return {"fetch_add": old + op.value, "fetch_sub": old - op.value, "exchange": op.value}[op.kind]
+    return {"fetch_add": old + op.value, "fetch_sub": old - op.value, "fetch_and": old & op.value,
+            "fetch_or": old | op.value, "fetch_xor": old ^ op.value, "exchange": op.value}[op.kind]
 
 
 def _mo_position(decide: Any, writes: list[int]) -> int:

@@ -7,8 +7,7 @@ import collections
 import pytest
 
 from velox import explore
-from velox.explore import Atomic, ExplorationFailure, spawn
-from velox.explore import _explorer
+from velox.explore import Atomic, ExplorationFailure, _explorer, spawn
 
 
 def counter(threads: int, incs: int):

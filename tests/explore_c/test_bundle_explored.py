@@ -14,7 +14,7 @@ def builder_test(m, pushes: int, max_txns: int, timeout: int):
 
     def body():
         cmodel.clock.reset(step=STEP, start=1_000)
-        b = lib.vx_builder_new(max_txns, timeout)
+        b = lib.vx_bundle_builder_new(max_txns, timeout)
         out = ffi.new("vx_bundle *")
         t = ffi.new("vx_txn *")
         seen = []
@@ -22,18 +22,18 @@ def builder_test(m, pushes: int, max_txns: int, timeout: int):
             def stage():
                 for i in range(pushes):
                     t.id = i
-                    if lib.vx_builder_push(b, t, lib.vx_tsc_now(), out):
+                    if lib.vx_bundle_builder_push(b, t, lib.vx_tsc_now(), out):
                         seen.append((out.reason, [out.txns[j].id for j in range(out.count)], out.first_ts,
                                      out.flush_ts))
-                    if lib.vx_builder_poll(b, lib.vx_tsc_now(), out):
+                    if lib.vx_bundle_builder_poll(b, lib.vx_tsc_now(), out):
                         seen.append((out.reason, [out.txns[j].id for j in range(out.count)], out.first_ts,
                                      out.flush_ts))
-                if lib.vx_builder_flush(b, lib.vx_tsc_now(), out):
+                if lib.vx_bundle_builder_flush(b, lib.vx_tsc_now(), out):
                     seen.append((out.reason, [out.txns[j].id for j in range(out.count)], out.first_ts, out.flush_ts))
 
             explore.spawn(stage).join()
         finally:
-            lib.vx_builder_free(b)
+            lib.vx_bundle_builder_free(b)
         # Invariants: every transaction exactly once, in order; no bundle over
         # max_txns; a size flush is full; a timeout flush waited >= timeout.
         ids = [i for _, txns, _, _ in seen for i in txns]

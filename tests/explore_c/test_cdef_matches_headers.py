@@ -4,30 +4,9 @@ cannot silently call a function with a stale signature."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from velox_testing.cheaders import declarations, native_dir
 
-NATIVE = Path(__file__).resolve().parents[2] / "velox" / "_native"
-DECL = re.compile(r"^\s*((?:const\s+)?\w+(?:\s*\*)*)\s*\b(vx_\w+)\s*\(([^)]*)\)\s*;", re.M)
-
-
-def _norm_type(param: str) -> str:
-    param = " ".join(param.replace("*", " * ").split())
-    if param in ("void", ""):
-        return "void"
-    words = param.split(" ")
-    if len(words) > 1 and words[-1] != "*" and re.fullmatch(r"\w+", words[-1]):
-        words = words[:-1]  # drop the parameter's name
-    return " ".join(words).replace(" *", "*")
-
-
-def declarations(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r"\s*\n\s*", " ", text).replace(";", ";\n")
-    out = {}
-    for ret, name, params in DECL.findall(text):
-        out[name] = (_norm_type(ret), tuple(_norm_type(p) for p in params.split(",")))
-    return out
+NATIVE = native_dir()
 
 
 def test_every_model_declaration_matches_its_header():

@@ -17,11 +17,12 @@ from velox_testing.mutants import run_isolated
 # The test that exposes each mutant, and the C file its trace must name.
 RING_CAP2 = ("ring", dict(capacity=2))
 SCENARIOS = {
-    "ring_publish_relaxed": (RING_CAP2, "vx_ring.c"),
-    "ring_observe_relaxed": (RING_CAP2, "vx_ring.c"),
-    "ring_cache_never_refreshed": (RING_CAP2, "vx_ring.c"),
+    # The per-item fast paths are inline functions of vx_ring.h.
+    "ring_publish_relaxed": (RING_CAP2, "vx_ring.h"),
+    "ring_observe_relaxed": (RING_CAP2, "vx_ring.h"),
+    "ring_cache_never_refreshed": (RING_CAP2, "vx_ring.h"),
     # Capacity 4: mask 4 sends indices 0-3 to slot 0 (overwrites) and never past the slots.
-    "ring_mask_off_by_one": (("ring", dict(capacity=4)), "vx_ring.c"),
+    "ring_mask_off_by_one": (("ring", dict(capacity=4)), "vx_ring.h"),
     "book_update_load_store": (("book_contended", {}), "vx_book.c"),
     "mpmc_publish_relaxed": (("mpmc", {}), "vx_mpmc.c"),
     "book_hint_cas_relaxed": (("book_hint_race", {}), "vx_book.c"),
@@ -40,16 +41,25 @@ def make_test(m, scenario):
         # Two threads add to the same level at once: a lost update breaks conservation.
         return book_test(m, [[("add", BID, 101, 1)], [("add", BID, 101, 2)]])
     if kind == "book_hint_race":
-        # Level 2 holds the best bid; one thread empties it while another fills
-        # level 1 below it. The lowering must not lose level 1.
-        return book_test(m, [[("add", BID, 102, 1), ("remove", BID, 102, 1)], [("add", BID, 101, 1)]])
+        # One thread empties a level and queries (clearing the stale bit)
+        # while another refills it: the clear must not lose the refill.
+        return book_test(m, [[("add", BID, 102, 1), ("remove", BID, 102, 1), ("best", BID, 0, 0)],
+                             [("add", BID, 102, 1)]])
     if kind == "book_hint_raise":
         # Adds in descending order: the best must stay the highest level.
         return book_test(m, [[("add", BID, 102, 1), ("add", BID, 101, 1)], [("add", BID, 103, 1)]])
     raise KeyError(kind)
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def _one_mutant_per_scenario() -> list[str]:
+    """Mutants sharing a scenario need the shipping code explored only once."""
+    first: dict[str, str] = {}
+    for name in sorted(SCENARIOS):
+        first.setdefault(repr(SCENARIOS[name][0]), name)
+    return sorted(first.values())
+
+
+@pytest.mark.parametrize("name", _one_mutant_per_scenario())
 def test_shipping_code_passes(core, name):
     scenario, _ = SCENARIOS[name]
     stats = explore.check(make_test(core, scenario))

@@ -58,7 +58,7 @@ def test_unknown_mutant_name() -> None:
 
 
 def test_every_stateful_machine_has_mutants() -> None:
-    for gate in ("ring", "book", "bundle"):
+    for gate in ("ring", "mpmc", "book", "bundle"):
         assert for_gate(gate), f"no mutant proves the {gate} machine can fail"
 
 

@@ -200,3 +200,21 @@ def test_marker_usage_errors(pytester: pytest.Pytester) -> None:
     bad = pytester.runpytest("-p", "no:cacheprovider", "--explore-max-executions", "0")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*--explore-max-executions*expected a number >= 1, got 0*"])
+
+
+def test_shards_split_a_marked_test(pytester: pytest.Pytester) -> None:
+    # --explore-shards comes with the plugin (velox.explore.pytest_shards): a marked test becomes one item
+    # per shard, each exploring its part, and one combined verdict per test ends the run.
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-v", "--explore-shards=3")
+    result.assert_outcomes(passed=3, failed=3)
+    result.stdout.fnmatch_lines([
+        "*test_user.py::test_release_publishes[[]shard2of3[]] PASSED*",
+        "*velox.explore combined verdicts*",
+        "test_user.py::test_relaxed_publish[[]shard[]]: FAILED*",
+        "test_user.py::test_release_publishes[[]shard[]]: COMPLETE: no failing execution among *",
+    ])
+    # The replay of a shard's failure runs that one item.
+    token = _token(result.stdout.str())
+    replay = pytester.runpytest("-p", "no:cacheprovider", "--explore-shards=3", "--explore-replay", token)
+    replay.assert_outcomes(failed=1, deselected=5)

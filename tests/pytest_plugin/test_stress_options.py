@@ -58,27 +58,33 @@ def test_budget_is_split_over_tests_and_workers(pytester: pytest.Pytester, lengt
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     result = pytester.runpytest("-m", "stress", "--stress-budget", "1h")
     result.assert_outcomes(passed=5, deselected=1)
-    # One worker, five tests one after another: a fifth of the hour each, less the reserve.
-    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx(3600 * (1 - RESERVE_FRACTION) / 5)] * 5
+    # One worker, five tests one after another: 95% of the hour, less 120 s of start-up and 5 s a test,
+    # split five ways.
+    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx((3420 - 120 - 5 * 5) / 5)] * 5
     result.stderr.fnmatch_lines(["*--stress-budget 3600 s over 5 stress tests on 1 worker(s)*"])
     lengths.unlink()
     # Two xdist workers (as a worker sees them): ceil(5 / 2) = 3 rounds.
     monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
     monkeypatch.setenv("VELOX_STRESS_BUDGET", "600")
     pytester.runpytest("-m", "stress").assert_outcomes(passed=5, deselected=1)
-    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx(600 * (1 - RESERVE_FRACTION) / 3)] * 5
+    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx((570 - 120 - 3 * 5) / 3)] * 5
 
 
 def test_budget_arithmetic() -> None:
-    assert share_of_budget(8 * 3600, 29, 2) * 15 == pytest.approx(8 * 3600 * (1 - RESERVE_FRACTION))
-    assert share_of_budget(100, 1, 4) == pytest.approx(100 * (1 - RESERVE_FRACTION))
-    assert share_of_budget(100, 4, 4) == share_of_budget(100, 1, 1)
+    # 29 tests on 2 workers: 15 rounds; 8 h less 5%, less start-up and 5 s a round, split 15 ways.
+    assert share_of_budget(8 * 3600, 29, 2) == pytest.approx((27360 - 120 - 15 * 5) / 15)
+    assert share_of_budget(8 * 3600, 29, 2) * 15 + 15 * 5 + 120 <= 8 * 3600 * (1 - RESERVE_FRACTION) + 1e-6
+    assert share_of_budget(200, 4, 4) == share_of_budget(200, 1, 1) == pytest.approx(190 - 125)
+    with pytest.raises(ValueError, match=r"too short for 29 stress test\(s\) on 2 worker\(s\): it needs at least 222 s"):
+        share_of_budget(221, 29, 2)  # (120 + 15 * (5 + 1)) / 0.95 = 221.05
+    assert share_of_budget(222, 29, 2) >= 1.0
     assert [parse_duration(t, "x") for t in ("3600", "90s", "45m", "8h", "1.5d")] == [3600, 90, 2700, 28800, 129600]
 
 
 @pytest.mark.parametrize(("args", "env", "message"), [
     (["--stress-seconds", "0"], {}, "*--stress-seconds must be more than 0*"),
     (["--stress-budget", "8 hours"], {}, "*--stress-budget must be a duration like 3600, 90s, 45m or 8h*"),
+    (["--stress-budget", "2m"], {}, "*--stress-budget: a budget of 120 s is too short for 5 stress test(s)*"),
     (["--stress-seconds", "10", "--stress-budget", "1h"], {}, "*--stress-seconds (per test) or --stress-budget*"),
     ([], {"VELOX_STRESS_SECONDS": "soon"}, "*VELOX_STRESS_SECONDS must be a duration*"),
     ([], {"VELOX_STRESS_SECONDS": "10", "VELOX_STRESS_BUDGET": "1h"}, "*both set: unset one*"),
@@ -117,6 +123,9 @@ def test_seed_is_pinned_and_printed(pytester: pytest.Pytester, lengths: Path) ->
 
 def test_unbounded_stress_test_is_refused(pytester: pytest.Pytester, lengths: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # This test may itself run in a pytest-xdist worker: the inner run starts as a plain session.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
     pytester.makepyfile(test_forever='''
         import pytest
 
@@ -132,10 +141,10 @@ def test_unbounded_stress_test_is_refused(pytester: pytest.Pytester, lengths: Pa
     # In a pytest-xdist worker a usage error would only show as a lost worker: the test errors instead,
     # saying why, and the budget is shared by the others.
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
-    worker = pytester.runpytest("-m", "stress", "--stress-budget", "100")
+    worker = pytester.runpytest("-m", "stress", "--stress-budget", "600")
     worker.assert_outcomes(passed=5, errors=1, deselected=1)
     worker.stdout.fnmatch_lines(["*test_forever.py::test_until_done is marked stress but takes no run length*"])
-    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx(100 * (1 - RESERVE_FRACTION) / 5)] * 5
+    assert [s for _, s, _ in _lengths(lengths)] == [pytest.approx((570 - 120 - 5 * 5) / 5)] * 5
     monkeypatch.delenv("PYTEST_XDIST_WORKER")
     # Not selected, not a problem: the default gate deselects stress tests.
     pytester.runpytest("-m", "not stress").assert_outcomes(passed=1, deselected=6)

@@ -22,12 +22,14 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 from test_book_machine import book_machine
 from test_bundle_machine import bundle_machine
+from test_mpmc_machine import mpmc_machine
 from test_ring_machine import ring_machine
 
 from velox_testing.catalogue import for_gate
 from velox_testing.mutants import build_core_mutant, prebuild, run_isolated
 
-MACHINES: dict[str, Callable[[Any], Any]] = {"ring": ring_machine, "book": book_machine, "bundle": bundle_machine}
+MACHINES: dict[str, Callable[[Any], Any]] = {"ring": ring_machine, "mpmc": mpmc_machine, "book": book_machine,
+                                             "bundle": bundle_machine}
 HUNT_CAP = 300
 CASES = [(gate, m.name) for gate in MACHINES for m in for_gate(gate)]
 

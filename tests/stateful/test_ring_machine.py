@@ -1,4 +1,5 @@
-"""The SPSC ring against its model (velox.models.ring), step by step.
+"""The SPSC ring against its model (velox.models.ring), step by step, through
+the one FIFO machine it shares with the MPMC ring (tests/stateful/_fifo.py).
 
 Capacities 1, 2, 4 ... 1024; counters started near 2**64 so the free-running
 indices wrap during the run; pushes to a full ring and pops from an empty one;
@@ -10,163 +11,17 @@ every popped record is checked against the id sequence the machine pushed
 
 from __future__ import annotations
 
-import struct
 from types import ModuleType
 
-from _lockstep import LockstepMachine, outcome, scaled_settings
-from hypothesis import event
-from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from _fifo import RING, fifo_machine
+from _lockstep import LockstepMachine, scaled_settings
 
 from velox._native import _core
-from velox.models import ring as ring_model
-from velox.models import txn as txn_model
-
-CAPACITIES = [1 << k for k in range(11)]
-U64 = 1 << 64
-
-# One draw per transaction (Hypothesis's draws dominate the run time): the
-# fields other than the id are spread from a salt so that records differ in
-# every byte, which is what catches a copy of the wrong slot or length.
-fields = st.integers(0, U64 - 1).map(lambda salt: {
-    "ts": (salt * 0x9E3779B97F4A7C15) % U64,
-    "price": salt - (1 << 63),
-    "qty": salt >> 32,
-    "side": salt & 1,
-    "producer": (salt >> 7) & 0xFFFF,
-})
-# Where both counters start: 0, anywhere, or a little below 2**64 so that the
-# free-running indices wrap during the run.
-start_indices = st.one_of(
-    st.just(0),
-    st.one_of(st.integers(0, 3), st.integers(0, 64), st.integers(0, 2100)).map(lambda back: (U64 - back) % U64),
-    st.integers(0, U64 - 1),
-)
-buffer_kinds = st.sampled_from(["bytes", "bytearray", "memoryview"])
-
-
-def _wire(id_: int, f: dict) -> bytes:
-    """The 32-byte wire record of a transaction (the layout is pinned by
-    tests/test_txn_layout.py; packing here avoids a Python object per record)."""
-    return txn_model.LAYOUT.pack(id_, f["ts"], f["price"], f["qty"], f["side"], 0, f["producer"])
-
-
-def _as(kind: str, data: bytes) -> object:
-    return {"bytes": data, "bytearray": bytearray(data), "memoryview": memoryview(data)}[kind]
 
 
 def ring_machine(core: ModuleType) -> type[LockstepMachine]:
     """A machine class driving ``core.SpscRing`` (from the given module)."""
-
-    class RingMachine(LockstepMachine):
-        model = ring_model
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.ring = None
-            self.next_id = 0       # id of the next record pushed
-            self.next_pop_id = 0   # id the next popped record must carry
-
-        @initialize(capacity=st.sampled_from(CAPACITIES), start=start_indices)
-        def create(self, capacity: int, start: int) -> None:
-            self.ring = core.SpscRing(capacity, _start_index=start)
-            self.start = start
-            self.state = ring_model.init(capacity)
-
-        # -- FIFO bookkeeping independent of the model -----------------------
-        def _popped_ids(self, ids: list[int]) -> None:
-            want = list(range(self.next_pop_id, self.next_pop_id + len(ids)))
-            self.check(ids == want, f"popped ids {ids}, FIFO order with no loss or duplication needs {want}")
-            self.next_pop_id += len(ids)
-
-        def _ids_of(self, data: bytes) -> list[int]:
-            return [struct.unpack_from("<Q", data, i)[0] for i in range(0, len(data), 32)]
-
-        def _txn(self, i: int, f: dict) -> object:
-            return core.Transaction(id=self.next_id + i, **f)
-
-        # -- single records ---------------------------------------------------
-        @rule(f=fields)
-        def push(self, f: dict) -> None:
-            t = self._txn(0, f)
-            ok = self.expect(ring_model.Push(record=t.to_bytes()), outcome(lambda: self.ring.push(t)))
-            self.next_id += ok is True
-
-        @rule()
-        def pop(self) -> None:
-            got = self.expect(ring_model.Pop(), outcome(self.ring.pop, lambda t: None if t is None else t.to_bytes()))
-            if got is not None:
-                self._popped_ids(self._ids_of(got))
-
-        @rule(f=fields)
-        def fill(self, f: dict) -> None:
-            """Push until the ring reports full (the full edge, every time)."""
-            for _ in range(self.state.capacity + 1):
-                t = self._txn(0, f)
-                ok = self.expect(ring_model.Push(record=t.to_bytes()), outcome(lambda t=t: self.ring.push(t)))
-                if not ok:
-                    event("ring: push refused at the full edge")
-                    break
-                self.next_id += 1
-
-        @rule()
-        def drain(self) -> None:
-            """Pop until the ring reports empty (the empty edge)."""
-            for _ in range(self.state.capacity + 1):
-                got = self.expect(ring_model.Pop(),
-                                  outcome(self.ring.pop, lambda t: None if t is None else t.to_bytes()))
-                if got is None:
-                    break
-                self._popped_ids(self._ids_of(got))
-
-        # -- batches ------------------------------------------------------------
-        @rule(n=st.integers(0, 2100), f=fields, kind=buffer_kinds)
-        def push_many(self, n: int, f: dict, kind: str) -> None:
-            n %= 2 * self.state.capacity + 2
-            data = b"".join(_wire(self.next_id + i, f) for i in range(n))
-            k = self.expect(ring_model.PushMany(buffer=data), outcome(lambda: self.ring.push_many(_as(kind, data))))
-            self.next_id += k
-
-        @rule(nbytes=st.integers(1, 200).filter(lambda b: b % 32))
-        def push_many_misaligned(self, nbytes: int) -> None:
-            data = bytes(nbytes)
-            self.expect(ring_model.PushMany(buffer=data), outcome(lambda: self.ring.push_many(data)))
-
-        @rule(n=st.integers(0, 2100))
-        def pop_many(self, n: int) -> None:
-            n %= 2 * self.state.capacity + 2
-            got = self.expect(ring_model.PopMany(n=n), outcome(lambda: self.ring.pop_many(n), bytes))
-            self._popped_ids(self._ids_of(got))
-
-        @rule(n=st.sampled_from([-1, -(1 << 63), (1 << 26) + 1, 1 << 64]))
-        def pop_many_out_of_range(self, n: int) -> None:
-            self.expect(ring_model.PopMany(n=n), outcome(lambda: self.ring.pop_many(n), bytes))
-
-        @rule(n=st.integers(0, 2100), extra=st.integers(0, 31))
-        def pop_into(self, n: int, extra: int) -> None:
-            n %= 2 * self.state.capacity + 2
-            size = 32 * n + extra
-            buf = bytearray(b"\xab" * size)
-            res = outcome(lambda: self.ring.pop_into(buf), lambda k: (k, bytes(buf[:32 * k])))
-            count, got = self.expect(ring_model.PopInto(size=size), res)
-            self.check(buf[32 * count:] == b"\xab" * (size - 32 * count),
-                       "pop_into wrote past the records it returned")
-            self._popped_ids(self._ids_of(got))
-
-        @invariant()
-        def length_matches(self) -> None:
-            if self.ring is not None:
-                if self.start + self.next_id >= U64 > self.start + self.next_pop_id:
-                    event("ring: tail wrapped past 2**64 while head had not")
-                if self.start + self.next_pop_id >= U64:
-                    event("ring: head wrapped past 2**64")
-                self.expect(ring_model.Len(), outcome(lambda: len(self.ring)))
-                self.check(self.ring.capacity == self.state.capacity,
-                           f"capacity {self.ring.capacity}, created with {self.state.capacity}")
-
-    if core is not _core:  # the shipping machine keeps its plain name: the falsifying program runs as printed
-        RingMachine.__name__ = RingMachine.__qualname__ = f"RingMachine_{core.__name__.replace('.', '_')}"
-    return RingMachine
+    return fifo_machine(core, RING)
 
 
 RingMachine = ring_machine(_core)

@@ -3,11 +3,11 @@
 from libc.stdint cimport int32_t
 from velox._native.vx_bench cimport (
     vx_bench_config, vx_bench_result, vx_bench_check_config, vx_bench_ring, vx_bench_round_trip,
-    VX_BENCH_VELOX, VX_BENCH_LAMPORT, VX_BENCH_MAX_BATCH, VX_BENCH_MAX_RECORDS,
+    VX_BENCH_VELOX, VX_BENCH_LAMPORT, VX_BENCH_MINIMAL, VX_BENCH_MAX_BATCH, VX_BENCH_MAX_RECORDS,
     VX_BENCH_MAX_ROUND_TRIPS, VX_BENCH_NO_MISMATCH,
 )
 
-BENCH_IMPLS = {"velox": VX_BENCH_VELOX, "lamport": VX_BENCH_LAMPORT}
+BENCH_IMPLS = {"velox": VX_BENCH_VELOX, "lamport": VX_BENCH_LAMPORT, "minimal": VX_BENCH_MINIMAL}
 BENCH_MAX_BATCH = VX_BENCH_MAX_BATCH
 BENCH_MAX_RECORDS = VX_BENCH_MAX_RECORDS
 BENCH_MAX_ROUND_TRIPS = VX_BENCH_MAX_ROUND_TRIPS

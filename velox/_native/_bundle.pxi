@@ -1,8 +1,8 @@
 # Bundle and BundleBuilder.
-from velox._native.vx_txn cimport vx_bundle, VX_FLUSH_SIZE, VX_FLUSH_TIMEOUT, VX_FLUSH_FLUSH, VX_BUNDLE_MAX
 from velox._native.vx_bundle cimport (
-    vx_builder, vx_builder_init, vx_builder_push, vx_builder_poll, vx_builder_flush, vx_builder_pending,
-    vx_builder_deadline,
+    vx_bundle, VX_FLUSH_SIZE, VX_FLUSH_TIMEOUT, VX_FLUSH_FLUSH, VX_BUNDLE_MAX,
+    vx_bundle_builder, vx_bundle_builder_init, vx_bundle_builder_push, vx_bundle_builder_poll,
+    vx_bundle_builder_flush, vx_bundle_builder_pending, vx_bundle_builder_deadline,
 )
 from velox._native.vx_tsc cimport vx_tsc_now, vx_tsc_from_ns
 
@@ -73,7 +73,7 @@ cdef class BundleBuilder:
     Not thread-safe: one owner, as in the pipeline.
     """
 
-    cdef vx_builder b
+    cdef vx_bundle_builder b
     cdef vx_bundle out
     cdef object clock
     cdef readonly uint32_t max_txns
@@ -86,7 +86,7 @@ cdef class BundleBuilder:
             raise TypeError(f"clock must be a callable returning int nanoseconds, got {clock!r}")
         self.clock = clock
         timeout = timeout_ns if clock is not None else max(1, vx_tsc_from_ns(timeout_ns))
-        _raise_for(vx_builder_init(&self.b, max_txns, timeout), "BundleBuilder")
+        _raise_for(vx_bundle_builder_init(&self.b, max_txns, timeout), "BundleBuilder")
         self.max_txns = max_txns
         self.timeout_ns = timeout_ns
 
@@ -99,26 +99,26 @@ cdef class BundleBuilder:
 
     def push(self, Transaction txn not None):
         """Add txn; returns the Bundle if this push fills one, else None."""
-        if vx_builder_push(&self.b, &txn.rec, self._now(), &self.out):
+        if vx_bundle_builder_push(&self.b, &txn.rec, self._now(), &self.out):
             return _bundle_from(&self.out)
         return None
 
     def poll(self):
         """The waiting Bundle if its oldest transaction timed out, else None."""
-        if vx_builder_poll(&self.b, self._now(), &self.out):
+        if vx_bundle_builder_poll(&self.b, self._now(), &self.out):
             return _bundle_from(&self.out)
         return None
 
     def flush(self):
         """Whatever is waiting as a Bundle (reason "flush"), or None."""
-        if vx_builder_flush(&self.b, self._now(), &self.out):
+        if vx_bundle_builder_flush(&self.b, self._now(), &self.out):
             return _bundle_from(&self.out)
         return None
 
     @property
     def pending(self):
         """Transactions waiting for the next bundle."""
-        return vx_builder_pending(&self.b)
+        return vx_bundle_builder_pending(&self.b)
 
     def __len__(self):
-        return vx_builder_pending(&self.b)
+        return vx_bundle_builder_pending(&self.b)

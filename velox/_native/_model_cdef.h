@@ -49,12 +49,12 @@ int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
 int vx_book_best(vx_book *b, int side, int64_t *price);
 
-typedef struct vx_builder vx_builder;
-vx_builder *vx_builder_new(uint32_t max_txns, uint64_t timeout);
-void vx_builder_free(vx_builder *b);
-int vx_builder_push(vx_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out);
-int vx_builder_poll(vx_builder *b, uint64_t now, vx_bundle *out);
-int vx_builder_flush(vx_builder *b, uint64_t now, vx_bundle *out);
-uint32_t vx_builder_pending(const vx_builder *b);
+typedef struct vx_bundle_builder vx_bundle_builder;
+vx_bundle_builder *vx_bundle_builder_new(uint32_t max_txns, uint64_t timeout);
+void vx_bundle_builder_free(vx_bundle_builder *b);
+int vx_bundle_builder_push(vx_bundle_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out);
+int vx_bundle_builder_poll(vx_bundle_builder *b, uint64_t now, vx_bundle *out);
+int vx_bundle_builder_flush(vx_bundle_builder *b, uint64_t now, vx_bundle *out);
+uint32_t vx_bundle_builder_pending(const vx_bundle_builder *b);
 
 uint64_t vx_tsc_now(void);

@@ -17,7 +17,9 @@ from velox._native.vx_pipeline cimport (
     vx_pipeline_finished, vx_pipeline_join, vx_pipeline_destroy, vx_pipeline_counters, vx_pipeline_hist,
     vx_pipeline_ring_len, vx_pipeline_threads, vx_pipeline_pinned, vx_pipeline_topology,
     vx_pipeline_timeout_ticks, vx_pipeline_first_violation, vx_pipeline_wait_stats, vx_pipeline_book_depth,
-    vx_pipeline_output_stats, VX_NSTAGES, VX_CTRS,
+    vx_pipeline_trace_enable, vx_pipeline_trace_drain_book, vx_pipeline_trace_drain_output, vx_pipeline_trace_stats,
+    vx_pipeline_output_stats,
+    VX_NSTAGES, VX_CTRS,
     VX_NHIST, VX_PIPE_MAX_BATCH, VX_PIPE_MIN_RING, VX_PIPE_HEADER,
 )
 
@@ -244,6 +246,52 @@ cdef class _NativePipeline:
             return (s.count, s.sum, lowest or 0, s.max, counts)
         finally:
             free(s)
+
+    def hist_quantiles(self, int which, qs):
+        """Values (ticks) of histogram ``which`` at each quantile in ``qs``."""
+        if which < 0 or which >= VX_NHIST:
+            raise ValueError(f"histogram index must be in [0, {VX_NHIST}), got {which}")
+        cdef list want = [float(q) for q in qs]
+        for q in want:
+            if not (0.0 <= q <= 1.0):
+                raise ValueError(f"quantiles must be in [0, 1], got {q!r}")
+        cdef vx_hist_snap *s = <vx_hist_snap *>malloc(sizeof(vx_hist_snap))
+        if s == NULL:
+            raise MemoryError("hist_quantiles")
+        try:
+            vx_pipeline_hist(self.p, which, s)
+            return [vx_hist_quantile(s, q) for q in want]
+        finally:
+            free(s)
+
+    def trace_enable(self, double rate, uint64_t capacity):
+        """Sample transactions at ``rate`` into side rings of ``capacity`` records (before start())."""
+        if self.started:
+            raise RuntimeError("enable tracing before start()")
+        _raise_for(vx_pipeline_trace_enable(self.p, rate, capacity), "trace_enable")
+
+    def trace_drain(self, size_t max_samples=4096):
+        """(book records [(producer, id, tick)], output records [(producer, id,
+        ingress, arrival, flush, output ticks)]) waiting in the side rings.
+        One thread only (the side rings are single-consumer)."""
+        cdef uint64_t *buf = <uint64_t *>malloc(max_samples * 6 * sizeof(uint64_t))
+        if buf == NULL:
+            raise MemoryError("trace_drain")
+        cdef size_t n, i
+        try:
+            n = vx_pipeline_trace_drain_book(self.p, buf, max_samples)
+            book = [(buf[3 * i], buf[3 * i + 1], buf[3 * i + 2]) for i in range(n)]
+            n = vx_pipeline_trace_drain_output(self.p, buf, max_samples)
+            out = [tuple(buf[6 * i + j] for j in range(6)) for i in range(n)]
+            return book, out
+        finally:
+            free(buf)
+
+    def trace_stats(self):
+        """(book recorded, book dropped, output recorded, output dropped)."""
+        cdef uint64_t out[4]
+        vx_pipeline_trace_stats(self.p, out)
+        return (out[0], out[1], out[2], out[3])
 
     def book_depth(self, int side):
         """Resting quantity on one side (0 bid, 1 ask) of the book stage's book."""

@@ -3,7 +3,7 @@
  *
  * Every structure under velox/_native/ reaches memory shared between threads
  * through these wrappers and nothing else: atomic load, store, compare-exchange
- * (weak and strong), fetch-add, fetch-sub, exchange and fence, each with an
+ * (weak and strong), fetch-add, fetch-sub, fetch-or, fetch-and, exchange and fence, each with an
  * explicit memory order, a spin hint, a clock read, and read/write annotations
  * for plain (non-atomic) shared data such as ring slots.
  *
@@ -54,6 +54,8 @@ typedef _Atomic int64_t vx_atomic_i64;
 #define vx_exchange(p, v, o) atomic_exchange_explicit((p), (v), (o))
 #define vx_fetch_add(p, v, o) atomic_fetch_add_explicit((p), (v), (o))
 #define vx_fetch_sub(p, v, o) atomic_fetch_sub_explicit((p), (v), (o))
+#define vx_fetch_or(p, v, o) atomic_fetch_or_explicit((p), (v), (o))
+#define vx_fetch_and(p, v, o) atomic_fetch_and_explicit((p), (v), (o))
 /* expected is a pointer: on failure it receives the value read (as C11). */
 #define vx_cas_weak(p, expected, desired, succ, fail) \
     atomic_compare_exchange_weak_explicit((p), (expected), (desired), (succ), (fail))
@@ -102,9 +104,12 @@ typedef struct { int64_t v; } vx_atomic_i64;
 #define VX_RMW_ADD 0
 #define VX_RMW_SUB 1
 #define VX_RMW_XCHG 2
+#define VX_RMW_OR 3
+#define VX_RMW_AND 4
 
-/* Hooks implemented by the explorer (cffi extern "Python"). Values travel as
- * 64-bit patterns; is_signed tells the explorer how to print them. */
+/* Hooks into the explorer (vx_model_hooks.c, which calls its Python side and
+ * unwinds the C frames when the execution ends). Values travel as 64-bit
+ * patterns; is_signed tells the explorer how to print them. */
 void vx_model_init(void *addr, uint64_t value, int is_signed, const char *name, const char *file, int line);
 uint64_t vx_model_load(void *addr, int order, const char *file, int line);
 void vx_model_store(void *addr, uint64_t value, int order, const char *file, int line);
@@ -113,15 +118,15 @@ int vx_model_cas(void *addr, uint64_t *expected, uint64_t desired, int weak, int
                  const char *file, int line);
 void vx_model_fence(int order, const char *file, int line);
 void vx_model_spin(const char *file, int line);
-void vx_model_cell(void *addr, size_t size, int is_write, const char *file, int line);
+void vx_model_cell(void *addr, size_t size, int is_write, const char *expr, const char *file, int line);
 uint64_t vx_model_clock(void);
 
 #define VX__SIGNED(p) _Generic(&(p)->v, int64_t *: 1, default: 0)
 #define VX__TYPE(p) __typeof__((p)->v)
 
+/* vx_model_init also writes the value into the atomic's storage. */
 #define vx_init(p, val) \
-    ((p)->v = (VX__TYPE(p))(val), \
-     vx_model_init((void *)(p), (uint64_t)(VX__TYPE(p))(val), VX__SIGNED(p), #p, __FILE__, __LINE__))
+    vx_model_init((void *)(p), (uint64_t)(VX__TYPE(p))(val), VX__SIGNED(p), #p, __FILE__, __LINE__)
 #define vx_load(p, o) ((VX__TYPE(p))vx_model_load((void *)(p), (o), __FILE__, __LINE__))
 #define vx_store(p, val, o) vx_model_store((void *)(p), (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__)
 #define vx_exchange(p, val, o) \
@@ -130,6 +135,10 @@ uint64_t vx_model_clock(void);
     ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_ADD, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
 #define vx_fetch_sub(p, val, o) \
     ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_SUB, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
+#define vx_fetch_or(p, val, o) \
+    ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_OR, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
+#define vx_fetch_and(p, val, o) \
+    ((VX__TYPE(p))vx_model_rmw((void *)(p), VX_RMW_AND, (uint64_t)(VX__TYPE(p))(val), (o), __FILE__, __LINE__))
 #define vx_cas_weak(p, expected, desired, succ, fail) \
     vx_model_cas((void *)(p), (uint64_t *)(expected), (uint64_t)(VX__TYPE(p))(desired), 1, (succ), (fail), \
                  __FILE__, __LINE__)
@@ -137,8 +146,15 @@ uint64_t vx_model_clock(void);
     vx_model_cas((void *)(p), (uint64_t *)(expected), (uint64_t)(VX__TYPE(p))(desired), 0, (succ), (fail), \
                  __FILE__, __LINE__)
 #define vx_fence(o) vx_model_fence((o), __FILE__, __LINE__)
-#define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, __FILE__, __LINE__)
-#define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, __FILE__, __LINE__)
+#ifdef __SANITIZE_THREAD__
+/* Compiled with the thread-sanitizer instrumentation (velox.cmodel.build):
+ * gcc reports every plain access itself, so the annotations are not needed. */
+#define VX_CELL_READ(ptr, size) ((void)0)
+#define VX_CELL_WRITE(ptr, size) ((void)0)
+#else
+#define VX_CELL_READ(ptr, size) vx_model_cell((void *)(ptr), (size), 0, #ptr, __FILE__, __LINE__)
+#define VX_CELL_WRITE(ptr, size) vx_model_cell((void *)(ptr), (size), 1, #ptr, __FILE__, __LINE__)
+#endif
 #define vx_spin_hint() vx_model_spin(__FILE__, __LINE__)
 /* A backoff pause waits for nothing: the retry that follows proceeds whether
  * or not another thread wrote meanwhile, so the explorer must not treat it as

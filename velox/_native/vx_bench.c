@@ -12,8 +12,9 @@
  *   - Both rings start their free-running 64-bit indices records/2 below
  *     2^64, so every run crosses the wrap of the counters halfway through and
  *     the delivery check covers it.
- *   - The peer's push and pop are noinline, like vx_ring_push/vx_ring_pop,
- *     which live in another translation unit: both pay one call per record.
+ *   - Every ring's per-item push and pop are inlined at the call site:
+ *     velox's from vx_ring.h (vx_ring_try_push / vx_ring_try_pop), the peers'
+ *     from this file, so no case pays a call per record that another does not.
  */
 #define _GNU_SOURCE
 #include "vx_bench.h"
@@ -106,7 +107,7 @@ static void lamport_destroy(lamport_ring *r) {
     free(r);
 }
 
-__attribute__((noinline)) static int lamport_push(lamport_ring *r, const vx_txn *t) {
+static inline int lamport_push(lamport_ring *r, const vx_txn *t) {
     /* relaxed: only the producer (this thread) writes tail. */
     uint64_t tail = vx_load(&r->tail, VX_RELAXED);
     /* acquire: the consumer's read of a slot happens before we overwrite it;
@@ -122,7 +123,7 @@ __attribute__((noinline)) static int lamport_push(lamport_ring *r, const vx_txn 
     return 1;
 }
 
-__attribute__((noinline)) static int lamport_pop(lamport_ring *r, vx_txn *out) {
+static inline int lamport_pop(lamport_ring *r, vx_txn *out) {
     /* relaxed: only the consumer (this thread) writes head. */
     uint64_t head = vx_load(&r->head, VX_RELAXED);
     /* acquire: the producer's write of the slot is visible before we read
@@ -136,6 +137,136 @@ __attribute__((noinline)) static int lamport_pop(lamport_ring *r, vx_txn *out) {
      * it; pairs with the acquire load of head in lamport_push. */
     vx_store(&r->head, head + 1, VX_RELEASE);
     return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The second peer: a minimal cached-index ring, the hardware's pace.       */
+/* ------------------------------------------------------------------------ */
+
+/* The smallest correct SPSC ring with cached opposite indices (the design of
+ * rigtorp/SPSCQueue), written for this benchmark only: everything the
+ * producer touches on a push (its index, its cached copy of the consumer's
+ * index, the slot array and mask) sits on the producer's cache line, and the
+ * same for the consumer, so a push or pop touches exactly one shared line
+ * besides the slot, and only when the cache runs out. No statistics, no
+ * model-build annotations beyond the atomics, no checks: what a ring costs
+ * on this machine, against which velox's ring is measured in the same run.
+ * Invariant as vx_ring: 0 <= tail - head <= mask + 1 (unsigned 64-bit). */
+typedef struct mini_ring {
+    /* Producer line. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 tail; /**< written only by the producer */
+    uint64_t head_cache;                       /**< producer's copy of head */
+    vx_txn *pslots;
+    uint64_t pmask;
+    /* Consumer line. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 head; /**< written only by the consumer */
+    uint64_t tail_cache;                       /**< consumer's copy of tail */
+    const vx_txn *cslots;
+    uint64_t cmask;
+} mini_ring;
+
+_Static_assert(offsetof(mini_ring, head) - offsetof(mini_ring, tail) >= VX_CACHELINE,
+               "minimal peer: producer and consumer lines must not overlap");
+
+static mini_ring *mini_create(uint64_t capacity, uint64_t start) {
+    mini_ring *r = aligned_alloc(VX_CACHELINE, sizeof(mini_ring));
+    vx_txn *slots = vx_txn_alloc(capacity);
+    if (r == NULL || slots == NULL) {
+        free(r);
+        free(slots);
+        return NULL;
+    }
+    memset(r, 0, sizeof *r);
+    vx_init(&r->tail, start);
+    vx_init(&r->head, start);
+    r->head_cache = r->tail_cache = start;
+    r->pslots = slots;
+    r->cslots = slots;
+    r->pmask = r->cmask = capacity - 1;
+    return r;
+}
+
+static void mini_destroy(mini_ring *r) {
+    if (r == NULL) return;
+    free(r->pslots);
+    free(r);
+}
+
+/* Free slots from tail, refreshing the cached head when fewer than want. */
+static inline uint64_t mini_space(mini_ring *r, uint64_t tail, uint64_t want) {
+    uint64_t space = r->pmask + 1 - (tail - r->head_cache);
+    if (space < want) {
+        /* acquire: the consumer's reads of released slots happen before we
+         * overwrite them; pairs with the release stores of head below. */
+        r->head_cache = vx_load(&r->head, VX_ACQUIRE);
+        space = r->pmask + 1 - (tail - r->head_cache);
+    }
+    return space;
+}
+
+/* Ready records from head, refreshing the cached tail when fewer than want. */
+static inline uint64_t mini_ready(mini_ring *r, uint64_t head, uint64_t want) {
+    uint64_t ready = r->tail_cache - head;
+    if (ready < want) {
+        /* acquire: the producer's slot writes are visible before we read
+         * them; pairs with the release stores of tail below. */
+        r->tail_cache = vx_load(&r->tail, VX_ACQUIRE);
+        ready = r->tail_cache - head;
+    }
+    return ready;
+}
+
+static inline int mini_push(mini_ring *r, const vx_txn *t) {
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    if (mini_space(r, tail, 1) == 0) return 0;
+    VX_CELL_WRITE(&r->pslots[tail & r->pmask], sizeof(vx_txn));
+    r->pslots[tail & r->pmask] = *t;
+    /* release: publishes the slot; pairs with the acquire in mini_ready. */
+    vx_store(&r->tail, tail + 1, VX_RELEASE);
+    return 1;
+}
+
+static inline int mini_pop(mini_ring *r, vx_txn *out) {
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    if (mini_ready(r, head, 1) == 0) return 0;
+    VX_CELL_READ(&r->cslots[head & r->cmask], sizeof(vx_txn));
+    *out = r->cslots[head & r->cmask];
+    /* release: our read of the slot is done before the producer reuses it;
+     * pairs with the acquire in mini_space. */
+    vx_store(&r->head, head + 1, VX_RELEASE);
+    return 1;
+}
+
+static inline size_t mini_push_many(mini_ring *r, const vx_txn *src, size_t n) {
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    uint64_t space = mini_space(r, tail, n);
+    size_t k = n < space ? n : (size_t)space;
+    for (size_t i = 0; i < k; i++) {
+        VX_CELL_WRITE(&r->pslots[(tail + i) & r->pmask], sizeof(vx_txn));
+        r->pslots[(tail + i) & r->pmask] = src[i];
+    }
+    /* release: publishes the k slots with one store; pairs with the acquire
+     * in mini_ready. */
+    if (k) vx_store(&r->tail, tail + k, VX_RELEASE);
+    return k;
+}
+
+static inline size_t mini_pop_many(mini_ring *r, vx_txn *out, size_t n) {
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    uint64_t ready = mini_ready(r, head, n);
+    size_t k = n < ready ? n : (size_t)ready;
+    for (size_t i = 0; i < k; i++) {
+        VX_CELL_READ(&r->cslots[(head + i) & r->cmask], sizeof(vx_txn));
+        out[i] = r->cslots[(head + i) & r->cmask];
+    }
+    /* release: our reads of the k slots are done before the producer reuses
+     * them; pairs with the acquire in mini_space. */
+    if (k) vx_store(&r->head, head + k, VX_RELEASE);
+    return k;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -155,6 +286,7 @@ typedef struct bench_run {
     _Alignas(VX_CACHELINE) const vx_bench_config *cfg;
     vx_ring *ring;
     lamport_ring *peer;
+    mini_ring *mini;
 
     /* Written by the producer, read by the driver after join. */
     _Alignas(VX_CACHELINE) uint64_t t_start;
@@ -215,7 +347,9 @@ static void *producer_main(void *arg) {
             fill_record(&t, seq);
             uint32_t spins = 0;
             for (;;) {
-                int pushed = c->impl == VX_BENCH_VELOX ? vx_ring_push(b->ring, &t) : lamport_push(b->peer, &t);
+                int pushed = c->impl == VX_BENCH_VELOX     ? vx_ring_try_push(b->ring, &t)
+                             : c->impl == VX_BENCH_MINIMAL ? mini_push(b->mini, &t)
+                                                           : lamport_push(b->peer, &t);
                 if (LIKELY(pushed)) break;
                 full++;
                 if (stop_requested(b)) goto out;
@@ -237,7 +371,8 @@ static void *producer_main(void *arg) {
             size_t off = 0;
             uint32_t spins = 0;
             while (off < want) {
-                size_t k = vx_ring_push_many(b->ring, buf + off, want - off);
+                size_t k = c->impl == VX_BENCH_VELOX ? vx_ring_push_many(b->ring, buf + off, want - off)
+                                                     : mini_push_many(b->mini, buf + off, want - off);
                 if (LIKELY(k > 0)) {
                     off += k;
                     pubs++;
@@ -283,7 +418,9 @@ static void *consumer_main(void *arg) {
     if (c->batch == 1) {
         vx_txn t;
         while (received < n) {
-            int popped = c->impl == VX_BENCH_VELOX ? vx_ring_pop(b->ring, &t) : lamport_pop(b->peer, &t);
+            int popped = c->impl == VX_BENCH_VELOX     ? vx_ring_try_pop(b->ring, &t)
+                         : c->impl == VX_BENCH_MINIMAL ? mini_pop(b->mini, &t)
+                                                       : lamport_pop(b->peer, &t);
             if (UNLIKELY(!popped)) {
                 empty++;
                 if (finished) {
@@ -311,7 +448,8 @@ static void *consumer_main(void *arg) {
         }
         while (received < n) {
             size_t want = n - received < c->batch ? (size_t)(n - received) : c->batch;
-            size_t k = vx_ring_pop_many(b->ring, buf, want);
+            size_t k = c->impl == VX_BENCH_VELOX ? vx_ring_pop_many(b->ring, buf, want)
+                                                 : mini_pop_many(b->mini, buf, want);
             if (UNLIKELY(k == 0)) {
                 empty++;
                 if (finished) {
@@ -353,8 +491,8 @@ int vx_bench_check_config(const vx_bench_config *c, const char **why) {
         msg = "batch must be from 1 (per item) to 4096";
     else if (c->batch > c->capacity)
         msg = "batch must not exceed the capacity (a batch would never fit)";
-    else if (c->impl != VX_BENCH_VELOX && c->impl != VX_BENCH_LAMPORT)
-        msg = "impl must be VX_BENCH_VELOX (0) or VX_BENCH_LAMPORT (1)";
+    else if (c->impl != VX_BENCH_VELOX && c->impl != VX_BENCH_LAMPORT && c->impl != VX_BENCH_MINIMAL)
+        msg = "impl must be VX_BENCH_VELOX (0), VX_BENCH_LAMPORT (1) or VX_BENCH_MINIMAL (2)";
     else if (c->impl == VX_BENCH_LAMPORT && c->batch != 1)
         msg = "the Lamport peer is measured per item only (batch 1)";
     if (why != NULL) *why = msg;
@@ -376,6 +514,9 @@ int vx_bench_ring(const vx_bench_config *cfg, vx_bench_result *out) {
     int err = VX_OK;
     if (cfg->impl == VX_BENCH_VELOX) {
         b->ring = vx_ring_create(cfg->capacity, start, &err);
+    } else if (cfg->impl == VX_BENCH_MINIMAL) {
+        b->mini = mini_create(cfg->capacity, start);
+        if (b->mini == NULL) err = VX_ENOMEM;
     } else {
         b->peer = lamport_create(cfg->capacity, start);
         if (b->peer == NULL) err = VX_ENOMEM;
@@ -414,6 +555,7 @@ int vx_bench_ring(const vx_bench_config *cfg, vx_bench_result *out) {
     }
     vx_ring_destroy(b->ring);
     lamport_destroy(b->peer);
+    mini_destroy(b->mini);
     free(b);
     return rc;
 }

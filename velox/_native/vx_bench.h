@@ -16,13 +16,16 @@
  * reports the first mismatch, and records lost at the end are reported too,
  * so a benchmark run is also a delivery check. A mismatch stops both threads.
  *
- * Two rings are measured:
+ * Three rings are measured:
  *   - VX_BENCH_VELOX: velox's vx_ring (cached opposite index), per item
- *     (batch 1: vx_ring_push/vx_ring_pop) or batched (batch > 1:
- *     vx_ring_push_many/vx_ring_pop_many, one index store per call);
- *   - VX_BENCH_LAMPORT: the peer, the classic Lamport ring without cached
- *     indices (every push loads the consumer's index, every pop the
- *     producer's), defined privately in vx_bench.c; per item only.
+ *     (batch 1: vx_ring_try_push/vx_ring_try_pop, inlined from vx_ring.h) or
+ *     batched (batch > 1: vx_ring_push_many/vx_ring_pop_many, one index
+ *     store per call);
+ *   - VX_BENCH_MINIMAL: the hardware's pace, a minimal cached-index ring
+ *     written for this benchmark (vx_bench.c), per item or batched the same way;
+ *   - VX_BENCH_LAMPORT: the classic Lamport ring without cached indices
+ *     (every push loads the consumer's index, every pop the producer's),
+ *     defined privately in vx_bench.c; per item only.
  *
  * All calls block the calling thread for the whole run (Python releases the
  * GIL around them) and start and join their own threads.
@@ -35,7 +38,7 @@
 #include "vx_txn.h"
 
 /** Which ring a run measures. */
-enum vx_bench_impl { VX_BENCH_VELOX = 0, VX_BENCH_LAMPORT = 1 };
+enum vx_bench_impl { VX_BENCH_VELOX = 0, VX_BENCH_LAMPORT = 1, VX_BENCH_MINIMAL = 2 };
 
 /** Largest batch (records per push_many/pop_many call) the driver accepts. */
 #define VX_BENCH_MAX_BATCH 4096

@@ -5,6 +5,7 @@ cdef extern from "vx_bench.h" nogil:
     enum:
         VX_BENCH_VELOX
         VX_BENCH_LAMPORT
+        VX_BENCH_MINIMAL
         VX_BENCH_MAX_BATCH
     uint64_t VX_BENCH_MAX_RECORDS
     uint64_t VX_BENCH_MAX_ROUND_TRIPS

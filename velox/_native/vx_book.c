@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HINT_RANK1(w) ((uint32_t)((w) & 0xffffffffu))
-#define HINT_VERSION(w) ((w) >> 32)
-#define HINT_MAKE(version, rank1) (((uint64_t)(version) << 32) | (uint64_t)(rank1))
+#define WORD_OF(i) ((i) / VX_BOOK_WORD_BITS)
+#define BIT_OF(i) (UINT64_C(1) << ((i) % VX_BOOK_WORD_BITS))
+
+/* Index of the highest set bit of a non-zero word. */
+static inline uint32_t top_bit(uint64_t w) { return 63u - (uint32_t)__builtin_clzll(w); }
 
 int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries) {
     if (levels < 1 || levels > VX_BOOK_MAX_LEVELS) return VX_EINVAL;
@@ -19,30 +21,35 @@ int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, 
     return VX_OK;
 }
 
-void vx_book_init(vx_book *b, vx_atomic_i64 *bid_qty, vx_atomic_i64 *ask_qty, int64_t base_price,
-                  uint32_t levels, uint32_t tick_shift, uint32_t max_retries) {
-    b->side[VX_BID].qty = bid_qty;
-    b->side[VX_ASK].qty = ask_qty;
-    for (uint32_t i = 0; i < levels; i++) {
-        vx_init(&bid_qty[i], 0);
-        vx_init(&ask_qty[i], 0);
-    }
-    vx_init(&b->side[VX_BID].hint, HINT_MAKE(0, 0));
-    vx_init(&b->side[VX_ASK].hint, HINT_MAKE(0, 0));
-    b->base_price = base_price;
-    b->levels = levels;
-    b->tick_shift = tick_shift;
-    b->max_retries = max_retries;
+/* Bytes of one side's block: quantities, then first-level words, then
+ * second-level words, the whole rounded up to cache lines. */
+static size_t side_bytes(uint32_t levels, uint32_t *nwords, uint32_t *nsummary) {
+    *nwords = (levels + VX_BOOK_WORD_BITS - 1) / VX_BOOK_WORD_BITS;
+    *nsummary = (*nwords + VX_BOOK_WORD_BITS - 1) / VX_BOOK_WORD_BITS;
+    size_t bytes = (size_t)levels * sizeof(vx_atomic_i64) + (size_t)(*nwords + *nsummary) * sizeof(vx_atomic_u64);
+    return (bytes + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
+}
+
+/* Lay one side out in `block` (side_bytes long) with every level empty. */
+static void side_init(vx_book_side *s, void *block, uint32_t levels) {
+    side_bytes(levels, &s->nwords, &s->nsummary);
+    s->qty = block;
+    s->words = (vx_atomic_u64 *)(s->qty + levels);
+    s->summary = s->words + s->nwords;
+    for (uint32_t i = 0; i < levels; i++) vx_init(&s->qty[i], 0);
+    for (uint32_t i = 0; i < s->nwords; i++) vx_init(&s->words[i], 0);
+    for (uint32_t i = 0; i < s->nsummary; i++) vx_init(&s->summary[i], 0);
 }
 
 vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries,
                         int *err) {
     *err = vx_book_params_ok(base_price, levels, tick_shift, max_retries);
     if (*err != VX_OK) return NULL;
+    uint32_t nwords, nsummary;
+    size_t bytes = side_bytes(levels, &nwords, &nsummary);
     vx_book *b = aligned_alloc(VX_CACHELINE, sizeof(vx_book));
-    size_t bytes = ((size_t)levels * sizeof(vx_atomic_i64) + VX_CACHELINE - 1) / VX_CACHELINE * VX_CACHELINE;
-    vx_atomic_i64 *bid = aligned_alloc(VX_CACHELINE, bytes);
-    vx_atomic_i64 *ask = aligned_alloc(VX_CACHELINE, bytes);
+    void *bid = aligned_alloc(VX_CACHELINE, bytes);
+    void *ask = aligned_alloc(VX_CACHELINE, bytes);
     if (b == NULL || bid == NULL || ask == NULL) {
         free(b);
         free(bid);
@@ -51,7 +58,12 @@ vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift
         return NULL;
     }
     memset(b, 0, sizeof *b);
-    vx_book_init(b, bid, ask, base_price, levels, tick_shift, max_retries);
+    side_init(&b->side[VX_BID], bid, levels);
+    side_init(&b->side[VX_ASK], ask, levels);
+    b->base_price = base_price;
+    b->levels = levels;
+    b->tick_shift = tick_shift;
+    b->max_retries = max_retries;
     return b;
 }
 
@@ -83,51 +95,58 @@ static inline void backoff(uint32_t *spins) {
     if (*spins < VX_BOOK_BACKOFF_CAP) *spins *= 2;
 }
 
-/* After making `rank` non-empty: raise the hint to at least rank + 1 and bump
- * the version, so that a concurrent lowering (which read the hint before this
- * RMW) fails its compare-exchange. Lock-free, not bounded: giving up here
- * could lose the best price, and a failure means another thread's RMW on the
- * hint succeeded. */
-static void hint_raise(vx_book_side *s, uint32_t rank) {
-    /* relaxed: only a starting guess for the compare-exchange below, which
-     * reads the current value on failure. */
-    uint64_t w = vx_load(&s->hint, VX_RELAXED);
-    for (;;) {
-        uint32_t r1 = HINT_RANK1(w);
-        uint32_t want = rank + 1 > r1 ? rank + 1 : r1;
-        /* release on success: publishes our non-zero level quantity to any
-         * thread that acquires the hint (hint_lower, vx_book_best), so a
-         * lowering that read this version scans and sees the level. Failure
-         * relaxed: we only retry with the value read. */
-        if (vx_cas_weak(&s->hint, &w, HINT_MAKE(HINT_VERSION(w) + 1, want), VX_RELEASE, VX_RELAXED)) return;
-    }
+/* After a 0 -> positive update of `rank`: make sure its bit is set, and if
+ * its word was zero, the word's bit one level up. Most fills find the bit
+ * still set (bits are cleared only by queries that find the level empty), so
+ * the common case is one plain load and no RMW. Every access here and in
+ * clear_rank / clear_word is seq_cst, and so is the quantity update before
+ * it: that is what makes skipping safe (docs/order-book.md). */
+static void mark_nonempty(vx_book_side *s, uint32_t rank) {
+    uint32_t w = WORD_OF(rank);
+    /* seq_cst: with the seq_cst compare-exchange that filled the level,
+     * against the seq_cst fetch-and and re-read in clear_rank: store
+     * buffering is forbidden, so either this load sees a concurrent clear
+     * (and we set the bit) or that clear's re-read sees our quantity (and
+     * the clearer sets it again). */
+    if (vx_load(&s->words[w], VX_SEQ_CST) & BIT_OF(rank)) return;
+    /* seq_cst: as above; this RMW is also the word's 0 -> non-zero write
+     * that the summary's store-buffering argument (clear_word) starts from. */
+    uint64_t old = vx_fetch_or(&s->words[w], BIT_OF(rank), VX_SEQ_CST);
+    if (old != 0) return;
+    uint32_t t = WORD_OF(w);
+    /* seq_cst: the same argument one level up, against clear_word. */
+    if (vx_load(&s->summary[t], VX_SEQ_CST) & BIT_OF(w)) return;
+    /* seq_cst: as above. */
+    vx_fetch_or(&s->summary[t], BIT_OF(w), VX_SEQ_CST);
 }
 
-/* Highest non-empty rank at or below `from` (inclusive), as rank + 1; 0 if none. */
-static uint32_t scan_down(vx_book_side *s, uint32_t from_rank1) {
-    for (uint32_t r1 = from_rank1; r1 > 0; r1--) {
-        /* relaxed: the caller's acquire load of the hint already ordered the
-         * writes this scan must see; a level changing during the scan is a
-         * concurrent update, resolved by the version check or by its own
-         * hint_raise. */
-        if (vx_load(&s->qty[r1 - 1], VX_RELAXED) > 0) return r1;
+/* A query found words[w] zero under a set summary bit: clear the bit, re-read
+ * the word and set the bit again if a concurrent fill made it non-zero. */
+static void clear_word(vx_book_side *s, uint32_t w) {
+    uint32_t t = WORD_OF(w);
+    /* seq_cst: one side of the store-buffering pair with mark_nonempty. */
+    vx_fetch_and(&s->summary[t], ~BIT_OF(w), VX_SEQ_CST);
+    /* seq_cst: the re-read of that pair; sees a concurrent 0 -> non-zero
+     * fetch-or of the word unless that filler's own load saw our clear. */
+    if (vx_load(&s->words[w], VX_SEQ_CST) != 0)
+        /* seq_cst: as in mark_nonempty. */
+        vx_fetch_or(&s->summary[t], BIT_OF(w), VX_SEQ_CST);
+}
+
+/* A query found `rank` empty under a set bit: clear the bit, re-read the
+ * quantity and, if a concurrent fill made it positive, set the bit again and
+ * return 1 (the level is non-empty after all). */
+static int clear_rank(vx_book_side *s, uint32_t rank) {
+    uint32_t w = WORD_OF(rank);
+    /* seq_cst: one side of the store-buffering pair with mark_nonempty. */
+    uint64_t old = vx_fetch_and(&s->words[w], ~BIT_OF(rank), VX_SEQ_CST);
+    /* seq_cst: the re-read of that pair (see mark_nonempty). */
+    if (vx_load(&s->qty[rank], VX_SEQ_CST) > 0) {
+        mark_nonempty(s, rank);
+        return 1;
     }
+    if ((old & ~BIT_OF(rank)) == 0) clear_word(s, w);
     return 0;
-}
-
-/* After emptying `rank`: if the hint points at it, try once to lower it. A
- * failed attempt leaves the hint high, which is safe (queries scan down). */
-static void hint_lower(vx_book_side *s, uint32_t rank) {
-    /* acquire: pairs with the release RMW in hint_raise, so every level that
-     * was made non-empty before the version we read is visible to the scan. */
-    uint64_t w = vx_load(&s->hint, VX_ACQUIRE);
-    if (HINT_RANK1(w) != rank + 1) return;
-    uint32_t best1 = scan_down(s, rank + 1);
-    /* relaxed on success: the RMW continues the release sequence of earlier
-     * hint_raise calls, and it publishes nothing of its own. Strong: a
-     * spurious failure would only leave the hint high, but strong avoids
-     * needless scans. */
-    (void)vx_cas_strong(&s->hint, &w, HINT_MAKE(HINT_VERSION(w) + 1, best1), VX_RELAXED, VX_RELAXED);
 }
 
 static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
@@ -150,12 +169,14 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint
             if (cur < -delta) return VX_EUNDERFLOW;
             next = cur + delta;
         }
-        /* relaxed: quantities are counters; RMW atomicity alone conserves
-         * them. What other threads must see (this level became non-empty) is
-         * published by the release RMW in hint_raise, after this. */
-        if (vx_cas_weak(q, &cur, next, VX_RELAXED, VX_RELAXED)) {
-            if (cur == 0 && next > 0) hint_raise(s, rank);
-            else if (next == 0) hint_lower(s, rank);
+        /* seq_cst on success: RMW atomicity alone conserves the counter, but
+         * a fill must not be reordered after mark_nonempty's load of its bit
+         * (the store-buffering pair with clear_rank); x86 emits the same
+         * locked instruction for any order. Failure relaxed: we only retry
+         * with the value read. An update that empties the level leaves its
+         * bit set: the next query that meets it clears it (clear_rank). */
+        if (vx_cas_weak(q, &cur, next, VX_SEQ_CST, VX_RELAXED)) {
+            if (cur == 0 && next > 0) mark_nonempty(s, rank);
             return VX_OK;
         }
         backoff(&spins);
@@ -185,12 +206,37 @@ int64_t vx_book_depth(vx_book *b, int side, int64_t price) {
     return vx_load(&b->side[side].qty[rank_of(b, side, (uint32_t)level)], VX_RELAXED);
 }
 
+/* Highest rank whose quantity is positive, as rank + 1 (0: none). Bits over
+ * levels found empty are cleared on the way (clear_rank, clear_word). */
+static uint32_t best_rank1(vx_book_side *s) {
+    for (uint32_t t = s->nsummary; t-- > 0;) {
+        /* seq_cst: pairs with the seq_cst fetch-or in mark_nonempty; a fill
+         * that set nothing because its bit was set is covered by the bit. */
+        uint64_t top = vx_load(&s->summary[t], VX_SEQ_CST);
+        while (top != 0) {
+            uint32_t w = t * VX_BOOK_WORD_BITS + top_bit(top);
+            top &= ~BIT_OF(w);
+            /* seq_cst: as above, for the word's bits. */
+            uint64_t word = vx_load(&s->words[w], VX_SEQ_CST);
+            if (word == 0) {
+                clear_word(s, w);
+                continue;
+            }
+            while (word != 0) {
+                uint32_t rank = w * VX_BOOK_WORD_BITS + top_bit(word);
+                word &= ~BIT_OF(rank);
+                /* seq_cst: a fill's quantity write before its bit check
+                 * (update_level) is ordered before this read. */
+                if (vx_load(&s->qty[rank], VX_SEQ_CST) > 0) return rank + 1;
+                if (clear_rank(s, rank)) return rank + 1;
+            }
+        }
+    }
+    return 0;
+}
+
 int vx_book_best(vx_book *b, int side, int64_t *price) {
-    vx_book_side *s = &b->side[side];
-    /* acquire: pairs with the release RMW in hint_raise, so levels made
-     * non-empty before the hint we read are visible to the scan. */
-    uint64_t w = vx_load(&s->hint, VX_ACQUIRE);
-    uint32_t best1 = scan_down(s, HINT_RANK1(w));
+    uint32_t best1 = best_rank1(&b->side[side]);
     if (best1 == 0) return 0;
     uint32_t rank = best1 - 1;
     uint32_t level = side == VX_BID ? rank : b->levels - 1 - rank;

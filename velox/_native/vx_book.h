@@ -14,15 +14,21 @@
  * level, for asks rank == levels - 1 - level, so "higher rank is better" on
  * both sides and one code path serves both.
  *
- * Best price: each side keeps a hint word, (version << 32) | (rank + 1), with
- * rank + 1 == 0 meaning "no level". The hint is an upper bound on the best
- * non-empty rank whenever the book is quiescent; a query scans down from it to
- * the first non-empty level. Adders that make a level non-empty raise the hint
- * (and always bump the version) with a release RMW; a remover that empties the
- * hinted level tries once to lower it, by an acquire read, a scan and a
- * compare-exchange that fails if any adder bumped the version meanwhile. The
- * argument that the true best is never lost is in docs/order-book.md; the
- * explorer checks it (tests/explore) and so does the stress suite.
+ * Best price: each side keeps a two-level bitmap of its ranks. Bit r of the
+ * first level (word r / 64) says rank r may be non-empty; bit w of the second
+ * level says first-level word w may be non-zero. The best rank is the highest
+ * set bit of the highest non-zero second-level word, then of the first-level
+ * word it names (two count-leading-zeros), confirmed by reading the level's
+ * quantity. An update that fills a level (0 -> positive) sets its bit unless
+ * it reads it set already; an update that empties a level leaves the bit
+ * alone, and the first query that meets the stale bit clears it, re-reads
+ * the quantity and sets the bit again if the level was refilled meanwhile.
+ * The filler's quantity update and bit check and the query's clear and
+ * re-read are seq_cst, which rules out the store-buffering outcome where
+ * both miss each other. So an add/cancel pair costs two RMWs (the two
+ * quantity updates) plus, rarely, one to set a bit; best_bid / best_ask are
+ * exact at quiescence. The argument is in docs/order-book.md; the explorer
+ * checks it on this code (tests/explore_c) and so does the stress suite.
  */
 #ifndef VX_BOOK_H
 #define VX_BOOK_H
@@ -38,11 +44,21 @@
 #define VX_BOOK_MAX_LEVELS (1u << 20)
 #define VX_BOOK_MAX_TICK_SHIFT 40
 
+/** Ranks per bitmap word. */
+#define VX_BOOK_WORD_BITS 64
+
 typedef struct vx_book_side {
-    /** (version << 32) | (best rank + 1): see the header comment. */
-    _Alignas(VX_CACHELINE) vx_atomic_u64 hint;
     /** qty[rank]: resting quantity at that rank, >= 0. */
-    vx_atomic_i64 *qty;
+    _Alignas(VX_CACHELINE) vx_atomic_i64 *qty;
+    /** First level: bit (r % 64) of words[r / 64] is set when rank r may be
+     *  non-empty (never clear for a non-empty rank at quiescence); set by
+     *  fills, cleared by queries that find the level empty. */
+    vx_atomic_u64 *words;
+    /** Second level: bit (w % 64) of summary[w / 64] is set when words[w]
+     *  may be non-zero (never clear for a non-zero word at quiescence). */
+    vx_atomic_u64 *summary;
+    uint32_t nwords;    /**< ceil(levels / 64) */
+    uint32_t nsummary;  /**< ceil(nwords / 64): 1 for up to 4096 levels */
 } vx_book_side;
 
 typedef struct vx_book {
@@ -57,9 +73,6 @@ typedef struct vx_book {
 int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries);
 vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries,
                         int *err);
-/** Initialise in caller memory: qty arrays of `levels` counters for each side. */
-void vx_book_init(vx_book *b, vx_atomic_i64 *bid_qty, vx_atomic_i64 *ask_qty, int64_t base_price,
-                  uint32_t levels, uint32_t tick_shift, uint32_t max_retries);
 void vx_book_destroy(vx_book *b);
 
 /** Level of a price, or VX_ERANGE. */
@@ -77,7 +90,8 @@ int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
 int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts);
 /** Resting quantity at the level holding price (VX_ERANGE / VX_EINVAL as negatives). */
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
-/** Best level's price into *price; returns 1, or 0 when the side is empty. */
+/** Best level's price into *price; returns 1, or 0 when the side is empty.
+ *  Clears the bits of levels it finds empty on the way. */
 int vx_book_best(vx_book *b, int side, int64_t *price);
 
 #endif /* VX_BOOK_H */

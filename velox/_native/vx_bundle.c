@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vx_builder_init(vx_builder *b, uint32_t max_txns, uint64_t timeout) {
+int vx_bundle_builder_init(vx_bundle_builder *b, uint32_t max_txns, uint64_t timeout) {
     if (max_txns < 1 || max_txns > VX_BUNDLE_MAX || timeout < 1) return VX_EINVAL;
     b->max_txns = max_txns;
     b->timeout = timeout;
@@ -17,19 +17,19 @@ int vx_builder_init(vx_builder *b, uint32_t max_txns, uint64_t timeout) {
     return VX_OK;
 }
 
-vx_builder *vx_builder_new(uint32_t max_txns, uint64_t timeout) {
-    vx_builder *b = malloc(sizeof *b);
+vx_bundle_builder *vx_bundle_builder_new(uint32_t max_txns, uint64_t timeout) {
+    vx_bundle_builder *b = malloc(sizeof *b);
     if (b == NULL) return NULL;
-    if (vx_builder_init(b, max_txns, timeout) != VX_OK) {
+    if (vx_bundle_builder_init(b, max_txns, timeout) != VX_OK) {
         free(b);
         return NULL;
     }
     return b;
 }
 
-void vx_builder_free(vx_builder *b) { free(b); }
+void vx_bundle_builder_free(vx_bundle_builder *b) { free(b); }
 
-static void emit(vx_builder *b, uint64_t now, uint32_t reason, vx_bundle *out) {
+static void emit(vx_bundle_builder *b, uint64_t now, uint32_t reason, vx_bundle *out) {
     /* Copy header and only the filled records: the rest of out->txns is left
      * as it was and never read (count bounds every reader). */
     out->count = b->cur.count;
@@ -41,7 +41,7 @@ static void emit(vx_builder *b, uint64_t now, uint32_t reason, vx_bundle *out) {
     b->cur.count = 0;
 }
 
-int vx_builder_push(vx_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out) {
+int vx_bundle_builder_push(vx_bundle_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out) {
     if (b->cur.count == 0) b->cur.first_ts = now;
     b->cur.txns[b->cur.count++] = *t;
     if (b->cur.count >= b->max_txns) {
@@ -51,7 +51,7 @@ int vx_builder_push(vx_builder *b, const vx_txn *t, uint64_t now, vx_bundle *out
     return 0;
 }
 
-int vx_builder_poll(vx_builder *b, uint64_t now, vx_bundle *out) {
+int vx_bundle_builder_poll(vx_bundle_builder *b, uint64_t now, vx_bundle *out) {
     if (b->cur.count == 0) return 0;
     /* A clock that went backwards (now < first_ts) has not timed out. */
     if (now < b->cur.first_ts || now - b->cur.first_ts < b->timeout) return 0;
@@ -59,15 +59,15 @@ int vx_builder_poll(vx_builder *b, uint64_t now, vx_bundle *out) {
     return 1;
 }
 
-int vx_builder_flush(vx_builder *b, uint64_t now, vx_bundle *out) {
+int vx_bundle_builder_flush(vx_bundle_builder *b, uint64_t now, vx_bundle *out) {
     if (b->cur.count == 0) return 0;
     emit(b, now, VX_FLUSH_FLUSH, out);
     return 1;
 }
 
-uint32_t vx_builder_pending(const vx_builder *b) { return b->cur.count; }
+uint32_t vx_bundle_builder_pending(const vx_bundle_builder *b) { return b->cur.count; }
 
-uint64_t vx_builder_deadline(const vx_builder *b) {
+uint64_t vx_bundle_builder_deadline(const vx_bundle_builder *b) {
     if (b->cur.count == 0) return UINT64_MAX;
     uint64_t d = b->cur.first_ts + b->timeout;
     return d < b->cur.first_ts ? UINT64_MAX : d;

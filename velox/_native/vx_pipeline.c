@@ -64,7 +64,7 @@ typedef struct book_state {
 } book_state;
 
 typedef struct bundle_state {
-    _Alignas(VX_CACHELINE) vx_builder builder;
+    _Alignas(VX_CACHELINE) vx_bundle_builder builder;
     vx_bundle out;
     uint64_t arrival[VX_BUNDLE_MAX];    /**< when each pending transaction reached the builder */
     vx_txn staging[STAGING_RECS];       /**< framed bundles waiting for room in ring2 */
@@ -100,6 +100,25 @@ typedef struct pipe_thread {
     int created;
 } pipe_thread;
 
+/** Sampled traces (vx_pipeline_trace_enable). */
+typedef struct trace_state {
+    uint64_t threshold;          /**< sample when the (producer, id) hash is below; 0 = off */
+    vx_ring *book_ring;          /**< book stage -> monitor: one record per sample */
+    vx_ring *out_ring;           /**< output stage -> monitor: two records per sample */
+    /** Written only by the book stage (relaxed load + store), read by the monitor. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 book_recorded;
+    vx_atomic_u64 book_dropped;
+    /** Written only by the output stage, read by the monitor. */
+    _Alignas(VX_CACHELINE) vx_atomic_u64 out_recorded;
+    vx_atomic_u64 out_dropped;
+} trace_state;
+
+/** One trace record in a side-ring slot: four u64. */
+typedef struct trace_rec {
+    uint64_t v[4];
+} trace_rec;
+_Static_assert(sizeof(trace_rec) == sizeof(vx_txn), "a trace record fills one ring slot");
+
 struct vx_pipeline {
     vx_pipeline_cfg cfg;
     vx_ring *ring[3];
@@ -121,6 +140,7 @@ struct vx_pipeline {
     bundle_state bu;
     output_state ou;
     pipe_thread threads[VX_NSTAGES];
+    trace_state tr;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -161,6 +181,46 @@ static inline uint64_t diff_or_zero(vx_pipeline *p, uint64_t later, uint64_t ear
 #define REC(a, na, b, i) ((i) < (na) ? &(a)[i] : &(b)[(i) - (na)])
 
 /* ---------------------------------------------------------------------- */
+/* Sampled traces                                                          */
+/* ---------------------------------------------------------------------- */
+
+/** Is this transaction sampled? A multiplicative hash of (producer, id),
+ *  the same in every stage, compared with the rate as a fraction of 2^64. */
+static inline int traced(const vx_pipeline *p, const vx_txn *t) {
+    return (t->id ^ ((uint64_t)t->producer << 48)) * UINT64_C(0x9E3779B97F4A7C15) < p->tr.threshold;
+}
+
+static inline void trace_count(vx_atomic_u64 *c) {
+    /* relaxed load + store: the recording stage is the only writer; the
+     * monitor reads it relaxed in vx_pipeline_trace_stats. */
+    vx_store(c, vx_load(c, VX_RELAXED) + 1, VX_RELAXED);
+}
+
+/* Push n records all or nothing: a full side ring drops the sample. */
+static void trace_push(vx_ring *r, const trace_rec *recs, size_t n, vx_atomic_u64 *recorded,
+                       vx_atomic_u64 *dropped) {
+    vx_txn *a, *b;
+    size_t na;
+    if (vx_ring_reserve(r, n, &a, &na, &b) < n) {
+        trace_count(dropped);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) memcpy(REC(a, na, b, i), &recs[i], sizeof recs[i]);
+    vx_ring_commit(r, n);
+    trace_count(recorded);
+}
+
+static void trace_book(vx_pipeline *p, const vx_txn *t, uint64_t now) {
+    trace_rec r = {{t->producer, t->id, now, 0}};
+    trace_push(p->tr.book_ring, &r, 1, &p->tr.book_recorded, &p->tr.book_dropped);
+}
+
+static void trace_output(vx_pipeline *p, const vx_txn *t, uint64_t arrival, uint64_t flush, uint64_t now) {
+    trace_rec r[2] = {{{t->producer, t->id, t->ts, arrival}}, {{flush, now, 0, 0}}};
+    trace_push(p->tr.out_ring, r, 2, &p->tr.out_recorded, &p->tr.out_dropped);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Ingress                                                                 */
 /* ---------------------------------------------------------------------- */
 
@@ -194,9 +254,9 @@ static size_t ingress_step(vx_pipeline *p) {
     }
     vx_txn *a, *b;
     size_t na;
-    size_t k = vx_ring_reserve(p->ring[0], want, &a, &na, &b);
+    size_t k = vx_ring_try_reserve(p->ring[0], want, &a, &na, &b);
     for (size_t i = 0; i < k; i++) vx_ingress_make(&st->gen, REC(a, na, b, i), now);
-    vx_ring_commit(p->ring[0], k);
+    vx_ring_publish(p->ring[0], k);
     if (p->cfg.saturate) ctr_add(p, VX_STAGE_INGRESS, VX_IN_ARRIVALS, k);
     else {
         for (size_t i = 0; i < k; i++) {
@@ -287,10 +347,10 @@ static void book_finish(vx_pipeline *p) {
 static size_t book_step(vx_pipeline *p) {
     const vx_txn *a, *b;
     size_t na;
-    size_t k = vx_ring_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
+    size_t k = vx_ring_try_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
     if (k == 0) {
         if (!upstream_done(p, VX_STAGE_BOOK)) return 0;
-        k = vx_ring_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
+        k = vx_ring_try_peek(p->ring[0], p->cfg.batch, &a, &na, &b);
         if (k == 0) {
             book_finish(p);
             return 1;
@@ -298,7 +358,7 @@ static size_t book_step(vx_pipeline *p) {
     }
     vx_txn *wa, *wb;
     size_t wna;
-    size_t room = vx_ring_reserve(p->ring[1], k, &wa, &wna, &wb);
+    size_t room = vx_ring_try_reserve(p->ring[1], k, &wa, &wna, &wb);
     if (room == 0) {
         ctr_add(p, VX_STAGE_BOOK, VX_BK_BLOCKED, 1);
         return 0;
@@ -312,11 +372,12 @@ static size_t book_step(vx_pipeline *p) {
     for (size_t i = 0; i < k; i++) {
         const vx_txn *t = REC(a, na, b, i);
         vx_hist_record(&p->hist[VX_H_AGE_BOOK], diff_or_zero(p, now, t->ts, &skew));
+        if (p->tr.threshold && traced(p, t)) trace_book(p, t, now);
         book_apply(p, t);
         *REC(wa, wna, wb, i) = *t;
     }
-    vx_ring_commit(p->ring[1], k);
-    vx_ring_release(p->ring[0], k);
+    vx_ring_publish(p->ring[1], k);
+    vx_ring_consume(p->ring[0], k);
     ctr_add(p, VX_STAGE_BOOK, VX_BK_APPLIED, k);
     return k;
 }
@@ -388,17 +449,17 @@ static size_t bundle_step(vx_pipeline *p) {
     uint64_t now = vx_tsc_now();
     st->prev_now = st->last_now;
     st->last_now = now;
-    if (vx_builder_poll(&st->builder, now, &st->out)) {
+    if (vx_bundle_builder_poll(&st->builder, now, &st->out)) {
         bundle_stage_out(p);
         work++;
     }
     const vx_txn *a, *b;
     size_t na;
-    size_t k = vx_ring_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
+    size_t k = vx_ring_try_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
     if (k == 0 && work == 0 && upstream_done(p, VX_STAGE_BUNDLE)) {
-        k = vx_ring_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
+        k = vx_ring_try_peek(p->ring[1], p->cfg.batch, &a, &na, &b);
         if (k == 0) {
-            if (vx_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
+            if (vx_bundle_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
             st->final_flushed = 1;
             bundle_push_staged(p, &work);
             return 1;
@@ -408,11 +469,11 @@ static size_t bundle_step(vx_pipeline *p) {
     for (size_t i = 0; i < k; i++) {
         const vx_txn *t = REC(a, na, b, i);
         vx_hist_record(&p->hist[VX_H_AGE_BUNDLE], diff_or_zero(p, now, t->ts, &skew));
-        st->arrival[vx_builder_pending(&st->builder)] = now;
-        if (vx_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
+        st->arrival[vx_bundle_builder_pending(&st->builder)] = now;
+        if (vx_bundle_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
     }
     if (k > 0) {
-        vx_ring_release(p->ring[1], k);
+        vx_ring_consume(p->ring[1], k);
         ctr_add(p, VX_STAGE_BUNDLE, VX_BU_IN, k);
     }
     work += k;
@@ -517,6 +578,7 @@ static void output_bundle(vx_pipeline *p, const vx_txn *a, size_t na, const vx_t
         uint64_t hold = diff_or_zero(p, flush_ts, ar.t[j % ARRIVALS_PER_REC], skew);
         vx_hist_record(&p->hist[VX_H_TOTAL], total);
         vx_hist_record(&p->hist[VX_H_E2E], diff_or_zero(p, total, hold, skew));
+        if (p->tr.threshold && traced(p, t)) trace_output(p, t, ar.t[j % ARRIVALS_PER_REC], flush_ts, now);
         if (st->fd >= 0) {
             st->buf[st->buf_n++] = *t;
             output_write(p, 0);
@@ -546,10 +608,10 @@ static size_t output_step(vx_pipeline *p) {
     const vx_txn *a, *b;
     size_t na;
     size_t want = 2 * (size_t)p->cfg.batch + MAX_BUNDLE_RECS;
-    size_t k = vx_ring_peek(p->ring[2], want, &a, &na, &b);
+    size_t k = vx_ring_try_peek(p->ring[2], want, &a, &na, &b);
     if (k == 0) {
         if (!upstream_done(p, VX_STAGE_OUTPUT)) return 0;
-        k = vx_ring_peek(p->ring[2], want, &a, &na, &b);
+        k = vx_ring_try_peek(p->ring[2], want, &a, &na, &b);
         if (k == 0) {
             output_finish(p);
             return 1;
@@ -578,13 +640,13 @@ static size_t output_step(vx_pipeline *p) {
          * a bundle published in two pieces arrived after our first peek:
          * parse it on the next pass (treating it as truncated here was a
          * race, seen once in the gate under load). */
-        if (vx_ring_peek(p->ring[2], want, &a, &na, &b) == k) {
+        if (vx_ring_try_peek(p->ring[2], want, &a, &na, &b) == k) {
             ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
             i = 1;
         }
     }
     if (skew) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_SKEW, (uint64_t)skew);
-    vx_ring_release(p->ring[2], i);
+    vx_ring_consume(p->ring[2], i);
     return i;
 }
 
@@ -728,6 +790,10 @@ vx_pipeline *vx_pipeline_create(const vx_pipeline_cfg *cfg, int *err) {
         vx_init(&p->stats[s].done, 0);
     }
     for (int h = 0; h < VX_NHIST; h++) vx_hist_init(&p->hist[h]);
+    vx_init(&p->tr.book_recorded, 0);
+    vx_init(&p->tr.book_dropped, 0);
+    vx_init(&p->tr.out_recorded, 0);
+    vx_init(&p->tr.out_dropped, 0);
     for (int r = 0; r < 3; r++) {
         p->ring[r] = vx_ring_create(cfg->ring_capacity, 0, err);
         if (p->ring[r] == NULL) goto fail;
@@ -739,7 +805,7 @@ vx_pipeline *vx_pipeline_create(const vx_pipeline_cfg *cfg, int *err) {
     p->timeout_ticks = vx_tsc_from_ns(cfg->bundle_timeout_ns);
     if (p->timeout_ticks < 1) p->timeout_ticks = 1;
     p->slack_ticks = vx_tsc_from_ns(cfg->flush_slack_ns);
-    *err = vx_builder_init(&p->bu.builder, cfg->bundle_size, p->timeout_ticks);
+    *err = vx_bundle_builder_init(&p->bu.builder, cfg->bundle_size, p->timeout_ticks);
     if (*err != VX_OK) goto fail;
     p->ou.fd = cfg->out_fd;
     p->ou.write_errno = 0;
@@ -805,6 +871,8 @@ void vx_pipeline_destroy(vx_pipeline *p) {
     vx_pipeline_stop(p);
     vx_pipeline_join(p);
     for (int r = 0; r < 3; r++) vx_ring_destroy(p->ring[r]);
+    vx_ring_destroy(p->tr.book_ring);
+    vx_ring_destroy(p->tr.out_ring);
     vx_book_destroy(p->bk.book);
     free(p);
 }
@@ -867,4 +935,60 @@ int64_t vx_pipeline_book_depth(vx_pipeline *p, int side) {
      * statistic with no ordering needs, like the counters above. */
     for (uint32_t level = 0; level < b->levels; level++) total += vx_book_depth(b, side, vx_book_level_price(b, level));
     return total;
+}
+
+int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity) {
+    if (!(rate > 0.0 && rate <= 1.0) || !vx_ring_capacity_ok(capacity) || capacity < 2) return VX_EINVAL;
+    if (p->tr.book_ring != NULL) return VX_EINVAL; /* once */
+    int err = VX_OK;
+    p->tr.book_ring = vx_ring_create(capacity, 0, &err);
+    if (p->tr.book_ring == NULL) return err;
+    p->tr.out_ring = vx_ring_create(capacity, 0, &err);
+    if (p->tr.out_ring == NULL) {
+        vx_ring_destroy(p->tr.book_ring);
+        p->tr.book_ring = NULL;
+        return err;
+    }
+    /* rate * 2^64, saturating at the largest u64 for rate 1 */
+    double t = rate * 18446744073709551616.0;
+    p->tr.threshold = t >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)t;
+    if (p->tr.threshold == 0) p->tr.threshold = 1;
+    return VX_OK;
+}
+
+static size_t trace_drain(vx_ring *r, uint64_t *out, size_t max_recs, size_t per_sample, size_t width) {
+    if (r == NULL) return 0;
+    const vx_txn *a, *b;
+    size_t na;
+    size_t k = vx_ring_peek(r, max_recs * per_sample, &a, &na, &b);
+    k -= k % per_sample; /* whole samples only (a sample's records are published together) */
+    for (size_t i = 0; i < k; i += per_sample) {
+        uint64_t *dst = out + (i / per_sample) * width;
+        trace_rec rec;
+        for (size_t j = 0; j < per_sample; j++) {
+            memcpy(&rec, REC(a, na, b, i + j), sizeof rec);
+            memcpy(dst + 4 * j, rec.v, (width - 4 * j < 4 ? width - 4 * j : 4) * sizeof(uint64_t));
+        }
+    }
+    vx_ring_release(r, k);
+    return k / per_sample;
+}
+
+size_t vx_pipeline_trace_drain_book(vx_pipeline *p, uint64_t *out, size_t max) {
+    return trace_drain(p->tr.book_ring, out, max, 1, 3);
+}
+
+size_t vx_pipeline_trace_drain_output(vx_pipeline *p, uint64_t *out, size_t max) {
+    return trace_drain(p->tr.out_ring, out, max, 2, 6);
+}
+
+void vx_pipeline_trace_stats(vx_pipeline *p, uint64_t *out) {
+    /* relaxed: statistics, each with a single writer (trace_count). */
+    out[0] = vx_load(&p->tr.book_recorded, VX_RELAXED);
+    /* relaxed: as above. */
+    out[1] = vx_load(&p->tr.book_dropped, VX_RELAXED);
+    /* relaxed: as above. */
+    out[2] = vx_load(&p->tr.out_recorded, VX_RELAXED);
+    /* relaxed: as above. */
+    out[3] = vx_load(&p->tr.out_dropped, VX_RELAXED);
 }

@@ -4,10 +4,10 @@
  *   ingress --ring0--> order book --ring1--> bundle builder --ring2--> output
  *
  * Every arrow is a vx_ring (SPSC). Stages move records in batches: a stage
- * peeks up to `batch` records of its input ring in place (vx_ring_peek),
- * reserves as many slots of its output ring (vx_ring_reserve), works, and
- * publishes the whole batch with one index store each way (vx_ring_commit /
- * vx_ring_release). One index store per batch instead of one per record is
+ * peeks up to `batch` records of its input ring in place (vx_ring_try_peek),
+ * reserves as many slots of its output ring (vx_ring_try_reserve), works, and
+ * publishes the whole batch with one index store each way (vx_ring_publish /
+ * vx_ring_consume, all inlined from vx_ring.h). One index store per batch instead of one per record is
  * what keeps the rings' cache lines from ping-ponging between cores.
  *
  * ring2 carries bundles framed as records: a header record (flags ==
@@ -169,5 +169,24 @@ void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, 
  *  (VX_BID or VX_ASK), summed over every level with relaxed loads: exact
  *  at quiescence, a near-instant view while the book stage runs. */
 int64_t vx_pipeline_book_depth(vx_pipeline *p, int side);
+
+/* Sampled traces. With tracing on, the book and output stages record the
+ * stage timestamps of the transactions whose (producer, id) hash falls under
+ * a threshold (a fraction of 2^64: the sampling rate) into two side rings
+ * (SPSC: stage -> monitor). A full side ring never blocks a stage: the sample
+ * is dropped and counted. The monitor drains them and joins the two records
+ * of a transaction by (producer, id). */
+/** Before vx_pipeline_start: sample transactions at `rate` (0 < rate <= 1)
+ *  into side rings of `capacity` records each. VX_OK, VX_EINVAL, VX_ENOMEM. */
+int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity);
+/** Monitor: up to `max` book records as (producer, id, book tick) triples. */
+size_t vx_pipeline_trace_drain_book(vx_pipeline *p, uint64_t *out, size_t max);
+/** Monitor: up to `max` output records as (producer, id, ingress tick,
+ *  builder arrival tick, flush tick, output tick) sextuples. */
+size_t vx_pipeline_trace_drain_output(vx_pipeline *p, uint64_t *out, size_t max);
+/** Monitor: samples recorded and dropped (side ring full) by the book and
+ *  the output stage: out[0..3] = book recorded, book dropped, output
+ *  recorded, output dropped. */
+void vx_pipeline_trace_stats(vx_pipeline *p, uint64_t *out);
 
 #endif /* VX_PIPELINE_H */

@@ -63,6 +63,120 @@ vx_ring *vx_ring_create(uint64_t capacity, uint64_t start_index, int *err);
 void vx_ring_init(vx_ring *r, vx_txn *slots, uint64_t capacity, uint64_t start_index);
 void vx_ring_destroy(vx_ring *r);
 
+/*
+ * Fast paths, inlined at the call site (as rigtorp/SPSCQueue's single header
+ * does): the pipeline and the benchmark driver call these; the extern
+ * functions below wrap them for the Python binding and the model build.
+ */
+
+/* Free slots as the producer sees them, refreshing its cached head only when
+ * the cache says fewer than `want` are free. */
+static inline uint64_t vx_ring__space(vx_ring *r, uint64_t tail, uint64_t want) {
+    uint64_t space = r->capacity - (tail - r->head_cache);
+    if (space < want) {
+        /* acquire: the consumer's reads of the slots it released happen before
+         * we overwrite them; pairs with the release store of head in
+         * vx_ring_try_pop / vx_ring_consume. */
+        r->head_cache = vx_load(&r->head, VX_ACQUIRE);
+        space = r->capacity - (tail - r->head_cache);
+    }
+    return space;
+}
+
+/* Records ready as the consumer sees them, refreshing the cached tail only
+ * when the cache says fewer than `want` are ready. */
+static inline uint64_t vx_ring__ready(vx_ring *r, uint64_t head, uint64_t want) {
+    uint64_t ready = r->tail_cache - head;
+    if (ready < want) {
+        /* acquire: the producer's writes to the slots below tail are visible
+         * before we read them; pairs with the release store of tail in
+         * vx_ring_try_push / vx_ring_push_many / vx_ring_publish. */
+        r->tail_cache = vx_load(&r->tail, VX_ACQUIRE);
+        ready = r->tail_cache - head;
+    }
+    return ready;
+}
+
+/** Producer only. 1 if pushed, 0 if full (never blocks or overwrites). */
+static inline int vx_ring_try_push(vx_ring *r, const vx_txn *t) {
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    if (vx_ring__space(r, tail, 1) == 0) return 0;
+    vx_txn *slot = &r->slots[tail & r->mask];
+    VX_CELL_WRITE(slot, sizeof *slot);
+    *slot = *t;
+    /* release: publishes the slot written above; pairs with the acquire load
+     * of tail in vx_ring__ready. */
+    vx_store(&r->tail, tail + 1, VX_RELEASE);
+    return 1;
+}
+
+/** Consumer only. 1 and *out filled, or 0 if empty. */
+static inline int vx_ring_try_pop(vx_ring *r, vx_txn *out) {
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    if (vx_ring__ready(r, head, 1) == 0) return 0;
+    const vx_txn *slot = &r->slots[head & r->mask];
+    VX_CELL_READ(slot, sizeof *slot);
+    *out = *slot;
+    /* release: our read of the slot is done before the producer may reuse
+     * it; pairs with the acquire load of head in vx_ring__space. */
+    vx_store(&r->head, head + 1, VX_RELEASE);
+    return 1;
+}
+
+/** Producer only: inline vx_ring_reserve. */
+static inline size_t vx_ring_try_reserve(vx_ring *r, size_t want, vx_txn **a, size_t *na, vx_txn **b) {
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    uint64_t space = vx_ring__space(r, tail, want);
+    size_t k = want < space ? want : (size_t)space;
+    size_t first = (size_t)(tail & r->mask);
+    size_t run = k;
+    if (first + run > r->capacity) run = (size_t)r->capacity - first;
+    for (size_t i = 0; i < k; i++) VX_CELL_WRITE(&r->slots[(tail + i) & r->mask], sizeof(vx_txn));
+    *a = &r->slots[first];
+    *na = run;
+    *b = run < k ? &r->slots[0] : NULL;
+    return k;
+}
+
+/** Producer only: inline vx_ring_commit. */
+static inline void vx_ring_publish(vx_ring *r, size_t k) {
+    if (k == 0) return;
+    /* relaxed: only the producer (this thread) writes tail. */
+    uint64_t tail = vx_load(&r->tail, VX_RELAXED);
+    /* release: publishes the k slots written in place since the reserve;
+     * pairs with the acquire load of tail in vx_ring__ready. */
+    vx_store(&r->tail, tail + k, VX_RELEASE);
+}
+
+/** Consumer only: inline vx_ring_peek. */
+static inline size_t vx_ring_try_peek(vx_ring *r, size_t want, const vx_txn **a, size_t *na, const vx_txn **b) {
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    uint64_t ready = vx_ring__ready(r, head, want);
+    size_t k = want < ready ? want : (size_t)ready;
+    size_t first = (size_t)(head & r->mask);
+    size_t run = k;
+    if (first + run > r->capacity) run = (size_t)r->capacity - first;
+    for (size_t i = 0; i < k; i++) VX_CELL_READ(&r->slots[(head + i) & r->mask], sizeof(vx_txn));
+    *a = &r->slots[first];
+    *na = run;
+    *b = run < k ? &r->slots[0] : NULL;
+    return k;
+}
+
+/** Consumer only: inline vx_ring_release. */
+static inline void vx_ring_consume(vx_ring *r, size_t k) {
+    if (k == 0) return;
+    /* relaxed: only the consumer (this thread) writes head. */
+    uint64_t head = vx_load(&r->head, VX_RELAXED);
+    /* release: our in-place reads of the k slots are done before the producer
+     * may reuse them; pairs with the acquire load of head in vx_ring__space. */
+    vx_store(&r->head, head + k, VX_RELEASE);
+}
+
 /** Producer only. Returns 1 if pushed, 0 if full (never blocks or overwrites). */
 int vx_ring_push(vx_ring *r, const vx_txn *t);
 /** Producer only. Pushes up to n records with one index publication; returns

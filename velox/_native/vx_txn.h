@@ -1,5 +1,5 @@
 /*
- * vx_txn.h: the 32-byte transaction record and the bundle.
+ * vx_txn.h: the 32-byte transaction record and the error codes every structure shares.
  *
  * A transaction is the unit every stage of the pipeline moves. It is a plain
  * value: copied into ring slots, never shared by pointer between threads, so
@@ -44,23 +44,6 @@ _Static_assert(offsetof(vx_txn, qty) == 24, "vx_txn.qty offset");
 _Static_assert(offsetof(vx_txn, side) == 28, "vx_txn.side offset");
 _Static_assert(offsetof(vx_txn, flags) == 29, "vx_txn.flags offset");
 _Static_assert(offsetof(vx_txn, producer) == 30, "vx_txn.producer offset");
-
-/** Most transactions a bundle can hold. */
-#define VX_BUNDLE_MAX 16
-
-enum vx_flush_reason { VX_FLUSH_NONE = 0, VX_FLUSH_SIZE = 1, VX_FLUSH_TIMEOUT = 2, VX_FLUSH_FLUSH = 3 };
-
-/** A bundle: up to VX_BUNDLE_MAX transactions in arrival order. */
-typedef struct vx_bundle {
-    uint32_t count;           /**< transactions in txns[0..count) */
-    uint32_t reason;          /**< enum vx_flush_reason */
-    uint64_t first_ts;        /**< builder clock when the first transaction arrived */
-    uint64_t flush_ts;        /**< builder clock when the bundle was handed out */
-    uint64_t seq;             /**< bundle number, from 0, per builder */
-    vx_txn txns[VX_BUNDLE_MAX];
-} vx_bundle;
-
-_Static_assert(offsetof(vx_bundle, txns) % 8 == 0, "bundle transactions must stay 8-byte aligned");
 
 /** Error codes shared by every structure (0 is success). */
 enum vx_err {

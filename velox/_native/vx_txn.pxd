@@ -6,11 +6,6 @@ cdef extern from "vx_txn.h" nogil:
         VX_PRICE_SCALE
         VX_BID
         VX_ASK
-        VX_BUNDLE_MAX
-        VX_FLUSH_NONE
-        VX_FLUSH_SIZE
-        VX_FLUSH_TIMEOUT
-        VX_FLUSH_FLUSH
         VX_OK
         VX_EINVAL
         VX_ERANGE
@@ -27,13 +22,5 @@ cdef extern from "vx_txn.h" nogil:
         uint8_t side
         uint8_t flags
         uint16_t producer
-
-    ctypedef struct vx_bundle:
-        uint32_t count
-        uint32_t reason
-        uint64_t first_ts
-        uint64_t flush_ts
-        uint64_t seq
-        vx_txn txns[16]
 
     const char *vx_strerror(int err)

@@ -46,6 +46,18 @@ class Atomic:
         """Subtract ``v`` atomically; return the previous value."""
         return rt.rt_rmw(self, lambda old: old - v, order, _site(), "fetch_sub")
 
+    def fetch_and(self, v: Any, order: Any = "seq_cst") -> Any:
+        """Bitwise-and ``v`` in atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old & v, order, _site(), "fetch_and")
+
+    def fetch_or(self, v: Any, order: Any = "seq_cst") -> Any:
+        """Bitwise-or ``v`` in atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old | v, order, _site(), "fetch_or")
+
+    def fetch_xor(self, v: Any, order: Any = "seq_cst") -> Any:
+        """Bitwise-xor ``v`` in atomically; return the previous value."""
+        return rt.rt_rmw(self, lambda old: old ^ v, order, _site(), "fetch_xor")
+
     def exchange(self, v: Any, order: Any = "seq_cst") -> Any:
         """Store ``v`` atomically; return the previous value."""
         return rt.rt_rmw(self, lambda old: v, order, _site(), "exchange")

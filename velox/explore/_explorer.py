@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ._trace import ExplorationFailure, decode_token, encode_token, failure_report
+from ._trace import ExplorationFailure, decode_token, decode_token_builds, encode_token, failure_report
 from .rt.execution import Execution
 from .rt.plan import Plan
 
@@ -220,10 +220,13 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
                 raise ValueError(f"VELOX_EXPLORE_FIRST: {exc} (unset the variable to explore normally)") from None
             if token_name == name and token_model == model and not (shard is not None and shard[1] > 1):
                 first = Plan(items)
+    token_builds: list[str] | None = None
     if replay is not None:
-        token_model, _, items = decode_token(replay)
+        token_model, token_name, items, token_builds = decode_token_builds(replay)
         if token_model != model:
             raise ValueError(f"replay token was recorded with model={token_model!r}, not {model!r}")
+        if token_name != name:
+            raise ValueError(f"replay token was recorded for the test {token_name}, not {name}")
         x.replaying = True
         x.rng = None
         x.stack.append(Plan(items))
@@ -262,6 +265,12 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
         x.replaying = replay is not None or plan is first
         exe.run(test)
         x.replaying = replay is not None
+        if token_builds is not None and sorted(exe.identities) != token_builds:
+            raise ValueError(
+                f"replay token was recorded with the C build{'s' if len(token_builds) != 1 else ''} "
+                f"{', '.join(token_builds) or '(none)'}, but this run of {name} uses "
+                f"{', '.join(sorted(exe.identities)) or '(none)'}: the token belongs to another build variant "
+                "(other sources, flags or defines); re-run the exploration with this build for a new token")
         if sharded:
             for child in x.stack[queued:]:
                 if plan.owner is not None:
@@ -282,7 +291,7 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
                       "test; exploring as usual", file=sys.stderr)
             continue  # not counted: the search proper explores this execution again if it exists
         if exe.failure is not None:
-            token = encode_token(model, name, exe.taken)
+            token = encode_token(model, name, exe.taken, sorted(exe.identities))
             n = executions + blocked + 1
             header = (f"velox.explore found a failing execution ({exe.failure.kind}) after {n} execution"
                       f"{'s' if n != 1 else ''} [model={model}, mode={mode}{', dpor' if dpor else ''}"

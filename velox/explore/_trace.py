@@ -37,10 +37,14 @@ class ExplorationFailure(AssertionError):
 ExplorationFailure.__module__ = "velox.explore"  # its public name, in tracebacks and pytest's reports
 
 
-def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]]) -> str:
-    """Pack an execution's choices into a printable token."""
+def encode_token(model: str, name: str, items: list[tuple[int, Any, Any]], builds: list[str] | None = None) -> str:
+    """Pack an execution's choices into a printable token. ``name`` is the test's module and qualified
+    name; ``builds`` the identities of the C builds the execution ran (module name and content hash)."""
     packed = [[tid, _pack_choice(choice), _KINDS.index(kind) if kind in _KINDS else -1] for tid, choice, kind in items]
-    raw = json.dumps({"m": model, "n": name, "i": packed}, separators=(",", ":")).encode()
+    data: dict[str, Any] = {"m": model, "n": name, "i": packed}
+    if builds:
+        data["b"] = sorted(builds)
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return _PREFIX + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
@@ -53,6 +57,12 @@ _MAX_CHOICE_DEPTH = 8
 
 def decode_token(token: str) -> tuple[str, str, list[tuple[int, Any, Any]]]:
     """Unpack a token into (model, test name, items); ValueError on a malformed token."""
+    model, name, items, _builds = decode_token_builds(token)
+    return model, name, items
+
+
+def decode_token_builds(token: str) -> tuple[str, str, list[tuple[int, Any, Any]], list[str]]:
+    """Unpack a token into (model, test name, items, C build identities); ValueError on a malformed token."""
     if not isinstance(token, str):
         raise TypeError(f"a replay token is a str, got {type(token).__name__}")
     token = token.strip()
@@ -76,7 +86,10 @@ def decode_token(token: str) -> tuple[str, str, list[tuple[int, Any, Any]]]:
             if not isinstance(tid, int) or not isinstance(k, int) or not -1 <= k < len(_KINDS):
                 raise ValueError(f"bad item {[tid, c, k]!r:.60}")
             items.append((tid, _unpack_choice(c, 0), _KINDS[k] if k >= 0 else None))
-        return str(data["m"]), str(data["n"]), items
+        builds = data.get("b", [])
+        if not isinstance(builds, list):
+            raise ValueError("bad build list")
+        return str(data["m"]), str(data["n"]), items, [str(b) for b in builds]
     except Exception as exc:  # noqa: BLE001 - any decoding problem (RecursionError too) is a bad token
         if "inflates past" in str(exc):
             raise ValueError(f"velox.explore replay token {exc}: not a token velox wrote") from None
@@ -98,9 +111,13 @@ def _unpack_choice(c: Any, depth: int = 0) -> Any:
     return c
 
 
-def describe(e: g.Event) -> tuple[str, str, str, str]:
-    """(operation, order, value, reads-from) cells of one trace row."""
-    v = g.describe_value
+def describe(e: g.Event, names: dict[int, int] | None = None) -> tuple[str, str, str, str]:
+    """(operation, order, value, reads-from) cells of one trace row (``names``: see ``describe_value``)."""
+    names = {} if names is None else names
+
+    def v(value: Any) -> str:
+        return g.describe_value(value, names)
+
     order = "" if e.shown_order == -1 or e.kind in (g.SPAWN, g.JOIN, g.SPIN, g.CHOOSE) else order_name(e.shown_order)
     rf = "" if e.rf is None else f"#{e.rf.stamp} (t{e.rf.tid})"
     if e.kind == g.INIT:
@@ -133,9 +150,10 @@ def trace_table(exe: Execution, marked: tuple[int, ...] = ()) -> str:
     """The execution as a table, one row per event in the order the explorer added them."""
     header = ("#", "thread", "operation", "location", "order", "value", "reads-from", "site")
     rows = []
+    names: dict[int, int] = {}  # Python objects shown in the table, by first appearance
     for e in exe.events:
-        op, order, value, rf = describe(e)
-        loc = e.loc.name if e.loc is not None else ""
+        op, order, value, rf = describe(e, names)
+        loc = (e.what or e.loc.name) if e.loc is not None else ""
         mark = ">" if e.stamp in marked else " "
         rows.append((f"{mark}{e.stamp}", f"t{e.tid}", op, loc, order, value, rf, format_site(e.site)))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]

@@ -44,7 +44,23 @@ _RMW_FNS = {
     0: lambda v: (lambda old: (old + v) & _MASK64),  # VX_RMW_ADD
     1: lambda v: (lambda old: (old - v) & _MASK64),  # VX_RMW_SUB
     2: lambda v: (lambda old: v),  # VX_RMW_XCHG
+    3: lambda v: (lambda old: old | v),  # VX_RMW_OR
+    4: lambda v: (lambda old: old & v),  # VX_RMW_AND
 }
+
+# vx_model_tsan.c's operation codes for atomics written with <stdatomic.h>.
+_AT_LOAD, _AT_STORE, _AT_CAS_STRONG, _AT_CAS_WEAK, _AT_FENCE = 0, 1, 9, 10, 11
+_AT_RMW = {
+    2: lambda old, v: v,  # exchange
+    3: lambda old, v: old + v,
+    4: lambda old, v: old - v,
+    5: lambda old, v: old & v,
+    6: lambda old, v: old | v,
+    7: lambda old, v: old ^ v,
+    8: lambda old, v: ~(old & v),  # nand
+}
+# C11's memory_order numbers; consume is treated as acquire, as compilers implement it.
+_C11_ORDERS = {0: 0, 1: 2, 2: 2, 3: 3, 4: 4, 5: 5}
 
 _attached: set[int] = set()
 _attach_lock = threading.Lock()
@@ -89,37 +105,67 @@ def _site(ffi: Any, cache: dict, file: Any, line: int) -> str:
 
 
 _pending = threading.local()
-_keys_by_execution: weakref.WeakKeyDictionary[Any, dict[int, tuple[str, int]]] = weakref.WeakKeyDictionary()
 
 
-def _stable_key(rt: ModuleType, address: int) -> tuple[str, int]:
-    """("c", n): the n-th distinct C address this execution touched."""
+class _ExecutionState:
+    """What the C front end keeps per execution: stable names for C addresses."""
+
+    __slots__ = ("atomic_bytes", "atomics", "cells", "plain")
+
+    def __init__(self) -> None:
+        self.atomics: dict[int, tuple[str, int]] = {}  # address -> key of an atomic location
+        self.atomic_bytes: dict[int, int] = {}  # 8-byte word -> mask of the bytes atomic locations hold
+        self.cells: dict[int, tuple[str, int]] = {}  # address -> key of a VX_CELL_* annotated location
+        self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location (instrumented)
+
+
+_state_by_execution: weakref.WeakKeyDictionary[Any, _ExecutionState] = weakref.WeakKeyDictionary()
+
+
+def _state(rt: ModuleType) -> _ExecutionState:
     exe = rt.current_execution("a C model hook")
-    keys = _keys_by_execution.get(exe)
-    if keys is None:
-        keys = _keys_by_execution[exe] = {}
-    k = keys.get(address)
+    st = _state_by_execution.get(exe)
+    if st is None:
+        st = _state_by_execution[exe] = _ExecutionState()
+    return st
+
+
+def _stable_key(rt: ModuleType, address: int, size: int = 8) -> tuple[str, int]:
+    """("c", n): the n-th distinct C atomic address this execution touched.
+
+    Locations are named by their order of first appearance in the execution, not by raw
+    address: the test re-runs from scratch for every execution and malloc need not hand
+    out the same addresses each time, while the explorer matches locations across re-runs.
+    """
+    st = _state(rt)
+    k = st.atomics.get(address)
     if k is None:
-        k = keys[address] = ("c", len(keys))
+        k = st.atomics[address] = ("c", len(st.atomics))
+        for b in range(address, address + size):  # its bytes: plain accesses to them are not data accesses
+            word = b - b % _WORD
+            st.atomic_bytes[word] = st.atomic_bytes.get(word, 0) | (1 << (b - word))
     return k
 
 
-def _guard(default: Any):
+def _guard(default: Any, lib: Any):
     """Run a hook body; if it raises (an explorer verdict, or the explorer
-    abandoning this execution), remember the exception for this thread and
-    return ``default`` to C, chosen so that C loops end (a compare-exchange
-    "succeeds", a load reads 0). The exception is raised again as soon as the
-    C function returns to Python (see ``GuardedLib``): cffi cannot unwind an
-    exception through C frames."""
+    abandoning this execution), remember the exception for this thread, tell
+    the C runtime to unwind (``vx_model_abort``) and return ``default``. The
+    hook's C caller then jumps back to the entry trampoline of the C function
+    Python called, which returns, and the exception is raised again in Python
+    (see ``GuardedLib``): no jump ever crosses a Python frame, and C loops
+    that wait for something end with the execution."""
 
     def wrap(fn):
         def hook(*args):
             if getattr(_pending, "exc", None) is not None:
+                lib.vx_model_abort()
                 return default
             try:
                 return fn(*args)
             except BaseException as e:  # noqa: BLE001 - re-raised by GuardedLib
                 _pending.exc = e
+                lib.vx_model_abort()
                 return default
 
         hook.__name__ = fn.__name__
@@ -139,99 +185,263 @@ def raise_pending() -> None:
 class GuardedLib:
     """``module.lib`` with every function call followed by ``raise_pending()``."""
 
-    def __init__(self, lib: Any):
+    def __init__(self, lib: Any, identity: str | None = None):
         self._lib = lib
+        self._identity = identity
 
     def __getattr__(self, name: str) -> Any:
         f = getattr(self._lib, name)
         if not callable(f):
             return f
-
-        def call(*args):
-            _pending.exc = None
-            try:
-                return f(*args)
-            finally:
-                raise_pending()
-
-        call.__name__ = name
+        call = _guarded_call(f, name, self._identity)
         setattr(self, name, call)
         return call
 
 
-class ModelModule:
-    """A model-build module: ``.lib`` (guarded C functions), ``.ffi`` (types)."""
+def _guarded_call(f: Any, name: str, identity: str | None) -> Any:
+    def call(*args):
+        if identity is not None:
+            _identify(identity)
+        _pending.exc = None
+        try:
+            return f(*args)
+        finally:
+            raise_pending()
 
-    def __init__(self, module: ModuleType):
+    call.__name__ = name
+    return call
+
+
+#: The code of every guarded call: the Python frame that entered C, seen from a hook.
+_CALL_CODE = _guarded_call(None, "", None).__code__
+
+
+def _identify(identity: str) -> None:
+    rt = _rt()
+    try:
+        rt.rt_identify(identity)
+    except RuntimeError:
+        pass  # outside an exploration: the first hook says so
+
+
+def _stateless_for_spin_loops() -> None:
+    # A GuardedLib only caches wrappers of C functions: no state a spin loop could change.
+    from .rt import spin_state
+
+    spin_state.register_identity(GuardedLib)
+
+
+_stateless_for_spin_loops()
+
+
+class ModelModule:
+    """A model-build module: ``.lib`` (guarded C functions), ``.ffi`` (types),
+    ``.identity`` (the module name and the hash of everything that built it:
+    replay tokens record it, so a token is refused by another build)."""
+
+    def __init__(self, module: ModuleType, identity: str | None = None):
         self.module = module
         self.ffi = module.ffi
-        self.lib = GuardedLib(module.lib)
+        self.identity = identity or getattr(module, "__velox_identity__", None) or module.__name__
+        self.lib = GuardedLib(module.lib, self.identity)
+
+
+_WORD = 8
+
+
+class _Sites:
+    """The instrumented access sites of one module: return address -> (file:line, C expression)."""
+
+    def __init__(self, ffi: Any, lib: Any):
+        self._ffi = ffi
+        first = ffi.new("vx_tsan_site **")
+        n = lib.vx_tsan_sites(first)
+        self.by_pc: dict[int, tuple[Any, str]] = {}
+        self.raw: dict[int, tuple[str, int, int]] = {}
+        for i in range(n):
+            e = first[0][i]
+            self.raw[int(e.pc)] = (ffi.string(e.file).decode(errors="replace"), int(e.line), int(e.col))
+
+    def atomic_object(self, pc: Any) -> str | None:
+        """The C object an atomic call at this site acts on (its first argument)."""
+        from ._csites import atomic_object
+
+        raw = self.raw.get(int(self._ffi.cast("uintptr_t", pc)))
+        return atomic_object(*raw) if raw is not None else None
+
+    def get(self, pc: int) -> tuple[Any, str]:
+        hit = self.by_pc.get(pc)
+        if hit is None:
+            from ._csites import describe
+
+            raw = self.raw.get(pc)
+            hit = describe(*raw) if raw is not None else ("?", f"C memory (code at {pc:#x})")
+            self.by_pc[pc] = hit
+        return hit
 
 
 def attach(module: ModuleType) -> ModelModule:
     """Attach the explorer hooks to a compiled model-build module (idempotent)."""
     ffi = module.ffi
+    lib = module.lib
     rt = _rt()
     with _attach_lock:
         if id(ffi) in _attached:
             return ModelModule(module)
         sites: dict = {}
+        plain_sites = _Sites(ffi, lib)
 
         def addr(p: Any) -> Any:
-            # Locations are named by their order of first appearance in the
-            # execution, not by raw address: the test re-runs from scratch for
-            # every execution and malloc need not hand out the same addresses
-            # each time, while the explorer matches locations across re-runs.
             return _stable_key(rt, int(ffi.cast("uintptr_t", p)))
 
-        @ffi.def_extern(name="vx_model_init")
-        @_guard(None)
+        def atomic(p: Any, what: str, site: str) -> Any:
+            # An atomic operation on an address no vx_init declared in this execution.
+            a = int(ffi.cast("uintptr_t", p))
+            if a not in _state(rt).atomics:
+                from .rt.orders import UsageError
+
+                raise UsageError(
+                    f"velox.cmodel: {what} at {site} on an atomic that was never initialised in this execution: "
+                    "initialise every vx_atomic_u64/vx_atomic_i64 with vx_init before its first use (and create "
+                    "the structure inside the test body: each execution starts from scratch)")
+            return _stable_key(rt, a)
+
+        @ffi.def_extern(name="vx_py_init")
+        @_guard(None, lib)
         def _init(p, value, is_signed, name, file, line):
             key = addr(p)
             label = f"{ffi.string(name).decode()}#{key[1]}"
             rt.rt_init(key, int(value), name=label, site=_site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_load")
-        @_guard(0)
+        @ffi.def_extern(name="vx_py_load")
+        @_guard(0, lib)
         def _load(p, order, file, line):
-            return rt.rt_load(addr(p), order, _site(ffi, sites, file, line)) & _MASK64
+            site = _site(ffi, sites, file, line)
+            return rt.rt_load(atomic(p, "vx_load", site), order, site) & _MASK64
 
-        @ffi.def_extern(name="vx_model_store")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_store")
+        @_guard(None, lib)
         def _store(p, value, order, file, line):
-            rt.rt_store(addr(p), int(value), order, _site(ffi, sites, file, line))
+            site = _site(ffi, sites, file, line)
+            rt.rt_store(atomic(p, "vx_store", site), int(value), order, site)
 
-        @ffi.def_extern(name="vx_model_rmw")
-        @_guard(0)
+        @ffi.def_extern(name="vx_py_rmw")
+        @_guard(0, lib)
         def _rmw(p, kind, operand, order, file, line):
-            return rt.rt_rmw(addr(p), _RMW_FNS[kind](int(operand)), order, _site(ffi, sites, file, line)) & _MASK64
+            site = _site(ffi, sites, file, line)
+            return rt.rt_rmw(atomic(p, "a read-modify-write", site), _RMW_FNS[kind](int(operand)), order, site) & _MASK64
 
-        @ffi.def_extern(name="vx_model_cas")
-        @_guard(1)
+        @ffi.def_extern(name="vx_py_cas")
+        @_guard(1, lib)
         def _cas(p, expected, desired, weak, succ, fail, file, line):
-            ok, old = rt.rt_cas(addr(p), int(expected[0]), int(desired), bool(weak), succ, fail,
-                                _site(ffi, sites, file, line))
+            site = _site(ffi, sites, file, line)
+            ok, old = rt.rt_cas(atomic(p, "a compare-exchange", site), int(expected[0]), int(desired), bool(weak),
+                                succ, fail, site)
             if not ok:
                 expected[0] = old & _MASK64
             return 1 if ok else 0
 
-        @ffi.def_extern(name="vx_model_fence")
-        @_guard(None)
+        @ffi.def_extern(name="vx_py_fence")
+        @_guard(None, lib)
         def _fence(order, file, line):
             rt.rt_fence(order, _site(ffi, sites, file, line))
 
-        @ffi.def_extern(name="vx_model_spin")
-        @_guard(None)
-        def _spin(file, line):
-            rt.rt_spin(_site(ffi, sites, file, line))
+        @ffi.def_extern(name="vx_py_spin")
+        @_guard(None, lib)
+        def _spin(file, line, state, size):
+            # The thread's state at a hint in C: the Python frames above the C call, and the bytes of
+            # the C frames (vx_model_hooks.c); unknown when either cannot be captured.
+            from .rt import spin_state
 
-        @ffi.def_extern(name="vx_model_cell")
-        @_guard(None)
-        def _cell(p, size, is_write, file, line):
-            rt.rt_cell(addr(p), bool(is_write), _site(ffi, sites, file, line))
+            full = spin_state.UNKNOWN
+            caller = sys._getframe(2)  # 0: this hook, 1: its guard, 2: the Python frame that called C
+            if size and caller.f_code is _CALL_CODE:
+                py = spin_state.snapshot(frame=caller, stable=rt.current_execution("vx_spin_hint").stable_id)
+                if py is not spin_state.UNKNOWN:
+                    full = (py, bytes(ffi.buffer(ffi.cast("char *", state), size)))
+            rt.rt_spin(_site(ffi, sites, file, line), "spin", full)
 
-        @ffi.def_extern(name="vx_model_clock")
-        @_guard(0)
+        @ffi.def_extern(name="vx_py_cell")
+        @_guard(None, lib)
+        def _cell(p, size, is_write, expr, file, line):
+            # VX_CELL_READ(&m->a, ...) passes "&m->a": the location is what the pointer points at
+            text = " ".join(ffi.string(expr).decode(errors="replace").split())
+            name = text[1:].strip() if text.startswith("&") else f"*({text})"
+            cells = _state(rt).cells
+            a = int(ffi.cast("uintptr_t", p))
+            key = cells.get(a)
+            if key is None:
+                key = cells[a] = ("a", len(cells))
+            rt.rt_cell(key, bool(is_write), _site(ffi, sites, file, line), name=name)
+
+        @ffi.def_extern(name="vx_py_plain")
+        @_guard(None, lib)
+        def _plain(p, size, is_write, pc):
+            # A plain access the compiler's instrumentation reported: split into 8-byte words,
+            # each a plain location (named by the C expression of its first access); the
+            # access's bytes within the word decide whether two accesses conflict.
+            st = _state(rt)
+            start = int(ffi.cast("uintptr_t", p))
+            site, expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
+            end = start + int(size)
+            word = start - start % _WORD
+            while word < end:
+                lo, hi = max(start, word) - word, min(end, word + _WORD) - word
+                # bytes of atomic locations are left to the atomic operations that model them
+                mask = (((1 << hi) - 1) ^ ((1 << lo) - 1)) & ~st.atomic_bytes.get(word, 0)
+                if mask:
+                    key = st.plain.get(word)
+                    if key is None:
+                        key = st.plain[word] = ("p", len(st.plain))
+                    rt.rt_cell(key, bool(is_write), site, name=expr, mask=mask)
+                word += _WORD
+
+        @ffi.def_extern(name="vx_py_atomic")
+        @_guard(0, lib)
+        def _atomic(op, p, size, operand, expected, order, failure_order, pc):
+            # An atomic operation written with <stdatomic.h> / __atomic builtins (instrumented builds).
+            site, _expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
+            order = _C11_ORDERS.get(order, order)
+            failure_order = _C11_ORDERS.get(failure_order, failure_order)
+            if op == _AT_FENCE:
+                rt.rt_fence(order, site)
+                return 0
+            a = int(ffi.cast("uintptr_t", p))
+            mask = (1 << (8 * size)) - 1
+            st = _state(rt)
+            key = st.atomics.get(a)
+            if key is None:  # first use: the location starts with the value in memory
+                key = _stable_key(rt, a, size)
+                initial = int.from_bytes(ffi.buffer(ffi.cast("char *", p), size)[:], sys.byteorder)
+                rt.rt_init(key, initial, name=f"{plain_sites.atomic_object(pc) or 'atomic@' + site}#{key[1]}",
+                           site=site)
+            operand = int(operand) & mask
+            if op == _AT_LOAD:
+                return rt.rt_load(key, order, site) & mask
+            if op == _AT_STORE:
+                rt.rt_store(key, operand, order, site)
+                return 0
+            if op in (_AT_CAS_STRONG, _AT_CAS_WEAK):
+                ok, old = rt.rt_cas(key, int(expected[0]) & mask, operand, op == _AT_CAS_WEAK, order, failure_order,
+                                    site)
+                if not ok:
+                    expected[0] = old & mask
+                return 1 if ok else 0
+            fn = _AT_RMW[op]
+            return rt.rt_rmw(key, lambda old: fn(old, operand) & mask, order, site) & mask
+
+        @ffi.def_extern(name="vx_py_unsupported")
+        @_guard(None, lib)
+        def _unsupported(what, pc):
+            from .rt.orders import UsageError
+
+            site, _expr = plain_sites.get(int(ffi.cast("uintptr_t", pc)))
+            raise UsageError(
+                f"velox.cmodel: {ffi.string(what).decode()} at {site}: 128-bit atomic operations are not supported "
+                "by the explorer (its locations hold 64-bit values)")
+
+        @ffi.def_extern(name="vx_py_clock")
+        @_guard(0, lib)
         def _clock():
             return clock.read()
 
@@ -247,134 +457,79 @@ def core() -> ModelModule:
 
 
 def _cache_dir() -> str:
-    d = os.environ.get("VELOX_MODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "velox", "models")
+    """The ``models`` folder of velox's one build cache (``$VELOX_BUILD_CACHE``)."""
+    from .._native import _build
+
+    d = os.fspath(_build.cache_dir("models"))
     os.makedirs(d, exist_ok=True)
     return d
 
 
-_MANIFEST = "inputs.txt"
-
-
-def _digest(paths: list[str]) -> str | None:
-    """Hash of the files' names and contents (None when one is gone)."""
-    h = hashlib.sha256()
-    for p in paths:
-        try:
-            with open(p, "rb") as f:
-                data = f.read()
-        except OSError:
-            return None
-        h.update(p.encode() + b"\0" + hashlib.sha256(data).digest())
-    return h.hexdigest()[:16]
-
-
-def _cached_build(base: str, filename: str) -> str | None:
-    """The build under ``base`` whose recorded inputs are all unchanged."""
-    try:
-        with open(os.path.join(base, _MANIFEST), encoding="utf-8") as f:
-            inputs = [line for line in f.read().splitlines() if line]
-    except OSError:
-        return None
-    d = _digest(inputs)
-    if d is None:
-        return None
-    so = os.path.join(base, d, filename)
-    return so if os.path.exists(so) else None
-
-
-def _depfile_inputs(tmpdir: str) -> list[str]:
-    """Every file named in the gcc/clang dependency files under tmpdir."""
-    found: set[str] = set()
-    for root, _, files in os.walk(tmpdir):
-        for fn in files:
-            if not fn.endswith(".d"):
-                continue
-            with open(os.path.join(root, fn), encoding="utf-8", errors="replace") as f:
-                text = f.read().replace("\\\n", " ")
-            for rule in text.splitlines():
-                if ":" not in rule:
-                    continue
-                for dep in rule.split(":", 1)[1].split():
-                    found.add(os.path.realpath(os.path.join(tmpdir, dep)))
-    return sorted(found)
-
-
-def _compile(base: str, name: str, suffix: str, mb: Any, **kw: Any) -> str:
-    import shutil
-    import tempfile
-
-    os.makedirs(base, exist_ok=True)
-    verbose = kw.pop("verbose")
-    tmp = tempfile.mkdtemp(prefix="build-", dir=base)
-    try:
-        ffi = mb.make_ffibuilder(name, cdef=kw["cdef"], source=kw["source"],
-                                 sources=[os.path.abspath(s) for s in kw["sources"]],
-                                 include_dirs=[os.path.abspath(d) for d in kw["include_dirs"]],
-                                 defines=kw["defines"], extra_cflags=["-MD"])
-        built = ffi.compile(tmpdir=tmp, verbose=verbose)
-        inputs = _depfile_inputs(tmp)
-        generated = os.path.realpath(tmp) + os.sep
-        inputs = [p for p in inputs if not p.startswith(generated)]  # cffi's generated C, rewritten each time
-        if not inputs:
-            raise RuntimeError("the compiler wrote no dependency list (-MD): cannot key the model build cache")
-        d = _digest(inputs)
-        if d is None:
-            raise RuntimeError("an input of the model build vanished while it compiled; build again")
-        final = os.path.join(base, d)
-        os.makedirs(final, exist_ok=True)
-        so = os.path.join(final, name + suffix)
-        os.replace(built, so)
-        manifest = os.path.join(base, f".{_MANIFEST}.{os.getpid()}")
-        with open(manifest, "w", encoding="utf-8") as f:
-            f.write("\n".join(inputs) + "\n")
-        os.replace(manifest, os.path.join(base, _MANIFEST))
-        return so
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs: list[str] | None = None,
-          defines: dict[str, str] | None = None, cache_dir: str | None = None,
+          defines: dict[str, str] | None = None, cache_dir: str | None = None, instrument: bool = True,
           verbose: bool = False) -> ModelModule:
-    """Compile your own C code in model mode and return the loaded cffi module
-    (``module.lib`` has your functions, ``module.ffi`` the types).
+    """Compile your own C code in model mode and return the loaded module
+    (``.lib`` has your functions, ``.ffi`` the types, ``.identity`` the build).
 
-    ``cdef``: declarations of what Python calls (cffi syntax); ``source``: the
-    C prelude (your #includes); ``sources``: your .c files. Include
-    ``vx_atomic.h`` in them and reach shared memory only through its wrappers;
-    ``defines``: extra ``-D`` macros (name -> value).
-    Builds are cached by a hash of everything that goes into them: the
-    arguments, the sources, and every file the compiler read (its -MD
-    dependency list), so editing any included header rebuilds.
+    ``cdef``: the functions and types Python uses, in cffi's syntax (``...;``
+    leaves a struct's layout to the compiler); every function must be declared
+    by the prelude. ``source``: the C prelude (your ``#include``s).
+    ``sources``: your .c files; reach atomics through ``vx_atomic.h``.
+    ``include_dirs``: where your headers are (velox's own are always found).
+    ``defines``: extra preprocessor macros, name -> value (``{"PUBLISH":
+    "VX_RELAXED"}`` is ``-DPUBLISH=VX_RELAXED``; a value of None is ``-DNAME``),
+    for building variants of one source. ``instrument`` (default True):
+    compile ``sources`` with the compiler's thread-sanitizer instrumentation,
+    so every plain access to shared memory reaches the explorer without
+    ``VX_CELL_*`` annotations (docs/explore-c.md). Builds are cached by a hash
+    of everything that goes into them (``cache_dir``, default the
+    ``models`` folder of ``$VELOX_BUILD_CACHE`` or ``~/.cache/velox/build``). A compile error
+    raises ``BuildError`` with gcc's own message.
     """
     from .._native import _model_build as mb
+    from .._native import _model_tsan as mt
+    from . import _cbuild
 
     if not name.isidentifier():
         raise ValueError(f"module name must be a Python identifier, got {name!r}")
     include_dirs = list(include_dirs or [])
-    h = hashlib.sha256()
     defines = dict(defines or {})
+    h = hashlib.sha256()
     for part in (name, cdef, source, mb.HOOKS_CDEF, " ".join(mb.model_cflags()), sys.version,
-                 repr(sorted(defines.items())), repr([os.path.abspath(s) for s in sources]),
-                 repr([os.path.abspath(d) for d in include_dirs])):
+                 repr(sorted(defines.items())), repr(instrument), " ".join(mt.TSAN_CFLAGS)):
         h.update(part.encode())
-    for path in sources:
-        with open(path, "rb") as f:
-            h.update(f.read())
-    # The first key covers what we are told; the files the compiler read
-    # (headers in include_dirs' subfolders, beside the sources, system ones)
-    # are known only from its dependency output (-MD): each build records
-    # them, and a build is reused only while all of them are unchanged.
-    base = os.path.join(cache_dir or _cache_dir(), f"{name}-{h.hexdigest()[:16]}")
+    own = [os.path.join(mb.HERE, f) for f in ("vx_atomic.h", "vx_model_rt.h", *mb.RUNTIME_SOURCES,
+                                               *mb.TSAN_RUNTIME_SOURCES, "_model_tsan.py", "_model_build.py")]
+    for path in sources + own:
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except OSError as exc:
+            raise _cbuild.BuildError(f"cmodel.build: cannot read {path}: {exc.strerror}") from None
+    for d in include_dirs:
+        for fn in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            if fn.endswith(".h"):
+                with open(os.path.join(d, fn), "rb") as f:
+                    h.update(f.read())
+    digest = h.hexdigest()[:16]
+    out = os.path.join(cache_dir or _cache_dir(), f"{name}-{digest}")
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    so = _cached_build(base, name + suffix)
-    if so is None:
-        so = _compile(base, name, suffix, mb, cdef=cdef, source=source, sources=sources,
-                      include_dirs=include_dirs, defines=defines, verbose=verbose)
+    so = os.path.join(out, name + suffix)
+    if not os.path.exists(so):
+        so = _cbuild.compile_module(name, cdef=cdef, source=source, sources=sources, include_dirs=include_dirs,
+                                    defines=defines, instrument=instrument, out_dir=out, verbose=verbose)
     spec = importlib.util.spec_from_file_location(name, so)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the model build at {so}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    module.__velox_identity__ = f"{name}-{digest}"
     return attach(module)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BuildError":
+        from ._cbuild import BuildError
+
+        return BuildError
+    raise AttributeError(name)

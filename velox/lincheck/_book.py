@@ -7,7 +7,7 @@ sequential model from the quiescent snapshot taken before it. A level is an
 independent object for these three operations (none reads or writes another
 level), so the history of a window splits by (side, level) and each part is
 checked alone (P-compositionality). Best prices are not in the recorded
-histories: the native hint may lag a concurrent update by design
+histories: the native best price may lag a concurrent update by design
 (vx_book.h), so they are checked at quiescence by the stress driver instead.
 """
 

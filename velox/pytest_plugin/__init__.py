@@ -10,12 +10,17 @@ tests use:
   execution fails the test with :class:`velox.explore.ExplorationFailure`
   (its trace table and replay token), and ``--explore-replay TOKEN`` re-runs
   exactly that execution;
+* ``--explore-shards N`` (``velox.explore.pytest_shards``, loaded with this
+  plugin): each explored test, marked or using the ``explore_check``
+  fixture, becomes N items exploring disjoint parts, for pytest-xdist to
+  spread, with one combined verdict per test at the end;
 * the ``stress`` marker and its budget (``stress.py``): ``--stress-seconds``
   per test or ``--stress-budget`` for the whole session, seeds
   (``--stress-seed``), the ``stress_seconds``, ``stress_seed`` and
   ``stress_tally`` fixtures, live progress lines and a summary table.
 
-Nothing here imports the explorer until a marked test runs.
+The explorer's own modules are imported by the shard plugin; the runtime
+starts only when an explored test runs.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from __future__ import annotations
 import pytest
 
 from . import explore_marker, stress
+
+# The sharding plugin (--explore-shards, the explore_check fixture, the combined verdicts) comes with
+# this one; "-p velox.explore.pytest_shards" on a command line or in a conftest stays harmless.
+pytest_plugins = ["velox.explore.pytest_shards"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 pytest_pyfunc_call = explore_marker.pytest_pyfunc_call
 pytest_collection_modifyitems = explore_marker.pytest_collection_modifyitems
+pytest_generate_tests = explore_marker.pytest_generate_tests
 
 stress_seconds = stress.stress_seconds
 stress_seed = stress.stress_seed

@@ -68,8 +68,8 @@ def addoption(parser: pytest.Parser) -> None:
     group.addoption("--explore-replay", default=None, metavar="TOKEN",
                     help="re-run exactly the execution a failure report printed (its 'replay token'); "
                          "only the test the token was recorded for runs")
-    # A --explore-shard I/N option belongs here once check() takes shard=(i, n): one more entry in
-    # _command_line_keywords, and the replay and incomplete handling below stay as they are.
+    # --explore-shards N is velox.explore.pytest_shards' option (loaded with this plugin); marked tests
+    # are split by it in pytest_generate_tests below.
 
 
 def configure(config: pytest.Config) -> None:
@@ -101,6 +101,18 @@ def _command_line_keywords(config: pytest.Config) -> dict[str, Any]:
 def recorded_name(item: pytest.Function) -> str:
     """The name a replay token records for a marked test (module and test, with its parameters)."""
     return f"{item.module.__name__}.{item.getmodpath()}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With ``--explore-shards N`` (N > 1), a marked test becomes N items, each exploring one part."""
+    if metafunc.definition.get_closest_marker("explore") is None or "_explore_shard" in metafunc.fixturenames:
+        return
+    from velox.explore.pytest_shards import _shards
+
+    n = _shards(metafunc.config)
+    if n > 1:
+        metafunc.fixturenames.append("_explore_shard")  # a parameter the test function does not take
+        metafunc.parametrize("_explore_shard", [(i, n) for i in range(n)], ids=[f"shard{i}of{n}" for i in range(n)])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -154,11 +166,29 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     body.__module__ = pyfuncitem.module.__name__
     body.__qualname__ = body.__name__ = pyfuncitem.getmodpath()
     replay = pyfuncitem.config.stash.get(_REPLAY_KEY, None) and pyfuncitem.config.getoption("--explore-replay")
-    run_explored(body, keywords, incomplete, pyfuncitem.nodeid, replay)
+    callspec = getattr(pyfuncitem, "callspec", None)
+    shard = callspec.params.get("_explore_shard") if callspec is not None else None
+    if shard is not None and not replay:
+        keywords["shard"] = tuple(shard)
+    stats = run_explored(body, keywords, incomplete, pyfuncitem.nodeid, replay)
+    if shard is not None and stats is not None:
+        _record_shard(pyfuncitem, tuple(shard), stats)
     return True
 
 
-def run_explored(body: Any, keywords: dict[str, Any], incomplete: str, nodeid: str, replay: str | None) -> None:
+def _record_shard(item: pytest.Function, shard: tuple[int, int], stats: Any) -> None:
+    """This shard's Stats, in the form velox.explore.pytest_shards combines into one verdict per test."""
+    import json
+
+    from velox.explore.pytest_shards import _KEY
+
+    item.user_properties.append((_KEY, json.dumps({
+        "shard": list(shard), "executions": stats.executions, "blocked": stats.blocked,
+        "distinct": stats.distinct, "wall_time": stats.wall_time, "complete": stats.complete,
+        "reason": stats.incomplete_reason, "model": stats.model, "assumptions": list(stats.assumptions)})))
+
+
+def run_explored(body: Any, keywords: dict[str, Any], incomplete: str, nodeid: str, replay: str | None) -> Any:
     """``check(body, **keywords)`` as a test outcome: pass when complete, the failure without velox's frames."""
     __tracebackhide__ = True
     from velox import explore
@@ -180,6 +210,7 @@ def run_explored(body: Any, keywords: dict[str, Any], incomplete: str, nodeid: s
         pytest.fail(f"{stats}\n(a bounded exploration is not a pass: raise the bound, or mark the test "
                     "explore(incomplete='skip') / run with --explore-incomplete=skip to report it as skipped)",
                     pytrace=False)
+    return stats
 
 
 def _skip(reason: str) -> None:

@@ -10,9 +10,10 @@ Run length per test, first found wins:
 
 * ``--stress-seconds S``: every stress test runs S seconds;
 * ``--stress-budget T`` (``8h``, ``90m``, ``600``): the whole session's
-  length. Each test gets ``T * (1 - reserve) / ceil(tests / workers)``, so
-  the session, split over its pytest-xdist workers, ends within T; the
-  reserve (``RESERVE_FRACTION``) covers builds and start-up;
+  length. The tests run in ``ceil(tests / workers)`` rounds over the
+  pytest-xdist workers, and each gets an equal share of what is left of T
+  after a reserve for start-up, builds and each test's setup
+  (``share_of_budget``), so the session ends within T;
 * ``$VELOX_STRESS_SECONDS``, then ``$VELOX_STRESS_BUDGET``, the same;
 * ``DEFAULT_SECONDS`` per test.
 
@@ -48,8 +49,14 @@ import pytest
 DEFAULT_SECONDS = 10.0
 #: Longest accepted run length or budget: a week.
 MAX_SECONDS = 7 * 24 * 3600.0
-#: Share of a --stress-budget kept back for builds, collection and start-up.
+#: Kept back from a --stress-budget: a share of it (a loaded machine starts everything slower)...
 RESERVE_FRACTION = 0.05
+#: ...the session's start-up (collection, pytest-xdist workers, native builds inside tests)...
+STARTUP_SECONDS = 120.0
+#: ...and each test's setup, teardown and the overrun of its last slice.
+PER_TEST_SECONDS = 5.0
+#: The shortest share of a budget a stress test may get.
+MIN_SHARE_SECONDS = 1.0
 _PROGRESS_EVERY = 1.0
 _LENGTH_KEY = pytest.StashKey[float]()
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -135,9 +142,20 @@ def _length_settings(config: pytest.Config) -> tuple[str, float, str]:
 
 
 def share_of_budget(budget: float, tests: int, workers: int) -> float:
-    """Seconds per test so that ``tests`` equal tests on ``workers`` workers end within ``budget``."""
+    """Seconds per test so that ``tests`` equal tests on ``workers`` workers end within ``budget``.
+
+    The tests run in ``ceil(tests / workers)`` rounds; what is left of the budget after the reserve
+    (``RESERVE_FRACTION``, ``STARTUP_SECONDS``, ``PER_TEST_SECONDS`` a round) is split over them.
+    ValueError when that leaves less than ``MIN_SHARE_SECONDS`` a test.
+    """
     rounds = max(1, math.ceil(tests / max(1, workers)))
-    return budget * (1 - RESERVE_FRACTION) / rounds
+    share = (budget * (1 - RESERVE_FRACTION) - STARTUP_SECONDS - rounds * PER_TEST_SECONDS) / rounds
+    if share < MIN_SHARE_SECONDS:
+        least = (STARTUP_SECONDS + rounds * (PER_TEST_SECONDS + MIN_SHARE_SECONDS)) / (1 - RESERVE_FRACTION)
+        raise ValueError(f"a budget of {budget:g} s is too short for {tests} stress test(s) on {workers} "
+                         f"worker(s): it needs at least {math.ceil(least)} s (start-up, then {rounds} round(s) "
+                         "of tests), or use --stress-seconds")
+    return share
 
 
 class StressSession:
@@ -178,7 +196,10 @@ class StressSession:
         kind, value, source = _length_settings(config)
         if kind == "budget":
             workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
-            seconds = share_of_budget(value, len(stress), workers)
+            try:
+                seconds = share_of_budget(value, len(stress), workers)
+            except ValueError as exc:
+                raise pytest.UsageError(f"{source}: {exc}") from None
             note = (f"{source} {value:g} s over {len(stress)} stress tests on {workers} worker(s): "
                     f"{seconds:.1f} s per test")
         else:
@@ -213,7 +234,9 @@ def stress_seconds_from(config: pytest.Config) -> float:
     if _LENGTH_KEY in config.stash:
         return config.stash[_LENGTH_KEY]
     kind, value, _ = _length_settings(config)  # a test not marked stress, or collected elsewhere
-    return share_of_budget(value, 1, 1) if kind == "budget" else value
+    if kind == "budget":  # a stress fixture requested outside a collected stress test: the whole budget
+        return share_of_budget(value, 1, 1)
+    return value
 
 
 @pytest.fixture

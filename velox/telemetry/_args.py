@@ -32,6 +32,16 @@ def _seconds(text: str) -> float:
     return v
 
 
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction from 0 to 1, got {text}")
+    return v
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group(
         "telemetry (off by default; needs the velox[telemetry] extra)",
@@ -47,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--prometheus", type=_typed(parse_host_port), default=None, metavar="HOST:PORT",
                    help="serve a Prometheus scrape endpoint at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; "
                         "port 0 picks a free port and prints it)")
+    g.add_argument("--trace-sample", type=_fraction, default=0.01, metavar="FRACTION",
+                   help="with --otlp, trace this fraction of transactions: one span each, an event per stage "
+                        "(default 0.01; 0 turns tracing off)")
     g.add_argument("--prometheus-linger", type=_seconds, default=0.0, metavar="SECONDS",
                    help="after the run, keep the endpoint up until Prometheus has scraped the final values, "
                         "at most SECONDS (default 0: close at once)")
@@ -54,4 +67,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> TelemetryOptions:
     return TelemetryOptions(otlp=args.otlp, prometheus=args.prometheus,
-                            prometheus_linger_s=args.prometheus_linger)
+                            prometheus_linger_s=args.prometheus_linger, trace_sample=args.trace_sample)

@@ -38,6 +38,8 @@ class TelemetryOptions:
     """(host, port) of the scrape endpoint; port 0 picks a free one."""
     prometheus_linger_s: float = 0.0
     """After the run, keep the endpoint up until one scrape has read the final values, at most this long."""
+    trace_sample: float = 0.01
+    """Fraction of transactions traced (OTLP only); 0 turns tracing off."""
 
     @property
     def enabled(self) -> bool:
@@ -105,6 +107,28 @@ class Telemetry:
             readers.append(self._otlp_reader(options.otlp))
         self.provider = MeterProvider(metric_readers=readers, resource=resource)
         self.metrics = PipelineMetrics(pipe, self.provider, readers)
+        self.tracer = None
+        self.tracer_provider = None
+        if options.otlp is not None and options.trace_sample > 0:
+            self._start_traces(pipe, options.otlp, options.trace_sample, resource)
+
+    def _start_traces(self, pipe, url: str, rate: float, resource) -> None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter,
+        )
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        from ._traces import PipelineTracer
+
+        self.tracer_provider = TracerProvider(resource=resource)
+        kw = {} if os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") else {
+            "max_queue_size": 1 << 16, "max_export_batch_size": 4096, "schedule_delay_millis": 1000}
+        self.tracer_provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{url}/v1/traces" if url else None), **kw))
+        self.tracer = PipelineTracer(pipe, self.tracer_provider, rate=rate)
+        where = f"{url}/v1/traces" if url else "the endpoint in OTEL_EXPORTER_OTLP_*"
+        print(f"telemetry: OTLP/HTTP traces of {rate:.4%} of transactions to {where}", file=self.out, flush=True)
 
     def _start_prometheus(self, host: str, port: int):
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -154,6 +178,13 @@ class Telemetry:
             scraped = self.metrics.last_collect > self._end
             print(f"telemetry: final values {'scraped' if scraped else 'NOT scraped (linger ran out)'}",
                   file=self.out, flush=True)
+        if self.tracer is not None:
+            t = self.tracer.close()
+            self.tracer_provider.shutdown()  # exports the spans still queued
+            print(f"telemetry: traces: {t['sampled']} transactions sampled, {t['spans']} spans exported, "
+                  f"{t['book_dropped'] + t['output_dropped']} samples dropped (side ring full), "
+                  f"{t['over_budget']} over the span budget", file=self.out, flush=True)
+            self.trace_counts = t
         self.provider.shutdown()  # the OTLP reader's final collect and export
         if self._server is not None:
             self._server.shutdown()

@@ -52,7 +52,7 @@ static void *book_worker(void *arg) {
         int rc;
         if (is_remove) {
             /* half the removals take everything this thread owns there, so
-             * levels empty often and the best-price hint must come down */
+             * levels empty often and their bitmap bits must come down */
             qty = ((c >> 24) & 1) ? *own : 1 + (int64_t)((c >> 32) % (uint64_t)*own);
             rc = vx_book_remove(d->book, side, price, qty);
         } else {

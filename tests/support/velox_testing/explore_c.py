@@ -11,7 +11,11 @@ from typing import Any
 
 from velox import explore
 
-BID, ASK = 0, 1
+from .cheaders import enum_values, header
+
+_TXN = enum_values(header("vx_txn.h"))  # the values C uses, from the header itself
+BID, ASK = _TXN["VX_BID"], _TXN["VX_ASK"]
+VX_OK, VX_EUNDERFLOW, VX_ETIMEOUT = _TXN["VX_OK"], _TXN["VX_EUNDERFLOW"], _TXN["VX_ETIMEOUT"]
 
 
 def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: bool = False):
@@ -74,7 +78,9 @@ def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: b
 
 def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, levels: int = 4,
               tick_shift: int = 0, base: int = 100, max_retries: int = 100):
-    """Threads apply (op, side, price, qty) lists to one book. After the joins:
+    """Threads apply (op, side, price, qty) lists to one book; op is "add",
+    "remove" or "best" (a best-price query, which may clear stale bitmap bits
+    while the others update; price and qty are ignored). After the joins:
     every level's quantity equals the model's sum of the successful operations
     (conservation; a Timeout changes nothing and is counted, never lost), no
     level is negative, and best bid/ask equal a recomputation from the levels."""
@@ -88,9 +94,13 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
             def worker(ops):
                 done = []
                 for op, side, price, qty in ops:
+                    if op == "best":
+                        p = ffi.new("int64_t *")
+                        done.append(p[0] if lib.vx_book_best(b, side, p) else None)
+                        continue
                     fn = lib.vx_book_add if op == "add" else lib.vx_book_remove
                     rc = fn(b, side, price, qty)
-                    assert rc in (0, -3, -5), f"{op}({side}, {price}, {qty}) returned {rc}"
+                    assert rc in (VX_OK, VX_EUNDERFLOW, VX_ETIMEOUT), f"{op}({side}, {price}, {qty}) returned {rc}"
                     done.append(rc)
                 return done
 
@@ -99,7 +109,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
             expect: dict[tuple[int, int], int] = {}
             for ops, rcs in zip(ops_by_thread, results):
                 for (op, side, price, qty), rc in zip(ops, rcs):
-                    if rc == 0:
+                    if op != "best" and rc == VX_OK:
                         key = (side, (price - base) >> tick_shift)
                         expect[key] = expect.get(key, 0) + (qty if op == "add" else -qty)
             best = {BID: None, ASK: None}

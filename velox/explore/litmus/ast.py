@@ -63,7 +63,8 @@ class UnOp:
 class Access:
     """One shared-memory operation on location ``loc``.
 
-    ``kind`` is ``load``, ``store``, ``fetch_add``, ``fetch_sub``, ``exchange``,
+    ``kind`` is ``load``, ``store``, ``fetch_add``, ``fetch_sub``, ``fetch_and``, ``fetch_or``,
+    ``fetch_xor``, ``exchange``,
     ``cas_strong``, ``cas_weak`` (atomic), ``read``/``write`` (plain ``*x``) or
     ``fence`` (``loc`` empty). ``expected_reg`` is the register a compare-exchange
     compares against and updates on failure.
@@ -76,6 +77,7 @@ class Access:
     order: str = "seq_cst"
     failure_order: str = "seq_cst"
     expected_reg: str = ""
+    expected_loc: str = ""  # compare-exchange whose expected value is a location parameter (herd's form)
 
 
 Expr = Const | Reg | BinOp | UnOp | Access

@@ -104,6 +104,15 @@ def _eval(e: Expr, regs: dict[str, int], atomic: frozenset[str], as_statement: b
         kind = "load" if kind == "read" else "store"
     if kind in ("store", "write", "fence") and not as_statement:
         raise RuntimeError(f"line {e.line}: a {kind} has no value")
+    if kind.startswith("cas") and e.expected_loc:
+        # herd's form: the expected value is read from a location, and a failure writes the value seen there
+        # (plain accesses, as C's compare_exchange does through its pointer argument).
+        exp_atomic = e.expected_loc in atomic
+        expected = yield Op("load" if exp_atomic else "read", e.expected_loc, 0, 0, "seq_cst", "seq_cst", e.line)
+        ok, old = yield Op(kind, e.loc, value, int(expected), e.order, e.failure_order, e.line)
+        if not ok:
+            yield Op("store" if exp_atomic else "write", e.expected_loc, old, 0, "seq_cst", "seq_cst", e.line)
+        return int(ok)
     if kind.startswith("cas"):
         ok, old = yield Op(kind, e.loc, value, regs[e.expected_reg], e.order, e.failure_order, e.line)
         if not ok:
@@ -147,6 +156,12 @@ def _drive(program: Program, objects: dict[str, Any], api: Any) -> dict[str, int
             result = obj.fetch_sub(op.value, op.order)
         elif op.kind == "exchange":
             result = obj.exchange(op.value, op.order)
+        elif op.kind == "fetch_or":
+            result = obj.fetch_or(op.value, op.order)
+        elif op.kind == "fetch_and":
+            result = obj.fetch_and(op.value, op.order)
+        elif op.kind == "fetch_xor":
+            result = obj.fetch_xor(op.value, op.order)
         elif op.kind == "cas_strong":
             result = obj.compare_exchange_strong(op.expected, op.value, op.order, op.failure_order)
         elif op.kind == "cas_weak":

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import spin_state
 from .failure import Failure, user_traceback
 from .graph import Event, Loc
 from .memory import Memory
@@ -31,7 +32,6 @@ from .orders import UsageError
 from .plan import Plan
 from .revisit import Revisits
 from .schedule import Scheduling
-from . import spin_state
 from .threads import Abort, JoinHandle, ModelThread, _tls
 
 
@@ -63,6 +63,7 @@ class Execution(Scheduling, Memory, Revisits):
         self.sc_model = explorer.model == "sc"
         self.sc_events = 0
         self.raced = False
+        self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:

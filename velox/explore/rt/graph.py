@@ -23,6 +23,7 @@ write.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .orders import SEQ_CST
@@ -58,6 +59,7 @@ class Event:
         "key",
         "kind",
         "loc",
+        "mask",
         "msg",
         "op",
         "order",
@@ -71,6 +73,7 @@ class Event:
         "tid",
         "value",
         "weak",
+        "what",
         "written",
     )
 
@@ -100,6 +103,8 @@ class Event:
         self.key = stamp  # place in the search's addition order (plan.py)
         self.added_max: bool | None = None  # took its first choice (None: no choice to make)
         self.revisitable = True
+        self.mask = -1  # plain C accesses: the bytes of the location touched
+        self.what: str | None = None  # plain C accesses: the C expression, when it names more than the location
 
     @property
     def id(self) -> EventId:
@@ -293,7 +298,21 @@ def psc_acyclic(events: list[Event]) -> bool:
     return removed == len(edges)
 
 
-def describe_value(v: Any) -> str:
-    """Short display of a value for trace tables."""
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def describe_value(v: Any, names: dict[int, int] | None = None) -> str:
+    """Short display of a value for trace tables.
+
+    An object whose repr shows its address (the default repr, functions...) is named by its
+    type and its order of first appearance in ``names`` (``Node#0``, ``Node#1``), the same in
+    every run of the test; without ``names``, by its type alone.
+    """
     text = repr(v)
+    if _ADDRESS.search(text):
+        kind = type(v).__name__
+        if names is None:
+            return f"<{kind}>"
+        n = names.setdefault(id(v), len(names))
+        return f"{kind}#{n}"
     return text if len(text) <= 24 else text[:21] + "..."

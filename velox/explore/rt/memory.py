@@ -351,7 +351,8 @@ class Memory:
         if is_release(e.order):
             t.rel_fence_view = t.view  # later writes carry this fence's view as a release
 
-    def op_cell(self, key: Any, is_write: bool, site: Any, value: Any = None, name: str | None = None) -> Any:
+    def op_cell(self, key: Any, is_write: bool, site: Any, value: Any = None, name: str | None = None,
+                mask: int = -1) -> Any:
         """A plain access. Python cells (declared with a value) read from a store like atomics do;
         C cells (first seen here, value in C memory) are only checked for races."""
         t = current_thread("a plain (Cell) access")
@@ -364,9 +365,12 @@ class Memory:
         kind = g.NA_WRITE if is_write else g.NA_READ
         e, choice = self.new_event(t, kind, loc, NA, site, "set" if is_write else "get")
         e.value = value
+        e.mask = mask
+        if name is not None and name != loc.name:
+            e.what = name
         racy = None
         for a in loc.na:
-            if (is_write or a.kind == g.NA_WRITE) and a.tid != t.tid and not (e.hb >> a.stamp & 1):
+            if (is_write or a.kind == g.NA_WRITE) and a.tid != t.tid and a.mask & mask and not (e.hb >> a.stamp & 1):
                 racy = a
                 break
         loc.na.append(e)
@@ -390,8 +394,9 @@ class Memory:
             else:
                 self.fail(Failure(
                     "data race",
-                    f"data race on {loc.name}: t{e.tid} {e.op} at {format_site(e.site)} (event #{e.stamp}) conflicts "
-                    f"with t{racy.tid} {racy.op} at {format_site(racy.site)} (event #{racy.stamp}); neither happens "
+                    f"data race on {e.what or loc.name}: t{e.tid} {e.op} at {format_site(e.site)} (event #{e.stamp}) "
+                    f"conflicts with t{racy.tid} {racy.op} of {racy.what or loc.name} at {format_site(racy.site)} "
+                    f"(event #{racy.stamp}); neither happens "
                     "before the other. A release/acquire pair (or a stronger order) must order them.",
                     t.tid, (racy.stamp, e.stamp),
                 ))

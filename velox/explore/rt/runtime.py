@@ -67,22 +67,33 @@ def rt_fence(order: Any, site: Any = None) -> None:
     current_execution("rt_fence").op_fence(_orders.check_fence(order), site)
 
 
-def rt_spin(site: Any = None, op: str = "spin") -> None:
-    """A spin-loop iteration ends here: block until the values read since the last write can change."""
-    current_execution("rt_spin").op_spin(site, op)
+def rt_spin(site: Any = None, op: str = "spin", state: Any = spin_state.NOT_GIVEN) -> None:
+    """A spin-loop iteration ends here: block until the values read since the last write can change.
+
+    ``state``: the thread's own state at the hint, when the front end captures it itself (C code,
+    whose frames ``spin_state.snapshot`` cannot see); ``spin_state.UNKNOWN`` when it cannot.
+    """
+    current_execution("rt_spin").op_spin(site, op, state)
 
 
 spin_state.skip_frames(rt_spin.__code__, rt_cas.__code__)
 
 
-def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None) -> Any:
+def rt_cell(key: Any, is_write: bool, site: Any = None, value: Any = None, name: str | None = None,
+            mask: int = -1) -> Any:
     """A plain (non-atomic) access, checked for data races.
 
     For a location declared with ``rt_cell_init`` (Python cells) a write stores ``value`` and a read
     returns the value of the store it reads from; for C memory (never declared) the value lives with
-    the caller and a read returns None.
+    the caller and a read returns None. ``name`` names what this access touches (a C expression);
+    ``mask`` the bytes of the location it touches: two accesses conflict only if their masks overlap.
     """
-    return current_execution("rt_cell").op_cell(key, bool(is_write), site, value, name)
+    return current_execution("rt_cell").op_cell(key, bool(is_write), site, value, name, mask)
+
+
+def rt_identify(identity: str) -> None:
+    """Record that this execution runs code of the build ``identity`` (replay tokens carry it)."""
+    current_execution("rt_identify").identities.add(identity)
 
 
 def rt_choose(n: int, site: Any = None) -> int:

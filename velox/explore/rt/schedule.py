@@ -176,14 +176,15 @@ class Scheduling:
             nxt = self.decide(current)
         return nxt
 
-    def op_spin(self, site: Any, op: str) -> None:
+    def op_spin(self, site: Any, op: str, given_state: Any = spin_state.NOT_GIVEN) -> None:
         t = current_thread(op)
         self.enter(t)
         e, _choice = self.new_event(t, g.SPIN, None, NA, site, op)
         self.commit(t, e, 0)
         if t.reads_since_write:
             rfs = tuple((id(r.loc), r.rf.id, r.spurious) for r in t.reads_since_write)
-            state = spin_state.snapshot(stable=self.stable_id)
+            state = (spin_state.snapshot(stable=self.stable_id) if given_state is spin_state.NOT_GIVEN
+                     else given_state)
             if rfs == t.prev_spin_rfs:
                 if state is not spin_state.UNKNOWN and state == t.prev_spin_state:
                     # Same reads, no write, and the thread's own state is provably the same: this

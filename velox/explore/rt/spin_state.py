@@ -32,6 +32,7 @@ from typing import Any
 __all__ = ["UNKNOWN", "snapshot", "supported"]
 
 UNKNOWN = None
+NOT_GIVEN = object()  # rt_spin's default: the explorer takes the snapshot itself
 _MAX_NODES = 4000  # a state bigger than this is not compared (treated as unknown)
 
 

@@ -1,4 +1,5 @@
-"""Real components for the telemetry tests: skipped locally when missing
+"""Real components for the telemetry and report tests (Prometheus, promtool,
+Chromium, the OpenTelemetry packages): skipped locally when missing
 (naming what to install), required in CI (env CI=true)."""
 
 from __future__ import annotations

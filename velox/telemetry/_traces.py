@@ -1,0 +1,118 @@
+"""Sampled traces: one OpenTelemetry span per sampled transaction.
+
+The native book and output stages record the stage timestamps of the
+transactions the sampling hash selects into two side rings
+(``vx_pipeline_trace_enable``); a full side ring drops the sample and counts
+it, so tracing never blocks the pipeline. ``PipelineTracer``'s thread drains
+the rings every 50 ms, joins a transaction's book record with its output
+record by (producer, id), and makes one span from its ingress timestamp to
+its delivery, with one event per stage: ``book``, ``bundle.arrival``,
+``bundle.flush``, ``output``. Span creation costs Python time, so it is
+capped (``max_spans_per_s``); samples above the cap are counted, not
+exported, and said so at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind
+
+from .. import __version__
+from .._native import _core
+from .._pipeline import Pipeline
+
+SIDE_RING_CAPACITY = 1 << 16
+DRAIN_SECONDS = 0.05
+#: samples waiting for their output record, at most (older ones are given up)
+MAX_PENDING = 1 << 20
+
+
+class PipelineTracer:
+    """Drains ``pipe``'s trace side rings into spans of ``provider``.
+    Build before ``pipe.start()``; ``close()`` after ``pipe.wait()``."""
+
+    def __init__(self, pipe: Pipeline, provider: TracerProvider, *, rate: float,
+                 max_spans_per_s: float = 2_000.0) -> None:
+        if not 0 < rate <= 1:
+            raise ValueError(f"trace sample rate must be in (0, 1], got {rate!r}")
+        self.pipe = pipe
+        self.rate = rate
+        self.max_spans_per_s = max_spans_per_s
+        pipe._native.trace_enable(rate, SIDE_RING_CAPACITY)
+        self._tracer = provider.get_tracer("velox", __version__)
+        self._ns_per_tick = _core.tsc_ns_per_tick()
+        # One (wall clock, TSC) pair converts every tick to epoch nanoseconds.
+        self._anchor_ns = time.time_ns()
+        self._anchor_tick = _core.tsc_now()
+        self._book: dict[tuple[int, int], int] = {}
+        self.spans = 0
+        self.over_budget = 0
+        self.without_book = 0
+        self._budget = 0.0
+        self._last = time.monotonic()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="velox-trace-drain", daemon=True)
+        self._thread.start()
+
+    def _epoch_ns(self, tick: int) -> int:
+        return self._anchor_ns + round((tick - self._anchor_tick) * self._ns_per_tick)
+
+    def _run(self) -> None:
+        while not self._stop.wait(DRAIN_SECONDS):
+            self.drain()
+
+    def drain(self) -> None:
+        """Turn every sample waiting in the side rings into a span (one thread at a time)."""
+        with self._lock:
+            now = time.monotonic()
+            self._budget = min(self._budget + (now - self._last) * self.max_spans_per_s, self.max_spans_per_s)
+            self._last = now
+            while True:
+                book, out = self.pipe._native.trace_drain()
+                for producer, txn_id, tick in book:
+                    self._book[(producer, txn_id)] = tick
+                for rec in out:
+                    self._span(rec)
+                if len(self._book) > MAX_PENDING:  # their output records were dropped
+                    for key in list(self._book)[: len(self._book) - MAX_PENDING]:
+                        del self._book[key]
+                if not book and not out:
+                    return
+
+    def _span(self, rec: tuple[int, ...]) -> None:
+        producer, txn_id, ingress, arrival, flush, output = rec
+        book = self._book.pop((producer, txn_id), None)
+        if self._budget < 1:
+            self.over_budget += 1
+            return
+        self._budget -= 1
+        attrs: dict[str, Any] = {"velox.producer": producer, "velox.txn.id": txn_id,
+                                 "velox.e2e_ns": round((output - ingress - (flush - arrival)) * self._ns_per_tick)}
+        span = self._tracer.start_span("velox.transaction", kind=SpanKind.INTERNAL, attributes=attrs,
+                                       start_time=self._epoch_ns(ingress))
+        if book is not None:
+            span.add_event("book", timestamp=self._epoch_ns(book))
+        else:
+            self.without_book += 1
+        span.add_event("bundle.arrival", timestamp=self._epoch_ns(arrival))
+        span.add_event("bundle.flush", timestamp=self._epoch_ns(flush))
+        span.add_event("output", timestamp=self._epoch_ns(output))
+        span.end(end_time=self._epoch_ns(output))
+        self.spans += 1
+
+    def close(self) -> dict[str, int]:
+        """Stop the thread, drain what is left (the pipeline has stopped) and
+        return the counts: recorded and dropped per stage, spans made, over budget."""
+        self._stop.set()
+        self._thread.join()
+        self._budget = float("inf")  # the final drain exports everything left
+        self.drain()
+        book_rec, book_drop, out_rec, out_drop = self.pipe._native.trace_stats()
+        return {"sampled": out_rec + out_drop, "book_dropped": book_drop, "output_dropped": out_drop,
+                "spans": self.spans, "over_budget": self.over_budget, "without_book": self.without_book,
+                "book_recorded": book_rec}
