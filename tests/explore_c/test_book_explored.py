@@ -39,10 +39,11 @@ def test_book_scenario(core, name):
 # Levels 64 apart sit in different first-level words: the best moves from one
 # word to another through the second level while the first empties. 65 levels
 # make every execution long (the final check reads all 130 of them): a few
-# minutes for 32 executions, so it runs with the stress suite. The second
+# minutes for 32 executions, a complete exploration with no time bound, so it
+# runs under -m exhaustive (not -m stress, whose tests honour the budget). The second
 # level's clear-and-recheck race itself is in the default gate
 # (query_clears_word_while_filling_neighbour: levels 101 and 102 share word 0).
-@pytest.mark.stress
+@pytest.mark.exhaustive
 def test_best_moves_across_words(core):
     ops = [[("add", BID, 164, 1), ("remove", BID, 164, 1), ("best", BID, 0, 0)], [("add", BID, 100, 1)]]
     stats = explore.check(book_test(core, ops, levels=65))
