@@ -91,7 +91,7 @@ ext_modules = cythonize(
 setup_kwargs = dict(
     ext_modules=ext_modules,
     packages=["velox", "velox._native", "velox.explore", "velox.explore.rt", "velox.explore.litmus",
-              "velox.lincheck", "velox.models", "velox.pytest_plugin", "velox.telemetry"],
+              "velox.lincheck", "velox.models", "velox.pytest_plugin", "velox.report", "velox.telemetry"],
     package_dir={"velox.models": "models"},
     package_data={"velox._native": ["*.h", "*.c", "*.pxd", "*.pyx", "*.pxi"]},
     zip_safe=False,

@@ -123,3 +123,11 @@ def test_jobs_gives_the_same_output_in_the_same_order(tmp_path, capsys):
 def test_jobs_must_be_positive(capsys):
     assert litmus_cli.main(["--jobs", "0", "x.litmus"]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_paren_star_inside_a_process_body_is_code_not_a_comment():
+    # herd's C lexer knows only /* */ and // inside process bodies: "(*x)" there is a dereference
+    text = ("C DEREF\n(* a comment before the init *)\n{ [x] = 0; }\n"
+            "P0 (int* x) {\n  *x = 1;\n  int r0 = (*x) + 1;\n}\n(* a comment after *)\nexists (0:r0=2)\n")
+    result = run_litmus(parse_litmus(text, "d.litmus"), "rc11")
+    assert result.verdict == "Always"

@@ -224,6 +224,16 @@ def _identify(identity: str) -> None:
         pass  # outside an exploration: the first hook says so
 
 
+def _stateless_for_spin_loops() -> None:
+    # A GuardedLib only caches wrappers of C functions: no state a spin loop could change.
+    from .rt import spin_state
+
+    spin_state.register_identity(GuardedLib)
+
+
+_stateless_for_spin_loops()
+
+
 class ModelModule:
     """A model-build module: ``.lib`` (guarded C functions), ``.ffi`` (types),
     ``.identity`` (the module name and the hash of everything that built it:
