@@ -76,7 +76,8 @@ def test_memory_order_numbers() -> None:
 
 def test_rmw_kinds() -> None:
     model = defines(header("vx_atomic.h"), after="#else")
-    kinds = {model["VX_RMW_ADD"]: (5, 3, 8), model["VX_RMW_SUB"]: (5, 3, 2), model["VX_RMW_XCHG"]: (5, 3, 3)}
+    kinds = {model["VX_RMW_ADD"]: (5, 3, 8), model["VX_RMW_SUB"]: (5, 3, 2), model["VX_RMW_XCHG"]: (5, 3, 3),
+             model["VX_RMW_OR"]: (5, 3, 7), model["VX_RMW_AND"]: (5, 3, 1)}
     assert set(kinds) == set(cmodel._RMW_FNS)
     for kind, (old, operand, new) in kinds.items():
         assert cmodel._RMW_FNS[kind](operand)(old) == new, kind
