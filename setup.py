@@ -53,8 +53,10 @@ class build_ext(_build_ext):
             cache = Path(__file__).resolve().parent / "build" / "velox-cache"  # the checkout's, in every mode
             ext.extra_objects = [str(o) for o in vxb.compile_objects(src, vxb.source_set("core"), strict, root=cache,
                                                                      log=print)]
+        # The folder changes with any flag or any native source or header, so
+        # no object compiled for other flags or older headers is ever reused.
         key = vxb.digest(ext.name, ext.sources, ext.extra_compile_args, ext.define_macros,
-                         [Path(d).read_text() if os.path.isfile(d) else d for d in ext.depends])
+                         sorted(vxb.all_sources(testing=False).items()))
         self.build_temp = os.path.join(base, f"{ext.name.rsplit('.', 1)[-1]}-{key}")
         try:
             super().build_extension(ext)

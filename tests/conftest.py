@@ -4,10 +4,6 @@ from velox's pytest plugin, velox/pytest_plugin/stress.py.)"""
 from __future__ import annotations
 
 import os
-import sys
-
-# Helpers shared by test folders (tests/_realcomponents.py) import by name.
-sys.path.insert(0, os.path.dirname(__file__))
 
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase

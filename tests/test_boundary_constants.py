@@ -11,6 +11,8 @@ declarations.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from velox import _pipeline
@@ -74,23 +76,41 @@ def test_memory_order_numbers() -> None:
         assert model[f"VX_{name}"] == getattr(orders, name), name
 
 
+#: What each read-modify-write kind does to old=0b1100 with operand 0b1010.
+_RMW_RESULTS = {"ADD": 0b10110, "SUB": 0b0010, "XCHG": 0b1010, "OR": 0b1110, "AND": 0b1000}
+
+
 def test_rmw_kinds() -> None:
-    model = defines(header("vx_atomic.h"), after="#else")
-    kinds = {model["VX_RMW_ADD"]: (5, 3, 8), model["VX_RMW_SUB"]: (5, 3, 2), model["VX_RMW_XCHG"]: (5, 3, 3)}
-    assert set(kinds) == set(cmodel._RMW_FNS)
-    for kind, (old, operand, new) in kinds.items():
-        assert cmodel._RMW_FNS[kind](operand)(old) == new, kind
+    """Every VX_RMW_* kind of the model build is the operation the explorer applies."""
+    kinds = {n[len("VX_RMW_"):]: v for n, v in defines(header("vx_atomic.h"), after="#else").items()
+             if n.startswith("VX_RMW_")}
+    assert set(kinds) == set(_RMW_RESULTS), f"RMW kinds changed: {sorted(kinds)}; say here what each one does"
+    assert set(kinds.values()) == set(cmodel._RMW_FNS)
+    for name, kind in kinds.items():
+        assert cmodel._RMW_FNS[kind](0b1010)(0b1100) == _RMW_RESULTS[name], name
+
+
+def _definitions(text: str) -> dict:
+    """Function definitions read as prototypes (``f(...) {`` taken as ``f(...);``)."""
+    return declarations(re.sub(r"\)\s*\{", ");", text))
 
 
 def test_hook_declarations() -> None:
-    """The hooks cffi implements are exactly those vx_atomic.h calls."""
-    c_side = {n: d for n, d in declarations(header("vx_atomic.h")).items() if n.startswith("vx_model_")}
-    py_side = declarations(_model_build.HOOKS_CDEF)
-    assert len(c_side) >= 9
+    """Every hook vx_atomic.h calls is defined in the C hook layer with the same
+    signature, and the Python callbacks cffi implements are exactly those that
+    layer declares."""
+    called = {n: d for n, d in declarations(header("vx_atomic.h")).items() if n.startswith("vx_model_")}
+    defined = _definitions(header("vx_model_hooks.c"))
+    assert len(called) >= 9
+    assert {n: defined.get(n) for n in called} == called
+    py_side = {n: d for n, d in declarations(_model_build.HOOKS_CDEF).items() if n.startswith("vx_py_")}
+    c_side = {n: d for n, d in declarations(header("vx_model_rt.h")).items() if n.startswith("vx_py_")}
+    assert len(py_side) >= 9
     assert py_side == c_side
 
 
 def test_the_checks_can_fail() -> None:
     drifted = "enum { VX_IN_GENERATED = 0, VX_IN_ARRIVALS, VX_IN_DROPPED };"
     assert _python_names(_enum(drifted, "VX_IN_"), "VX_IN_", {}) != _pipeline._CTR["ingress"]
-    assert declarations("void vx_model_spin(const char *file);") != declarations(_model_build.HOOKS_CDEF)
+    assert declarations("void vx_py_spin(const char *file);")["vx_py_spin"] != declarations(
+        _model_build.HOOKS_CDEF)["vx_py_spin"]

@@ -40,3 +40,12 @@ def test_shipping_files_cite_nothing_outside_the_repo() -> None:
 def test_the_check_can_fail() -> None:
     assert FORBIDDEN.search("see ../shared/STYLE.md") and FORBIDDEN.search("as the issue asks")
     assert not FORBIDDEN.search("every failure prints the seed")
+
+
+def test_no_sys_path_manipulation_in_tests_benches_or_ci() -> None:
+    """Shared test code is the importable package velox_testing (tests/support
+    on pytest's pythonpath), never a sys.path edit."""
+    out = subprocess.run(["git", "grep", "-n", "sys.path.insert\\|sys.path.append", "--", "tests", "benches", "ci"],
+                         cwd=ROOT, capture_output=True, text=True, check=False).stdout
+    bad = [ln for ln in out.splitlines() if not ln.startswith("tests/test_repo_hygiene.py:")]
+    assert not bad, "\n".join(bad)

@@ -66,7 +66,7 @@ def test_saturate_reports_throughput():
 def test_summary_grammar_and_why_orders_are_cancelled():
     rc, text = run_main(QUICK + ["--rate", "50000", "--topology", "single"])
     assert rc == 0, text
-    summary = next(l for l in text.splitlines() if l.startswith("summary:"))
+    summary = next(ln for ln in text.splitlines() if ln.startswith("summary:"))
     assert "1 thread on" in summary and "1 threads" not in summary
     assert f"each order rests for {_pipeline.ORDER_LIFETIME:,} transactions, then is cancelled" in text
 

@@ -162,3 +162,29 @@ def test_gate_catches_an_engine_whose_release_does_not_synchronise(monkeypatch):
 
     monkeypatch.setattr(_execution.Execution, "apply_write", no_release)
     assert _caught(monkeypatch, ["MP+rel+acq", "MP+fences", "RS+rmw"])
+
+
+# ---------------------------------------------------------------- optimality
+def duplicated(program: tuple, model: str = "rc11", cap: int | None = None) -> int:
+    """Executions that rebuilt a graph already explored (0 for an optimal search)."""
+    stats = explore.check(engine_test(program, explore), model=model, max_executions=cap)
+    return stats.executions - stats.distinct
+
+
+@pytest.mark.parametrize("name, program", PROGRAMS, ids=[n for n, _ in PROGRAMS])
+def test_dpor_builds_each_graph_exactly_once(name, program):
+    assert duplicated(program) == 0
+
+
+def test_gate_catches_revisits_without_the_maximality_condition(monkeypatch):
+    monkeypatch.setattr(_execution.Execution, "maximal", lambda self, r, w, keep, w_is_rmw: True)
+    # Without the condition (and without a record of graphs seen) duplicates multiply: cap the runs.
+    programs = dict(PROGRAMS)
+    assert sum(duplicated(programs[n], cap=300) for n in ("random10", "random15", "random32")) > 0
+
+
+def test_gate_catches_a_maximality_condition_that_drops_rmw_revisits(monkeypatch):
+    real = _execution.Execution.maximal
+    monkeypatch.setattr(_execution.Execution, "maximal",
+                        lambda self, r, w, keep, w_is_rmw: False if w_is_rmw else real(self, r, w, keep, w_is_rmw))
+    assert _caught(monkeypatch, ["CAS+CAS", "FAA+FAA+ld", "RS+rmw"])

@@ -5,14 +5,10 @@ files (a bad file is reported and the others still run; ``--jobs N``)."""
 
 from __future__ import annotations
 
-import os
-import sys
+from rc11_oracle import rc11_result
 
 from velox.explore.litmus import cli as litmus_cli
 from velox.explore.litmus import format_result, parse_litmus, run_litmus
-
-sys.path.insert(0, os.path.dirname(__file__))
-from rc11_oracle import rc11_result  # noqa: E402
 
 CAS_LOC = """C CAS+loc
 {}
@@ -127,3 +123,11 @@ def test_jobs_gives_the_same_output_in_the_same_order(tmp_path, capsys):
 def test_jobs_must_be_positive(capsys):
     assert litmus_cli.main(["--jobs", "0", "x.litmus"]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_paren_star_inside_a_process_body_is_code_not_a_comment():
+    # herd's C lexer knows only /* */ and // inside process bodies: "(*x)" there is a dereference
+    text = ("C DEREF\n(* a comment before the init *)\n{ [x] = 0; }\n"
+            "P0 (int* x) {\n  *x = 1;\n  int r0 = (*x) + 1;\n}\n(* a comment after *)\nexists (0:r0=2)\n")
+    result = run_litmus(parse_litmus(text, "d.litmus"), "rc11")
+    assert result.verdict == "Always"

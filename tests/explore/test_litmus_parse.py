@@ -250,7 +250,7 @@ ERRORS = [
     ("  int r0 = atomic_load(x)\n  int r1 = 0;\n", 5, "expected ';' ending the declaration"),
     ("  int r0 = *y;\n  atomic_store(y, 1);\n", 4, "location 'y' is accessed both non-atomically here and atomically at line 5"),
     ("  x = 1;\n", 4, "'x' is a location parameter, not a register"),
-    ("  int r0 = 0; (* unterminated\n", 4, "unterminated comment"),
+    ("  int r0 = 0; /* unterminated\n", 4, "unterminated comment '/*'"),
     ("  int r0 = atomic_store(x, 1);\n", 4, "atomic_store returns no value: it can only be a statement"),
     ("  int r0 = 1 + atomic_thread_fence(memory_order_seq_cst);\n", 4, "atomic_thread_fence returns no value"),
     ("  if (atomic_store_explicit(x, 1, memory_order_relaxed)) { }\n", 4, "atomic_store_explicit returns no value"),
@@ -283,6 +283,7 @@ WHOLE_FILE_ERRORS = [
     ("C T\n{ }\nP0 (atomic_int* x) { }\nexists (x<1)\n", 4, "expected '=' or '!=' after [x]"),
     ("C T\n{ }\nP0 (atomic_int* x) { }\nexists (x=1)\nbogus\n", 5, "unexpected 'bogus' after the processes"),
     ("C T\nwhat\n{ }\n", 2, "expected the initial state block"),
+    ("C T\n{ }\nP0 (atomic_int* x) { }\n(* unterminated\nexists (x=0)\n", 4, "unterminated comment '(*'"),
 ]
 
 

@@ -152,7 +152,6 @@ def test_velox_core_instrumented_explores_like_the_annotated_build(core):
     import os
 
     from velox._native import _model_build as mb
-
     from velox_testing.explore_c import ring_test
 
     with open(os.path.join(mb.HERE, "_model_cdef.h")) as f:

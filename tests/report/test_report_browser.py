@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from _chromium import check_page
-from _realcomponents import need_binary
 
 from velox import _pipeline, _report_cli
 from velox.report import _render
+from velox_testing.realcomponents import need_binary
 
 MIN_COLOURED = 60  # pixels with a hue (screenshots at half scale): a drawn series; a frame, grid and text are grey
 

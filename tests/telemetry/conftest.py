@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _realcomponents import need_module
+
+from velox_testing.realcomponents import need_module
 
 
 @pytest.fixture

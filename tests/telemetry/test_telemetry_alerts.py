@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _realcomponents import need_binary
 
 from velox.telemetry import _names as n
+from velox_testing.realcomponents import need_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "observability" / "alerts.yml"

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from _realcomponents import need_module
-
 from velox.telemetry import _dashboard, _names, _panels
+from velox_testing.realcomponents import need_module
 
 
 def _committed() -> dict:
@@ -68,7 +67,7 @@ def test_compose_prometheus_config_is_valid(tmp_path):
     """The compose stack's Prometheus configuration (its rule file path made local)."""
     import subprocess
 
-    from _realcomponents import need_binary
+    from velox_testing.realcomponents import need_binary
 
     root = _dashboard.OUTPUT.parents[2]
     cfg = tmp_path / "prometheus.yml"

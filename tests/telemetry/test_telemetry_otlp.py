@@ -24,7 +24,7 @@ KINDS = {"counter": "sum", "histogram": "histogram", "gauge": "gauge"}
 
 @pytest.fixture
 def receiver():
-    from _realcomponents import need_module
+    from velox_testing.realcomponents import need_module
 
     need_module("opentelemetry.proto.collector.metrics.v1.metrics_service_pb2", "pip install opentelemetry-proto")
     need_module("opentelemetry.exporter.otlp.proto.http", "pip install 'velox[telemetry]'")

@@ -15,10 +15,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from _realcomponents import need_binary
 
 from velox.telemetry import _names as n
 from velox.telemetry import _panels
+from velox_testing.realcomponents import need_binary
 
 pytestmark = pytest.mark.usefixtures("otel")
 

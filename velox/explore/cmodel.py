@@ -119,7 +119,7 @@ class _ExecutionState:
         self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location (instrumented)
 
 
-_state_by_execution: "weakref.WeakKeyDictionary[Any, _ExecutionState]" = weakref.WeakKeyDictionary()
+_state_by_execution: weakref.WeakKeyDictionary[Any, _ExecutionState] = weakref.WeakKeyDictionary()
 
 
 def _state(rt: ModuleType) -> _ExecutionState:
@@ -222,6 +222,16 @@ def _identify(identity: str) -> None:
         rt.rt_identify(identity)
     except RuntimeError:
         pass  # outside an exploration: the first hook says so
+
+
+def _stateless_for_spin_loops() -> None:
+    # A GuardedLib only caches wrappers of C functions: no state a spin loop could change.
+    from .rt import spin_state
+
+    spin_state.register_identity(GuardedLib)
+
+
+_stateless_for_spin_loops()
 
 
 class ModelModule:

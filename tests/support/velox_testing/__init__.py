@@ -11,7 +11,12 @@ Nothing here ships with velox.
 * ``model_mutants``: model builds (``-DVX_MODEL``) of catalogued mutants;
 * ``native``: the standalone C drivers (stress, pipeline, bench harness), plain
   or under ThreadSanitizer, shipping or mutated;
-* ``explore_c``: test bodies that run velox's C core under the explorer.
+* ``stress``: the test-only native stress drivers and history recorder (the
+  extension ``velox_testing._stress``, built on first import);
+* ``explore_c``: test bodies that run velox's C core under the explorer;
+  ``shapes``: the classic memory-model shapes as explorer test bodies;
+* ``cheaders``: constants and prototypes read from the C headers;
+* ``realcomponents``: skip-or-fail helpers for tests that need real programs.
 
 Every build goes through ``velox/_native/_build.py`` (source sets, flag
 profiles, the content-addressed cache).

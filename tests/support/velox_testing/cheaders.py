@@ -76,7 +76,9 @@ def declarations(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     parameter types), names of parameters dropped, whitespace normalised."""
     text = strip_comments(text).replace('extern "Python+C"', "").replace('extern "Python"', "")
     text = re.sub(r"^\s*#.*?(?<!\\)$", "", text, flags=re.M | re.S)  # preprocessor lines
-    text = re.sub(r"\s*\n\s*", " ", text).replace(";", ";\n")
+    # One statement or brace a line, so a prototype right after an inline
+    # function's closing brace still starts its own line.
+    text = re.sub(r"\s*\n\s*", " ", text).replace(";", ";\n").replace("{", "{\n").replace("}", "}\n")
     return {name: (_norm_type(ret), tuple(_norm_type(p) for p in params.split(",")))
             for ret, name, params in _DECL.findall(text)}
 

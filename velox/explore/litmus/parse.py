@@ -63,6 +63,8 @@ def tokenize(text: str, filename: str, first_line: int = 1) -> list[Token]:
     """Split litmus text into tokens, dropping ``(* *)``, ``/* */`` and ``//`` comments."""
     tokens: list[Token] = []
     i, line, n = 0, first_line, len(text)
+    # Inside a process body herd's C lexer knows only /* */ and // comments: "(*x)" there is code.
+    depth, in_body, last_name = 0, False, ""
     while i < n:
         c = text[i]
         if c == "\n":
@@ -70,21 +72,21 @@ def tokenize(text: str, filename: str, first_line: int = 1) -> list[Token]:
             i += 1
         elif c.isspace():
             i += 1
-        elif text.startswith("(*", i):
-            depth, start_line = 0, line
+        elif text.startswith("(*", i) and not in_body:
+            nest, start_line = 0, line
             while i < n:
                 if text.startswith("(*", i):
-                    depth += 1
+                    nest += 1
                     i += 2
                 elif text.startswith("*)", i):
-                    depth -= 1
+                    nest -= 1
                     i += 2
-                    if depth == 0:
+                    if nest == 0:
                         break
                 else:
                     line += text[i] == "\n"
                     i += 1
-            if depth:
+            if nest:
                 raise LitmusError(filename, start_line, "unterminated comment '(*'")
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
@@ -111,12 +113,21 @@ def tokenize(text: str, filename: str, first_line: int = 1) -> list[Token]:
             m = _NAME_RE.match(text, i)
             assert m is not None
             tokens.append(Token("name", m.group(), line))
+            if depth == 0 and len(tokens) > 2:  # not the test's name in the header
+                last_name = m.group() if re.fullmatch(r"P\d+", m.group()) else last_name
             i = m.end()
         else:
             for p in _PUNCT:
                 if text.startswith(p, i):
                     tokens.append(Token("op", p, line))
                     i += len(p)
+                    if p == "{":
+                        if depth == 0:
+                            in_body, last_name = bool(last_name), ""
+                        depth += 1
+                    elif p == "}" and depth > 0:
+                        depth -= 1
+                        in_body = in_body and depth > 0
                     break
             else:
                 raise LitmusError(filename, line, f"unexpected character {c!r}")
