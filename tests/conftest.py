@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
+
 from velox_testing.counterexamples import failing_first, store
 
 # pytester runs a user's test files through velox's pytest plugin (tests/pytest_plugin/).

@@ -35,7 +35,7 @@ def test_output_to_dev_full_fails_before_the_run(tmp_path):
 
 def test_disk_fills_during_the_run(tmp_path, fault_rng):
     limit = fault_rng.choice([4096, 64 * 1024, 1 << 20])  # bytes of any one file before the 'disk' is full
-    out, rep = tmp_path / "out.bin", tmp_path / "r.json"
+    rep = tmp_path / "r.json"
     o = run(["run", "--saturate", "--duration", "0.5", "--output", str(out), "--json", str(rep)] + QUICK,
             preexec=file_size_limit(limit))
     assert o.rc == EXIT_IO, o
@@ -55,7 +55,7 @@ def test_disk_fills_during_the_run(tmp_path, fault_rng):
 
 
 def test_report_that_does_not_fit_leaves_no_half_file(tmp_path):
-    out, rep = tmp_path / "out.bin", tmp_path / "r.json"
+    rep = tmp_path / "r.json"
     o = run(["run", "--duration", "0.1", "--json", str(rep)] + QUICK, preexec=file_size_limit(1024))
     assert o.rc == EXIT_IO, o
     assert "verdict: PASS" in o.stdout and "could not write the JSON report" in o.stderr, o
