@@ -35,7 +35,7 @@ def test_output_to_dev_full_fails_before_the_run(tmp_path):
 
 def test_disk_fills_during_the_run(tmp_path, fault_rng):
     limit = fault_rng.choice([4096, 64 * 1024, 1 << 20])  # bytes of any one file before the 'disk' is full
-    rep = tmp_path / "r.json"
+    out, rep = tmp_path / "out.bin", tmp_path / "r.json"
     o = run(["run", "--saturate", "--duration", "0.5", "--output", str(out), "--json", str(rep)] + QUICK,
             preexec=file_size_limit(limit))
     assert o.rc == EXIT_IO, o
