@@ -1,7 +1,7 @@
 """The README's commands work in any order, any number of times.
 
 In one fresh clone, the main command, then the test command, then the main
-command again (``pip install .``, ``pip install -e '.[test]'``, ``pip install
+command again (``pip install .``, ``pip install -e '.[test,docs]'``, ``pip install
 .``) must leave an importable velox after every step: the production build
 and the model build never share an object path (velox/_native/_build.py keys
 objects by source, headers and flags), so neither links the other's objects.
@@ -53,7 +53,7 @@ def test_readme_commands_in_sequence(tmp_path: Path) -> None:
                        "velox.cmodel.core(); print(velox.__file__)"]
     steps = [
         ([py, "-m", "pip", "install", "-q", "."], "the main command"),
-        ([py, "-m", "pip", "install", "-q", "-e", ".[test]"], "the test command's install"),
+        ([py, "-m", "pip", "install", "-q", "-e", ".[test,docs]"], "the test command's install"),
         ([py, "-m", "pip", "install", "-q", "."], "the main command again"),
     ]
     for cmd, what in steps:

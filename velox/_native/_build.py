@@ -56,6 +56,10 @@ SOURCE_SETS: dict[str, tuple[str, ...]] = {
                  "vx_txn.c", "vx_tsc.c"),
     # the ring benchmark driver alone (bench_main.c: its delivery check against mutants)
     "bench": ("vx_bench.c", "vx_ring.c", "vx_txn.c"),
+    # the explorer's C runtime, compiled uninstrumented into every model build (velox's and cmodel.build's)
+    "model-runtime": ("vx_model_hooks.c",),
+    # velox's own thread-sanitizer entry points, added to instrumented cmodel builds
+    "model-tsan-runtime": ("vx_model_tsan.c",),
 }
 
 #: The main program of the standalone builds (in tests/support/native/).

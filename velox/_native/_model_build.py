@@ -60,9 +60,9 @@ size_t vx_tsan_sites(const vx_tsan_site **first);
 """
 
 #: The runtime's C sources, compiled into every model build without instrumentation.
-RUNTIME_SOURCES = ["vx_model_hooks.c"]
+RUNTIME_SOURCES = list(_vxb.source_set("model-runtime"))
 #: The thread-sanitizer entry points, added to instrumented builds.
-TSAN_RUNTIME_SOURCES = ["vx_model_tsan.c"]
+TSAN_RUNTIME_SOURCES = list(_vxb.source_set("model-tsan-runtime"))
 
 
 class CdefError(ValueError):
