@@ -91,3 +91,13 @@ def test_command_line_random_bytes_exit_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "velox", "litmus", str(path)], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "junk.litmus:" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("ch", ["\u05de", "\u00b2", "\u0663", "\u00e9"])  # Hebrew letter, superscript 2, Arabic 3, é
+def test_non_ascii_letters_and_digits_are_a_clean_error(ch):
+    """str.isalpha/isdigit accept these; the lexer must reject them by name, not trip an assertion
+    (found by the litmus fuzz target)."""
+    text = f"C T\n{{ [x] = 0; }}\nP0 (atomic_int* x,{ch}y) {{ atomic_store_explicit(x, 1, memory_order_relaxed); }}\nexists (x=1)\n"
+    with pytest.raises(LitmusError) as err:
+        parse_litmus(text, "t.litmus")
+    assert "unexpected character" in str(err.value) and "t.litmus:3" in str(err.value)

@@ -104,12 +104,12 @@ def tokenize(text: str, filename: str, first_line: int = 1) -> list[Token]:
             tokens.append(Token("str", text[i + 1:end], line))
             line += text.count("\n", i, end)
             i = end + 1
-        elif c.isdigit():
+        elif c.isascii() and c.isdigit():  # str.isdigit/isalpha also accept non-ASCII digits and letters
             m = _NUM_RE.match(text, i)
             assert m is not None
             tokens.append(Token("num", m.group(), line))
             i = m.end()
-        elif c.isalpha() or c == "_":
+        elif (c.isascii() and c.isalpha()) or c == "_":
             m = _NAME_RE.match(text, i)
             assert m is not None
             tokens.append(Token("name", m.group(), line))
