@@ -101,3 +101,15 @@ def test_non_ascii_letters_and_digits_are_a_clean_error(ch):
     with pytest.raises(LitmusError) as err:
         parse_litmus(text, "t.litmus")
     assert "unexpected character" in str(err.value) and "t.litmus:3" in str(err.value)
+
+
+def test_integer_literals_follow_c():
+    """A leading 0 is octal in C: 010 is 8, 0x10 is 16, and 09 is an error naming the literal, never a
+    ValueError traceback (found by the litmus fuzz target)."""
+    def final(init: str) -> int:
+        t = parse_litmus(f"C T\n{{ [x] = {init}; }}\nP0 (atomic_int* x) {{ int r0 = atomic_load_explicit(x, "
+                         "memory_order_relaxed); }\nexists (0:r0=0)\n", "t.litmus")
+        return dict(t.init)["x"]
+    assert (final("010"), final("0x10"), final("10"), final("0")) == (8, 16, 10, 0)
+    with pytest.raises(LitmusError, match=r"t.litmus:2: invalid octal literal '09'"):
+        final("09")

@@ -59,6 +59,15 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _NUM_RE = re.compile(r"0[xX][0-9a-fA-F]+|[0-9]+")
 
 
+def _c_integer(text: str) -> int | None:
+    """A C integer literal's value (0x.. hexadecimal, 0.. octal, else decimal); None if malformed."""
+    if text[:2] in ("0x", "0X"):
+        return int(text, 16)
+    if len(text) > 1 and text[0] == "0":
+        return int(text, 8) if all(c in "01234567" for c in text) else None
+    return int(text)
+
+
 def tokenize(text: str, filename: str, first_line: int = 1) -> list[Token]:
     """Split litmus text into tokens, dropping ``(* *)``, ``/* */`` and ``//`` comments."""
     tokens: list[Token] = []
@@ -238,8 +247,10 @@ class _Parser:
         tok = self.peek()
         if tok.kind != "num":
             raise self.error(f"expected {what} (an integer), found {_show(tok)}")
+        value = _c_integer(tok.text)
+        if value is None:
+            raise self.error(f"invalid octal literal {tok.text!r} in {what} (a leading 0 means octal in C)")
         self.next()
-        value = int(tok.text, 0)
         return -value if neg else value
 
     # init block ------------------------------------------------------------
@@ -479,8 +490,11 @@ class _Parser:
             self.expect(")")
             return e
         if tok.kind == "num":
+            value = _c_integer(tok.text)
+            if value is None:
+                raise self.error(f"invalid octal literal {tok.text!r} (a leading 0 means octal in C)")
             self.next()
-            return Const(int(tok.text, 0))
+            return Const(value)
         if tok.kind == "name":
             self.next()
             if self.at("("):
