@@ -57,6 +57,31 @@ def _macro_flags(defines: dict[str, str]) -> list[str]:
     return ["-DVX_MODEL=1"] + [f"-D{k}={v}" if v is not None else f"-D{k}" for k, v in sorted(defines.items())]
 
 
+def files_read(source: str, sources: list[str], include_dirs: list[str], defines: dict[str, str]) -> list[str]:
+    """Every non-system file the compiler reads for the prelude and each source (``gcc -MM``), so the
+    build's cache key covers headers wherever they are (a subfolder of include_dirs, beside a source).
+
+    Sources the preprocessor cannot read (a missing header) add nothing here: the build that follows
+    fails with gcc's own message, and a failed build is never cached."""
+    flags = ["-MM", "-std=gnu11", *_macro_flags(defines), *(f"-I{d}" for d in include_dirs), f"-I{mb.HERE}"]
+    found: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="velox-deps-") as work:
+        prelude = os.path.join(work, "prelude.c")
+        with open(prelude, "w") as f:
+            f.write(source + "\n")
+        for path in (prelude, *sources):
+            try:
+                proc = subprocess.run(compiler() + [*flags, path], capture_output=True, text=True)
+            except FileNotFoundError:
+                return sorted(found)
+            if proc.returncode != 0:
+                continue
+            # "target.o: dep dep \\\n dep ...": every word after the target, continuations dropped.
+            words = proc.stdout.replace("\\\n", " ").split()
+            found.update(os.path.abspath(w) for w in words[1:] if w != prelude)
+    return sorted(found)
+
+
 def check_cdef_declared(cdef: str, source: str, include_dirs: list[str], defines: dict[str, str],
                         workdir: str) -> None:
     """Raise BuildError naming every cdef function the prelude does not declare."""

@@ -506,11 +506,14 @@ def build(name: str, *, cdef: str, source: str, sources: list[str], include_dirs
                 h.update(f.read())
         except OSError as exc:
             raise _cbuild.BuildError(f"cmodel.build: cannot read {path}: {exc.strerror}") from None
-    for d in include_dirs:
-        for fn in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-            if fn.endswith(".h"):
-                with open(os.path.join(d, fn), "rb") as f:
-                    h.update(f.read())
+    # Every file the compiler reads, found by the compiler itself (not guessed from include_dirs).
+    for path in _cbuild.files_read(source, sources, include_dirs, defines):
+        h.update(path.encode())
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except OSError:
+            h.update(b"<unreadable>")
     digest = h.hexdigest()[:16]
     out = os.path.join(cache_dir or _cache_dir(), f"{name}-{digest}")
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
