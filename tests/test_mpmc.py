@@ -6,7 +6,6 @@ compares it with its model step by step)."""
 
 from __future__ import annotations
 
-import array
 import threading
 
 import pytest
@@ -80,35 +79,6 @@ def test_wraparound(back: int) -> None:
         assert t.id == expected
         expected += 1
     assert expected == 40
-
-
-@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview, lambda b: array.array("q", b)])
-def test_push_many_buffer_kinds(kind) -> None:
-    r = velox.MpmcRing(16)
-    assert r.push_many(kind(records(0, 5))) == 5
-    assert r.pop_many(5) == records(0, 5)
-
-
-def test_batch_partial_when_nearly_full() -> None:
-    r = velox.MpmcRing(4)
-    r.push(T(id=0))
-    assert r.push_many(records(1, 10)) == 3
-    assert r.push_many(records(4, 1)) == 0
-    assert r.push_many(b"") == 0
-    assert [r.pop().id for _ in range(4)] == [0, 1, 2, 3]
-
-
-def test_pop_many_and_pop_into() -> None:
-    r = velox.MpmcRing(8)
-    r.push_many(records(0, 6))
-    assert r.pop_many(0) == b""
-    assert r.pop_many(2) == records(0, 2)
-    buf = bytearray(b"\xee" * (3 * 32 + 5))
-    assert r.pop_into(buf) == 3
-    assert buf[:96] == records(2, 3) and buf[96:] == b"\xee" * 5
-    assert r.pop_into(bytearray(31)) == 0, "less than one record of room pops nothing"
-    assert r.pop_many(10) == records(5, 1)
-    assert r.pop_many(10) == b""
 
 
 def test_bad_input_is_a_clear_error() -> None:

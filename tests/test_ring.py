@@ -81,15 +81,21 @@ def test_wraparound_batches() -> None:
     assert r.pop_many(100) == records(4, 8)
 
 
+# The batch contract is the same for both ring types (tests/test_mpmc.py covers the rest of MpmcRing).
+BOTH = pytest.mark.parametrize("ring", [velox.SpscRing, velox.MpmcRing])
+
+
+@BOTH
 @pytest.mark.parametrize("kind", [bytes, bytearray, memoryview, lambda b: array.array("q", b)])
-def test_push_many_buffer_kinds(kind) -> None:
-    r = velox.SpscRing(16)
+def test_push_many_buffer_kinds(ring, kind) -> None:
+    r = ring(16)
     assert r.push_many(kind(records(0, 5))) == 5
     assert r.pop_many(5) == records(0, 5)
 
 
-def test_batch_partial_when_nearly_full() -> None:
-    r = velox.SpscRing(4)
+@BOTH
+def test_batch_partial_when_nearly_full(ring) -> None:
+    r = ring(4)
     r.push(T(id=0))
     assert r.push_many(records(1, 10)) == 3
     assert r.push_many(records(4, 1)) == 0
@@ -97,8 +103,9 @@ def test_batch_partial_when_nearly_full() -> None:
     assert [r.pop().id for _ in range(4)] == [0, 1, 2, 3]
 
 
-def test_pop_many_and_pop_into() -> None:
-    r = velox.SpscRing(8)
+@BOTH
+def test_pop_many_and_pop_into(ring) -> None:
+    r = ring(8)
     r.push_many(records(0, 6))
     assert r.pop_many(0) == b""
     assert r.pop_many(2) == records(0, 2)
