@@ -272,17 +272,25 @@ cdef class _NativePipeline:
 
     def trace_drain(self, size_t max_samples=4096):
         """(book records [(producer, id, tick)], output records [(producer, id,
-        ingress, arrival, flush, output ticks)]) waiting in the side rings.
-        One thread only (the side rings are single-consumer)."""
+        ingress, arrival, flush, output ticks)]) waiting in the side rings,
+        at most ``max_samples`` of each. One thread only (the side rings are
+        single-consumer).
+
+        The output ring is read first: a transaction's book record is written
+        before its output record, so every output record returned has its book
+        record either in this call's book list, in an earlier call's, or (when
+        the book list came back full) still in the ring for the next call.
+        Reading the book ring first would let a transaction pass through book
+        and output between the two reads and arrive without its book record."""
         cdef uint64_t *buf = <uint64_t *>malloc(max_samples * 6 * sizeof(uint64_t))
         if buf == NULL:
             raise MemoryError("trace_drain")
         cdef size_t n, i
         try:
-            n = vx_pipeline_trace_drain_book(self.p, buf, max_samples)
-            book = [(buf[3 * i], buf[3 * i + 1], buf[3 * i + 2]) for i in range(n)]
             n = vx_pipeline_trace_drain_output(self.p, buf, max_samples)
             out = [tuple(buf[6 * i + j] for j in range(6)) for i in range(n)]
+            n = vx_pipeline_trace_drain_book(self.p, buf, max_samples)
+            book = [(buf[3 * i], buf[3 * i + 1], buf[3 * i + 2]) for i in range(n)]
             return book, out
         finally:
             free(buf)

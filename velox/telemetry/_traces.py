@@ -27,6 +27,8 @@ from .._pipeline import Pipeline
 
 SIDE_RING_CAPACITY = 1 << 16
 DRAIN_SECONDS = 0.05
+#: samples read from each side ring per native call
+DRAIN_BATCH = 4096
 #: samples waiting for their output record, at most (older ones are given up)
 MAX_PENDING = 1 << 20
 
@@ -72,12 +74,19 @@ class PipelineTracer:
             now = time.monotonic()
             self._budget = min(self._budget + (now - self._last) * self.max_spans_per_s, self.max_spans_per_s)
             self._last = now
+            waiting: list[tuple[int, ...]] = []
             while True:
-                book, out = self.pipe._native.trace_drain()
+                book, out = self.pipe._native.trace_drain(DRAIN_BATCH)
                 for producer, txn_id, tick in book:
                     self._book[(producer, txn_id)] = tick
-                for rec in out:
-                    self._span(rec)
+                waiting.extend(out)
+                if len(book) < DRAIN_BATCH:
+                    # The book ring was empty after this read, and every output
+                    # record read so far was read before it: their book
+                    # records are all in hand (or were dropped).
+                    for rec in waiting:
+                        self._span(rec)
+                    waiting.clear()
                 if len(self._book) > MAX_PENDING:  # their output records were dropped
                     for key in list(self._book)[: len(self._book) - MAX_PENDING]:
                         del self._book[key]
