@@ -53,6 +53,9 @@ class build_ext(_build_ext):
             cache = Path(__file__).resolve().parent / "build" / "velox-cache"  # the checkout's, in every mode
             ext.extra_objects = [str(o) for o in vxb.compile_objects(src, vxb.source_set("core"), strict, root=cache,
                                                                      log=print)]
+            # Content-addressed objects are new files whenever a flag or a
+            # source changes: listing them as dependencies relinks then.
+            ext.depends = list(ext.depends) + ext.extra_objects
         # The folder changes with any flag or any native source or header, so
         # no object compiled for other flags or older headers is ever reused.
         key = vxb.digest(ext.name, ext.sources, ext.extra_compile_args, ext.define_macros,

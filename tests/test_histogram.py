@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from velox._native import _core
@@ -40,3 +40,18 @@ def test_histogram_empty():
         h.quantile(1.5)
 
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0, 1, 31, 32, 33, 1000, 1001, 2**40, 2**63]), max_size=60))
+def test_recording_runs_of_equal_values_equals_recording_each(values):
+    """The pipeline's stages record runs of equal ages at once (a batch shares
+    one timestamp): counts, sum, max and every quantile match recording each
+    value on its own."""
+    each, runs = _core._Histogram(), _core._Histogram()
+    for v in values:
+        each.record(v)
+    runs.record_runs(values)
+    assert runs.summary() == each.summary()
+    for q in (0.0, 0.5, 0.9, 0.99, 1.0):
+        assert runs.quantile(q) == each.quantile(q)

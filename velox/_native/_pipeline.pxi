@@ -4,6 +4,7 @@ from libc.stdlib cimport malloc, free
 from libc.stdint cimport uint32_t, uint64_t
 from velox._native.vx_hist cimport (
     vx_hist, vx_hist_snap, vx_hist_init, vx_hist_record, vx_hist_snapshot, vx_hist_quantile,
+    vx_hist_run, vx_hist_run_add, vx_hist_run_flush,
     vx_hist_bucket, vx_hist_bucket_lo, vx_hist_bucket_hi, VX_HIST_BUCKETS,
 )
 from velox._native.vx_ingress cimport (
@@ -81,6 +82,15 @@ cdef class _Histogram:
     def record(self, value):
         _check_int("value", value, 0, 0xFFFFFFFFFFFFFFFF)
         vx_hist_record(self.h, value)
+
+    def record_runs(self, values):
+        """Record values through the run accumulator the pipeline's stages use."""
+        cdef vx_hist_run run
+        run.n = 0
+        for value in values:
+            _check_int("value", value, 0, 0xFFFFFFFFFFFFFFFF)
+            vx_hist_run_add(self.h, &run, value)
+        vx_hist_run_flush(self.h, &run)
 
     def quantile(self, q):
         if not (0.0 <= q <= 1.0):

@@ -17,5 +17,10 @@ cdef extern from "vx_hist.h" nogil:
     uint64_t vx_hist_bucket_lo(uint32_t b)
     uint64_t vx_hist_bucket_hi(uint32_t b)
     void vx_hist_record(vx_hist *h, uint64_t v)
+    ctypedef struct vx_hist_run:
+        uint64_t v
+        uint64_t n
+    void vx_hist_run_add(vx_hist *h, vx_hist_run *r, uint64_t v)
+    void vx_hist_run_flush(vx_hist *h, vx_hist_run *r)
     void vx_hist_snapshot(const vx_hist *h, vx_hist_snap *out)
     uint64_t vx_hist_quantile(const vx_hist_snap *s, double q)

@@ -369,13 +369,15 @@ static size_t book_step(vx_pipeline *p) {
     }
     uint64_t now = vx_tsc_now();
     int skew = 0;
+    vx_hist_run age = {0, 0};
     for (size_t i = 0; i < k; i++) {
         const vx_txn *t = REC(a, na, b, i);
-        vx_hist_record(&p->hist[VX_H_AGE_BOOK], diff_or_zero(p, now, t->ts, &skew));
+        vx_hist_run_add(&p->hist[VX_H_AGE_BOOK], &age, diff_or_zero(p, now, t->ts, &skew));
         if (p->tr.threshold && traced(p, t)) trace_book(p, t, now);
         book_apply(p, t);
         *REC(wa, wna, wb, i) = *t;
     }
+    vx_hist_run_flush(&p->hist[VX_H_AGE_BOOK], &age);
     vx_ring_publish(p->ring[1], k);
     vx_ring_consume(p->ring[0], k);
     ctr_add(p, VX_STAGE_BOOK, VX_BK_APPLIED, k);
@@ -466,12 +468,14 @@ static size_t bundle_step(vx_pipeline *p) {
         }
     }
     int skew = 0;
+    vx_hist_run age = {0, 0};
     for (size_t i = 0; i < k; i++) {
         const vx_txn *t = REC(a, na, b, i);
-        vx_hist_record(&p->hist[VX_H_AGE_BUNDLE], diff_or_zero(p, now, t->ts, &skew));
+        vx_hist_run_add(&p->hist[VX_H_AGE_BUNDLE], &age, diff_or_zero(p, now, t->ts, &skew));
         st->arrival[vx_bundle_builder_pending(&st->builder)] = now;
         if (vx_bundle_builder_push(&st->builder, t, now, &st->out)) bundle_stage_out(p);
     }
+    vx_hist_run_flush(&p->hist[VX_H_AGE_BUNDLE], &age);
     if (k > 0) {
         vx_ring_consume(p->ring[1], k);
         ctr_add(p, VX_STAGE_BUNDLE, VX_BU_IN, k);
@@ -535,9 +539,14 @@ static void output_violation(output_state *st, uint64_t producer, uint64_t expec
     st->viol_got = got;
 }
 
+/* Runs of equal latencies waiting to be recorded (vx_hist_run). */
+typedef struct output_runs {
+    vx_hist_run total, e2e;
+} output_runs;
+
 /* Check and deliver one framed bundle starting at record index i. */
 static void output_bundle(vx_pipeline *p, const vx_txn *a, size_t na, const vx_txn *b, size_t i, uint64_t now,
-                          int *skew) {
+                          output_runs *runs, int *skew) {
     output_state *st = &p->ou;
     const vx_txn *hdr = REC(a, na, b, i);
     uint32_t count = hdr->qty;
@@ -576,8 +585,8 @@ static void output_bundle(vx_pipeline *p, const vx_txn *a, size_t na, const vx_t
         }
         uint64_t total = diff_or_zero(p, now, t->ts, skew);
         uint64_t hold = diff_or_zero(p, flush_ts, ar.t[j % ARRIVALS_PER_REC], skew);
-        vx_hist_record(&p->hist[VX_H_TOTAL], total);
-        vx_hist_record(&p->hist[VX_H_E2E], diff_or_zero(p, total, hold, skew));
+        vx_hist_run_add(&p->hist[VX_H_TOTAL], &runs->total, total);
+        vx_hist_run_add(&p->hist[VX_H_E2E], &runs->e2e, diff_or_zero(p, total, hold, skew));
         if (p->tr.threshold && traced(p, t)) trace_output(p, t, ar.t[j % ARRIVALS_PER_REC], flush_ts, now);
         if (st->fd >= 0) {
             st->buf[st->buf_n++] = *t;
@@ -619,6 +628,7 @@ static size_t output_step(vx_pipeline *p) {
     }
     uint64_t now = vx_tsc_now();
     int skew = 0;
+    output_runs runs = {{0, 0}, {0, 0}};
     size_t i = 0;
     while (i < k) {
         const vx_txn *hdr = REC(a, na, b, i);
@@ -629,9 +639,11 @@ static size_t output_step(vx_pipeline *p) {
         }
         size_t need = 1 + (hdr->qty + ARRIVALS_PER_REC - 1) / ARRIVALS_PER_REC + hdr->qty;
         if (i + need > k) break; /* the rest of this bundle is not published yet */
-        output_bundle(p, a, na, b, i, now, &skew);
+        output_bundle(p, a, na, b, i, now, &runs, &skew);
         i += need;
     }
+    vx_hist_run_flush(&p->hist[VX_H_TOTAL], &runs.total);
+    vx_hist_run_flush(&p->hist[VX_H_E2E], &runs.e2e);
     if (i == 0 && k > 0 && upstream_done(p, VX_STAGE_OUTPUT)) {
         /* The bundle stage is done, so after the acquire in upstream_done a
          * new peek sees every record it will ever publish. If that adds
