@@ -1,4 +1,4 @@
-"""velox.tsc.now() (rdtscp through Cython) against time.perf_counter_ns()
+"""velox.tsc.now() (rdtscp, a METH_FASTCALL builtin) against time.perf_counter_ns()
 (the reference) and time.monotonic_ns(), in the same run. Each call performs
 ITEMS reads (see conftest.py)."""
 

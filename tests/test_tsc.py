@@ -89,8 +89,12 @@ def test_exported_as_velox_tsc() -> None:
 
 
 def test_now_is_a_no_argument_builtin():
-    # The cheapest call path CPython has: a builtin function with METH_NOARGS
-    # (no argument parsing, no binding object); passing an argument is refused.
+    # The cheapest call path CPython 3.11 has: a METH_FASTCALL builtin (no
+    # argument parsing, no binding object); an argument is refused.
     assert type(tsc.now).__name__ == "builtin_function_or_method"
     with pytest.raises(TypeError, match="takes no arguments"):
         tsc.now(1)
+    with pytest.raises(TypeError, match="no keyword arguments"):
+        tsc.now(x=1)
+    assert tsc.now.__name__ == "now" and tsc.now.__module__ == "velox.tsc"
+    assert "tick count" in tsc.now.__doc__
