@@ -142,8 +142,10 @@ class PipelineConfig:
     pin: bool = True
     """Pin threads to distinct CPUs when there are at least as many CPUs as
     threads (a lone thread is never pinned)."""
-    ring_capacity: int = 4096
-    """Records per ring (power of two, 64 to 2**26)."""
+    ring_capacity: int = 16384
+    """Records per ring (power of two, 64 to 2**26). 16,384 (512 KiB) absorbs
+    the jitter between two threads on different cores; with 4,096 the
+    two-thread topologies ran about a quarter slower at saturation."""
     bundle_size: int = 16
     """Transactions per full bundle (1-16)."""
     bundle_timeout_us: float = 100.0
@@ -158,8 +160,11 @@ class PipelineConfig:
     """Seed of the generator; None picks one (it is in the report)."""
     producers: int = 4
     """Logical producers, each with its own sequence numbers (1-256)."""
-    batch: int = 64
-    """Most records a stage moves per ring index store (1-256)."""
+    batch: int = 256
+    """Most records a stage moves per ring index store (1-256). A limit, not a
+    wait: a stage moves what is there, so at a modest rate batches stay small
+    and latency is unaffected; at saturation bigger batches mean fewer index
+    cache lines crossing cores (256 against 64: about +30% for ``pairs``)."""
     output: str | None = None
     """File to write delivered transactions to, 32-byte wire records in delivery order."""
 
