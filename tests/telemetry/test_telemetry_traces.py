@@ -31,10 +31,12 @@ def test_full_side_ring_drops_and_counts_without_blocking():
     pipe.start()
     report = pipe.wait()
     assert report.ok, [i for i in report.invariants if not i.ok]
-    book_rec, book_drop, out_rec, out_drop = pipe._native.trace_stats()
+    book_rec, book_drop, out_rec, out_drop, over = pipe._native.trace_stats()
     assert book_rec == 2 and out_rec == 1  # what fits: 2 book records, 1 output sample (2 records)
-    assert book_rec + book_drop == report.counters["book"]["applied"]
-    assert out_rec + out_drop == report.delivered > 1000
+    assert over == 0  # no budget given
+    assert book_rec + book_drop == report.counters["book"]["applied"] > 1000
+    # only the transactions whose book record fitted are marked for the output stage
+    assert out_rec + out_drop == book_rec
     book, out = pipe._native.trace_drain()
     assert len(book) == 2 and len(out) == 1
     _producer, _txn_id, ingress, arrival, flush, output = out[0]
@@ -69,18 +71,18 @@ def test_otlp_spans_one_per_sampled_transaction(tmp_path):
     spans = [s for req in rx.traces for rs in req.resource_spans for ss in rs.scope_spans for s in ss.spans]
     n = report["counters"]["output"]["txns"]
     line = next(x for x in r.stdout.splitlines() if x.startswith("telemetry: traces:"))
-    m = re.search(r"(\d+) transactions sampled, (\d+) spans exported, (\d+) samples dropped .*, (\d+) over the span "
-                  r"budget", line)
+    m = re.search(r"(\d+) transactions selected by the sampling hash, (\d+) over the span budget, "
+                  r"(\d+) samples dropped \(side ring full\), (\d+) spans exported", line)
     assert m, line
-    sampled, exported, dropped, over = map(int, m.groups())
-    # Sampling is a hash of (producer, id) under rate x 2^64: a Bernoulli-like
+    selected, over, dropped, exported = map(int, m.groups())
+    # Selection is a hash of (producer, id) under rate x 2^64: a Bernoulli-like
     # draw per transaction, so the count is within 5 standard deviations.
     sd = math.sqrt(n * rate * (1 - rate))
-    print(f"{sampled} sampled of {n} transactions (expected {n * rate:.0f} +- {5 * sd:.0f}); {line}")
-    assert abs(sampled - n * rate) <= 5 * sd + 1
-    # every sample is a span, unless counted: side ring full, or above the span
-    # budget (a loaded machine's catch-up bursts exceed it)
-    assert exported == len(spans) == sampled - dropped - over > 0
+    print(f"{selected} selected of {n} transactions (expected {n * rate:.0f} +- {5 * sd:.0f}); {line}")
+    assert abs(selected - n * rate) <= 5 * sd + 1
+    # every selection is a span, unless counted: over the span budget (a
+    # loaded machine's catch-up bursts exceed it), or a side ring full
+    assert exported == len(spans) == selected - over - dropped > 0
     keys = set()
     for s in spans:
         assert s.name == "velox.transaction"
@@ -101,12 +103,12 @@ def test_trace_sample_flag_checked():
     assert r.returncode == 2 and "must be a fraction from 0 to 1" in r.stderr
 
 
-def test_every_span_has_its_book_event_unless_the_book_sample_was_dropped():
-    """A quarter of the transactions sampled, the tracer draining while the pipeline runs:
-    a span lacks its ``book`` event only when the book stage's sample was
-    dropped (side ring full) and counted. A drain that read the book ring
-    before the output ring lost book records of transactions that passed
-    book and output between the two reads."""
+def test_every_span_has_its_book_event():
+    """A quarter of the transactions sampled, the tracer draining while the
+    pipeline runs: every span has its ``book`` event (a sample whose book
+    record does not fit is not sampled at all). A drain that read the book
+    ring before the output ring lost book records of transactions that
+    passed book and output between the two reads."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -126,4 +128,41 @@ def test_every_span_has_its_book_event_unless_the_book_sample_was_dropped():
     assert stats["spans"] == len(spans) > 5_000
     missing = [s for s in spans if [e.name for e in s.events][:1] != ["book"]]
     print(f"{len(spans)} spans, {stats['book_dropped']} book samples dropped, {len(missing)} spans without book")
-    assert len(missing) == stats["without_book"] <= stats["book_dropped"]
+    assert len(missing) == stats["without_book"] == 0
+
+
+def test_span_budget_is_spent_in_the_book_stage():
+    """Every transaction selected, a budget of 500 samples a second: about
+    500 per second of run are sampled (one second's worth of burst at the
+    start), the rest are counted over the budget at the book stage, and
+    only sampled transactions reach the output side ring."""
+    pipe = _pipeline.Pipeline(_pipeline.PipelineConfig(duration=1.0, rate=100_000, seed=5))
+    pipe._native.trace_enable(1.0, 1 << 16, 500.0)
+    pipe.start()
+    report = pipe.wait()
+    assert report.ok, [i for i in report.invariants if not i.ok]
+    book_rec, book_drop, out_rec, out_drop, over = pipe._native.trace_stats()
+    assert book_rec + book_drop + over == report.counters["book"]["applied"] > 50_000
+    assert book_drop == out_drop == 0
+    assert out_rec == book_rec
+    # burst of 500 plus 500 a second over about a second of run
+    assert 500 <= book_rec <= 500 + 500 * (report.elapsed_s + 0.5), (book_rec, report.elapsed_s)
+    with pytest.raises(ValueError):
+        _pipeline.Pipeline(_pipeline.PipelineConfig(duration=0.05, seed=1))._native.trace_enable(0.5, 1024, 0.5)
+
+
+def test_output_file_carries_no_trace_mark(tmp_path):
+    """Traced transactions are marked between stages; the output file holds
+    the transactions as generated, every flags byte zero."""
+    out = tmp_path / "out.bin"
+    pipe = _pipeline.Pipeline(_pipeline.PipelineConfig(duration=0.2, rate=50_000, seed=6, output=str(out)))
+    pipe._native.trace_enable(1.0, 1 << 16)
+    pipe.start()
+    report = pipe.wait()
+    assert report.ok, [i for i in report.invariants if not i.ok]
+    assert pipe._native.trace_stats()[2] > 1000  # output samples recorded
+    data = out.read_bytes()
+    body = data[32:len(data) - 32]  # one header and one trailer record
+    assert len(body) == 32 * report.delivered
+    flags = {body[i + 29] for i in range(0, len(body), 32)}  # vx_txn.flags is byte 29
+    assert flags == {0}

@@ -274,11 +274,12 @@ cdef class _NativePipeline:
         finally:
             free(s)
 
-    def trace_enable(self, double rate, uint64_t capacity):
-        """Sample transactions at ``rate`` into side rings of ``capacity`` records (before start())."""
+    def trace_enable(self, double rate, uint64_t capacity, double max_per_s=float("inf")):
+        """Sample transactions at ``rate``, at most ``max_per_s`` a second,
+        into side rings of ``capacity`` records (before start())."""
         if self.started:
             raise RuntimeError("enable tracing before start()")
-        _raise_for(vx_pipeline_trace_enable(self.p, rate, capacity), "trace_enable")
+        _raise_for(vx_pipeline_trace_enable(self.p, rate, capacity, max_per_s), "trace_enable")
 
     def trace_drain(self, size_t max_samples=4096):
         """(book records [(producer, id, tick)], output records [(producer, id,
@@ -306,10 +307,11 @@ cdef class _NativePipeline:
             free(buf)
 
     def trace_stats(self):
-        """(book recorded, book dropped, output recorded, output dropped)."""
-        cdef uint64_t out[4]
+        """(book recorded, book dropped, output recorded, output dropped,
+        selected over the budget)."""
+        cdef uint64_t out[5]
         vx_pipeline_trace_stats(self.p, out)
-        return (out[0], out[1], out[2], out[3])
+        return (out[0], out[1], out[2], out[3], out[4])
 
     def book_depth(self, int side):
         """Resting quantity on one side (0 bid, 1 ask) of the book stage's book."""

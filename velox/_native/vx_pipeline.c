@@ -103,11 +103,16 @@ typedef struct pipe_thread {
 /** Sampled traces (vx_pipeline_trace_enable). */
 typedef struct trace_state {
     uint64_t threshold;          /**< sample when the (producer, id) hash is below; 0 = off */
+    /** Sample budget (a token bucket), used only by the book stage: tokens
+     *  refill at tokens_per_tick up to burst (one second's worth). */
+    double tokens, tokens_per_tick, burst;
+    uint64_t last_tick;          /**< when the bucket was last refilled (0: never) */
     vx_ring *book_ring;          /**< book stage -> monitor: one record per sample */
     vx_ring *out_ring;           /**< output stage -> monitor: two records per sample */
     /** Written only by the book stage (relaxed load + store), read by the monitor. */
     _Alignas(VX_CACHELINE) vx_atomic_u64 book_recorded;
     vx_atomic_u64 book_dropped;
+    vx_atomic_u64 over_budget;   /**< selected by the hash, but no token left */
     /** Written only by the output stage, read by the monitor. */
     _Alignas(VX_CACHELINE) vx_atomic_u64 out_recorded;
     vx_atomic_u64 out_dropped;
@@ -196,28 +201,47 @@ static inline void trace_count(vx_atomic_u64 *c) {
     vx_store(c, vx_load(c, VX_RELAXED) + 1, VX_RELAXED);
 }
 
-/* Push n records all or nothing: a full side ring drops the sample. */
-static void trace_push(vx_ring *r, const trace_rec *recs, size_t n, vx_atomic_u64 *recorded,
-                       vx_atomic_u64 *dropped) {
+/* Push n records all or nothing: a full side ring drops the sample.
+ * Returns 1 when recorded, 0 when dropped. */
+static int trace_push(vx_ring *r, const trace_rec *recs, size_t n, vx_atomic_u64 *recorded,
+                      vx_atomic_u64 *dropped) {
     vx_txn *a, *b;
     size_t na;
     if (vx_ring_reserve(r, n, &a, &na, &b) < n) {
         trace_count(dropped);
-        return;
+        return 0;
     }
     for (size_t i = 0; i < n; i++) memcpy(REC(a, na, b, i), &recs[i], sizeof recs[i]);
     vx_ring_commit(r, n);
     trace_count(recorded);
+    return 1;
 }
 
-static void trace_book(vx_pipeline *p, const vx_txn *t, uint64_t now) {
+/* The book stage decides: a transaction the hash selects is sampled when the
+ * budget has a token and its book record fits in the side ring; then it is
+ * marked VX_PIPE_TRACED for the output stage. Deciding once, at the first
+ * stage, keeps the two records of a sample together and spends no work on a
+ * sample the budget would discard. Returns 1 when sampled. */
+static int trace_book(vx_pipeline *p, const vx_txn *t, uint64_t now) {
+    trace_state *tr = &p->tr;
+    if (tr->last_tick != 0 && now > tr->last_tick) {
+        tr->tokens += (double)(now - tr->last_tick) * tr->tokens_per_tick;
+        if (tr->tokens > tr->burst) tr->tokens = tr->burst;
+    }
+    tr->last_tick = now;
+    if (tr->tokens < 1.0) {
+        trace_count(&tr->over_budget);
+        return 0;
+    }
     trace_rec r = {{t->producer, t->id, now, 0}};
-    trace_push(p->tr.book_ring, &r, 1, &p->tr.book_recorded, &p->tr.book_dropped);
+    if (!trace_push(tr->book_ring, &r, 1, &tr->book_recorded, &tr->book_dropped)) return 0;
+    tr->tokens -= 1.0;
+    return 1;
 }
 
 static void trace_output(vx_pipeline *p, const vx_txn *t, uint64_t arrival, uint64_t flush, uint64_t now) {
     trace_rec r[2] = {{{t->producer, t->id, t->ts, arrival}}, {{flush, now, 0, 0}}};
-    trace_push(p->tr.out_ring, r, 2, &p->tr.out_recorded, &p->tr.out_dropped);
+    (void)trace_push(p->tr.out_ring, r, 2, &p->tr.out_recorded, &p->tr.out_dropped);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -373,9 +397,10 @@ static size_t book_step(vx_pipeline *p) {
     for (size_t i = 0; i < k; i++) {
         const vx_txn *t = REC(a, na, b, i);
         vx_hist_run_add(&p->hist[VX_H_AGE_BOOK], &age, diff_or_zero(p, now, t->ts, &skew));
-        if (p->tr.threshold && traced(p, t)) trace_book(p, t, now);
+        vx_txn *w = REC(wa, wna, wb, i);
+        *w = *t;
+        if (p->tr.threshold && traced(p, t) && trace_book(p, t, now)) w->flags |= VX_PIPE_TRACED;
         book_apply(p, t);
-        *REC(wa, wna, wb, i) = *t;
     }
     vx_hist_run_flush(&p->hist[VX_H_AGE_BOOK], &age);
     vx_ring_publish(p->ring[1], k);
@@ -570,7 +595,7 @@ static void output_bundle(vx_pipeline *p, const vx_txn *a, size_t na, const vx_t
         arrivals_rec ar;
         memcpy(&ar, REC(a, na, b, i + 1 + j / ARRIVALS_PER_REC), sizeof ar);
         const vx_txn *t = REC(a, na, b, i + 1 + nar + j);
-        if (t->flags != 0) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
+        if (t->flags & ~VX_PIPE_TRACED) ctr_add(p, VX_STAGE_OUTPUT, VX_OU_FRAME, 1);
         uint32_t pr = t->producer;
         if (pr >= p->cfg.producers) {
             ctr_add(p, VX_STAGE_OUTPUT, VX_OU_BAD_PRODUCER, 1);
@@ -587,9 +612,10 @@ static void output_bundle(vx_pipeline *p, const vx_txn *a, size_t na, const vx_t
         uint64_t hold = diff_or_zero(p, flush_ts, ar.t[j % ARRIVALS_PER_REC], skew);
         vx_hist_run_add(&p->hist[VX_H_TOTAL], &runs->total, total);
         vx_hist_run_add(&p->hist[VX_H_E2E], &runs->e2e, diff_or_zero(p, total, hold, skew));
-        if (p->tr.threshold && traced(p, t)) trace_output(p, t, ar.t[j % ARRIVALS_PER_REC], flush_ts, now);
+        if (t->flags & VX_PIPE_TRACED) trace_output(p, t, ar.t[j % ARRIVALS_PER_REC], flush_ts, now);
         if (st->fd >= 0) {
-            st->buf[st->buf_n++] = *t;
+            st->buf[st->buf_n] = *t;
+            st->buf[st->buf_n++].flags &= (uint8_t)~VX_PIPE_TRACED; /* a pipeline mark, not data */
             output_write(p, 0);
         }
     }
@@ -804,6 +830,7 @@ vx_pipeline *vx_pipeline_create(const vx_pipeline_cfg *cfg, int *err) {
     for (int h = 0; h < VX_NHIST; h++) vx_hist_init(&p->hist[h]);
     vx_init(&p->tr.book_recorded, 0);
     vx_init(&p->tr.book_dropped, 0);
+    vx_init(&p->tr.over_budget, 0);
     vx_init(&p->tr.out_recorded, 0);
     vx_init(&p->tr.out_dropped, 0);
     for (int r = 0; r < 3; r++) {
@@ -949,8 +976,9 @@ int64_t vx_pipeline_book_depth(vx_pipeline *p, int side) {
     return total;
 }
 
-int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity) {
+int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity, double max_per_s) {
     if (!(rate > 0.0 && rate <= 1.0) || !vx_ring_capacity_ok(capacity) || capacity < 2) return VX_EINVAL;
+    if (!(max_per_s >= 1.0)) return VX_EINVAL; /* also NaN */
     if (p->tr.book_ring != NULL) return VX_EINVAL; /* once */
     int err = VX_OK;
     p->tr.book_ring = vx_ring_create(capacity, 0, &err);
@@ -965,6 +993,11 @@ int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity) {
     double t = rate * 18446744073709551616.0;
     p->tr.threshold = t >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)t;
     if (p->tr.threshold == 0) p->tr.threshold = 1;
+    /* ticks -> seconds through the calibration; inf stays inf (no budget) */
+    p->tr.tokens_per_tick = max_per_s * vx_tsc_ns_per_tick() / 1e9;
+    p->tr.burst = max_per_s;
+    p->tr.tokens = max_per_s;
+    p->tr.last_tick = 0;
     return VX_OK;
 }
 
@@ -1003,4 +1036,6 @@ void vx_pipeline_trace_stats(vx_pipeline *p, uint64_t *out) {
     out[2] = vx_load(&p->tr.out_recorded, VX_RELAXED);
     /* relaxed: as above. */
     out[3] = vx_load(&p->tr.out_dropped, VX_RELAXED);
+    /* relaxed: as above. */
+    out[4] = vx_load(&p->tr.over_budget, VX_RELAXED);
 }

@@ -44,6 +44,10 @@
 /** flags value that marks a bundle header record on ring2 (pipeline-internal:
  *  such records are never written to the output file). */
 #define VX_PIPE_HEADER 0x80
+/** flags of a data transaction the book stage sampled for tracing: the
+ *  output stage records its timestamps. A mark between stages, never data:
+ *  it is cleared in the output file. */
+#define VX_PIPE_TRACED 0x40
 
 enum vx_backpressure { VX_BP_DROP = 0, VX_BP_BLOCK = 1 };
 enum vx_topology { VX_TOPO_AUTO = 0, VX_TOPO_SINGLE = 1, VX_TOPO_PAIRS = 2, VX_TOPO_SPLIT = 3, VX_TOPO_STAGES = 4 };
@@ -170,23 +174,28 @@ void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, 
  *  at quiescence, a near-instant view while the book stage runs. */
 int64_t vx_pipeline_book_depth(vx_pipeline *p, int side);
 
-/* Sampled traces. With tracing on, the book and output stages record the
- * stage timestamps of the transactions whose (producer, id) hash falls under
- * a threshold (a fraction of 2^64: the sampling rate) into two side rings
- * (SPSC: stage -> monitor). A full side ring never blocks a stage: the sample
- * is dropped and counted. The monitor drains them and joins the two records
- * of a transaction by (producer, id). */
-/** Before vx_pipeline_start: sample transactions at `rate` (0 < rate <= 1)
- *  into side rings of `capacity` records each. VX_OK, VX_EINVAL, VX_ENOMEM. */
-int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity);
+/* Sampled traces. With tracing on, the book stage selects the transactions
+ * whose (producer, id) hash falls under a threshold (a fraction of 2^64: the
+ * sampling rate) and samples those its budget allows (a token bucket of
+ * max_per_s samples a second, one second deep): it records the book
+ * timestamp into a side ring (SPSC: stage -> monitor) and marks the
+ * transaction VX_PIPE_TRACED; the output stage records the other timestamps
+ * of marked transactions into a second side ring. A full side ring never
+ * blocks a stage: the sample is dropped and counted (at the book stage, the
+ * whole sample). The monitor drains both and joins the two records of a
+ * transaction by (producer, id). */
+/** Before vx_pipeline_start: sample transactions at `rate` (0 < rate <= 1),
+ *  at most `max_per_s` (>= 1, or infinity) a second, into side rings of
+ *  `capacity` records each. VX_OK, VX_EINVAL, VX_ENOMEM. */
+int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity, double max_per_s);
 /** Monitor: up to `max` book records as (producer, id, book tick) triples. */
 size_t vx_pipeline_trace_drain_book(vx_pipeline *p, uint64_t *out, size_t max);
 /** Monitor: up to `max` output records as (producer, id, ingress tick,
  *  builder arrival tick, flush tick, output tick) sextuples. */
 size_t vx_pipeline_trace_drain_output(vx_pipeline *p, uint64_t *out, size_t max);
-/** Monitor: samples recorded and dropped (side ring full) by the book and
- *  the output stage: out[0..3] = book recorded, book dropped, output
- *  recorded, output dropped. */
+/** Monitor: out[0..4] = samples recorded and dropped (side ring full) by
+ *  the book stage, recorded and dropped by the output stage, and
+ *  transactions the hash selected beyond the budget (not sampled). */
 void vx_pipeline_trace_stats(vx_pipeline *p, uint64_t *out);
 
 #endif /* VX_PIPELINE_H */

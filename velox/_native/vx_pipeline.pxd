@@ -71,7 +71,7 @@ cdef extern from "vx_pipeline.h" nogil:
     void vx_pipeline_output_stats(vx_pipeline *p, uint64_t *bytes, uint32_t *adler32, int *write_errno)
     void vx_pipeline_wait_stats(vx_pipeline *p, uint64_t *yields, uint64_t *sleeps, uint64_t *cpu_ns)
     int64_t vx_pipeline_book_depth(vx_pipeline *p, int side)
-    int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity)
+    int vx_pipeline_trace_enable(vx_pipeline *p, double rate, uint64_t capacity, double max_per_s)
     size_t vx_pipeline_trace_drain_book(vx_pipeline *p, uint64_t *out, size_t max)
     size_t vx_pipeline_trace_drain_output(vx_pipeline *p, uint64_t *out, size_t max)
     void vx_pipeline_trace_stats(vx_pipeline *p, uint64_t *out)

@@ -181,9 +181,10 @@ class Telemetry:
         if self.tracer is not None:
             t = self.tracer.close()
             self.tracer_provider.shutdown()  # exports the spans still queued
-            print(f"telemetry: traces: {t['sampled']} transactions sampled, {t['spans']} spans exported, "
+            print(f"telemetry: traces: {t['selected']} transactions selected by the sampling hash, "
+                  f"{t['over_budget']} over the span budget, "
                   f"{t['book_dropped'] + t['output_dropped']} samples dropped (side ring full), "
-                  f"{t['over_budget']} over the span budget", file=self.out, flush=True)
+                  f"{t['spans']} spans exported", file=self.out, flush=True)
             self.trace_counts = t
         self.provider.shutdown()  # the OTLP reader's final collect and export
         if self._server is not None:

@@ -1,15 +1,17 @@
 """Sampled traces: one OpenTelemetry span per sampled transaction.
 
-The native book and output stages record the stage timestamps of the
-transactions the sampling hash selects into two side rings
-(``vx_pipeline_trace_enable``); a full side ring drops the sample and counts
-it, so tracing never blocks the pipeline. ``PipelineTracer``'s thread drains
-the rings every 50 ms, joins a transaction's book record with its output
-record by (producer, id), and makes one span from its ingress timestamp to
-its delivery, with one event per stage: ``book``, ``bundle.arrival``,
-``bundle.flush``, ``output``. Span creation costs Python time, so it is
-capped (``max_spans_per_s``); samples above the cap are counted, not
-exported, and said so at the end.
+The native book stage selects the transactions the sampling hash picks and
+samples those the span budget (``max_spans_per_s``, a token bucket in the
+stage) allows: it records their book timestamp into a side ring and marks
+them, and the output stage records the other stage timestamps of marked
+transactions into a second side ring (``vx_pipeline_trace_enable``). A full
+side ring drops the sample and counts it, so tracing never blocks the
+pipeline; a selection over the budget is counted, and costs nothing else
+(at saturation 1% of the transactions is far more spans than an exporter
+wants). ``PipelineTracer``'s thread drains the rings every 50 ms, joins a
+transaction's book record with its output record by (producer, id), and
+makes one span from its ingress timestamp to its delivery, with one event
+per stage: ``book``, ``bundle.arrival``, ``bundle.flush``, ``output``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ class PipelineTracer:
         self.pipe = pipe
         self.rate = rate
         self.max_spans_per_s = max_spans_per_s
-        pipe._native.trace_enable(rate, SIDE_RING_CAPACITY)
+        if not max_spans_per_s >= 1:
+            raise ValueError(f"max_spans_per_s must be at least 1, got {max_spans_per_s!r}")
+        pipe._native.trace_enable(rate, SIDE_RING_CAPACITY, float(max_spans_per_s))
         self._tracer = provider.get_tracer("velox", __version__)
         self._ns_per_tick = _core.tsc_ns_per_tick()
         # One (wall clock, TSC) pair converts every tick to epoch nanoseconds.
@@ -52,10 +56,7 @@ class PipelineTracer:
         self._anchor_tick = _core.tsc_now()
         self._book: dict[tuple[int, int], int] = {}
         self.spans = 0
-        self.over_budget = 0
         self.without_book = 0
-        self._budget = 0.0
-        self._last = time.monotonic()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="velox-trace-drain", daemon=True)
@@ -71,9 +72,6 @@ class PipelineTracer:
     def drain(self) -> None:
         """Turn every sample waiting in the side rings into a span (one thread at a time)."""
         with self._lock:
-            now = time.monotonic()
-            self._budget = min(self._budget + (now - self._last) * self.max_spans_per_s, self.max_spans_per_s)
-            self._last = now
             waiting: list[tuple[int, ...]] = []
             while True:
                 book, out = self.pipe._native.trace_drain(DRAIN_BATCH)
@@ -96,10 +94,6 @@ class PipelineTracer:
     def _span(self, rec: tuple[int, ...]) -> None:
         producer, txn_id, ingress, arrival, flush, output = rec
         book = self._book.pop((producer, txn_id), None)
-        if self._budget < 1:
-            self.over_budget += 1
-            return
-        self._budget -= 1
         attrs: dict[str, Any] = {"velox.producer": producer, "velox.txn.id": txn_id,
                                  "velox.e2e_ns": round((output - ingress - (flush - arrival)) * self._ns_per_tick)}
         span = self._tracer.start_span("velox.transaction", kind=SpanKind.INTERNAL, attributes=attrs,
@@ -116,12 +110,12 @@ class PipelineTracer:
 
     def close(self) -> dict[str, int]:
         """Stop the thread, drain what is left (the pipeline has stopped) and
-        return the counts: recorded and dropped per stage, spans made, over budget."""
+        return the counts: selected by the hash, sampled and dropped per stage,
+        over the budget, spans made."""
         self._stop.set()
         self._thread.join()
-        self._budget = float("inf")  # the final drain exports everything left
         self.drain()
-        book_rec, book_drop, out_rec, out_drop = self.pipe._native.trace_stats()
-        return {"sampled": out_rec + out_drop, "book_dropped": book_drop, "output_dropped": out_drop,
-                "spans": self.spans, "over_budget": self.over_budget, "without_book": self.without_book,
-                "book_recorded": book_rec}
+        book_rec, book_drop, out_rec, out_drop, over = self.pipe._native.trace_stats()
+        return {"selected": book_rec + book_drop + over, "sampled": book_rec, "book_dropped": book_drop,
+                "output_dropped": out_drop, "over_budget": over, "spans": self.spans,
+                "without_book": self.without_book, "book_recorded": book_rec, "output_recorded": out_rec}

@@ -156,11 +156,13 @@ _ALL = [
        "the book stage publishes its output batch to ring1 before writing the records into the slots",
        ("pipeline-tsan",),
        ("vx_pipeline.c",
-        ("    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
-         "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]"),
+        ("    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    vx_hist_run age = {0, 0};\n"
+         "    for (size_t i = 0; i < k; i++) {\n        const vx_txn *t = REC(a, na, b, i);\n"
+         "        vx_hist_run_add(&p->hist[VX_H_AGE_BOOK]"),
         ("    vx_ring_publish(p->ring[1], k); /* MUTANT: published before written */\n"
-         "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    for (size_t i = 0; i < k; i++) {\n"
-         "        const vx_txn *t = REC(a, na, b, i);\n        vx_hist_record(&p->hist[VX_H_AGE_BOOK]")),
+         "    uint64_t now = vx_tsc_now();\n    int skew = 0;\n    vx_hist_run age = {0, 0};\n"
+         "    for (size_t i = 0; i < k; i++) {\n        const vx_txn *t = REC(a, na, b, i);\n"
+         "        vx_hist_run_add(&p->hist[VX_H_AGE_BOOK]")),
        ("vx_pipeline.c",
         "    vx_ring_publish(p->ring[1], k);\n    vx_ring_consume(p->ring[0], k);",
         "    vx_ring_consume(p->ring[0], k);")),
