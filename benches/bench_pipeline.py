@@ -7,7 +7,12 @@ peers measured in the same round:
   someone else's work while we measured;
 * the bare two-thread SPSC ring moving records in batches of 64
   (``vx_bench_ring``): the most one cross-core handoff can carry at that
-  moment, the ceiling of any multi-thread topology.
+  moment, the ceiling of any multi-thread topology;
+* the minimal pipeline peer (``vx_bench_pipe.c``): the four stages written as
+  plainly as C allows on one thread, with the same two compare-exchanges per
+  transaction on the book and no rings, histograms, counters or clock reads:
+  the pace of the work every transaction needs, which ``single`` is compared
+  with.
 
 Run it as a script (it is not a pytest-benchmark file: one run takes seconds)::
 
@@ -52,6 +57,13 @@ def ring_peer_rate() -> float:
     return n / (r["elapsed_ns"] / 1e9)
 
 
+def pipeline_peer_rate() -> float:
+    """Transactions per second through the minimal single-thread pipeline peer."""
+    r = _core.bench_pipeline_peer(20_000_000)
+    assert r["fifo_violations"] == 0 and r["conserved"], r
+    return r["transactions"] / (r["elapsed_ns"] / 1e9)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=3.0, help="seconds per pipeline run (default 3)")
@@ -66,12 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, object] = {"cpus": len(os.sched_getaffinity(0)), "seconds": args.seconds,
                               "repeats": args.repeats, "saturated": {}, "latency": {}}
     rt_all, ring_all = [], []
-    print(f"{'saturated':<10}{'txn/s (median)':>16}{'per CPU s':>14}{'round trip ns':>15}{'ring peer rec/s':>17}")
+    print(f"{'saturated':<10}{'txn/s (median)':>16}{'per CPU s':>14}{'round trip ns':>15}{'ring peer rec/s':>17}"
+          f"{'pipeline peer txn/s':>21}{'ratio':>7}")
     for topo in TOPOLOGIES:
-        rates, per_cpu, rts, rings = [], [], [], []
+        rates, per_cpu, rts, rings, peers = [], [], [], [], []
         for i in range(args.repeats):
             rts.append(round_trip_ns())
             rings.append(ring_peer_rate())
+            peers.append(pipeline_peer_rate())
             r = run_pipeline(PipelineConfig(duration=args.seconds, saturate=True, topology=topo, seed=1000 + i,
                                             flush_slack_us=10_000_000))
             if not r.ok:
@@ -80,11 +94,14 @@ def main(argv: list[str] | None = None) -> int:
             per_cpu.append(r.per_cpu_second)
         rt_all += rts
         ring_all += rings
+        ratio = statistics.median(r / p for r, p in zip(rates, peers))
         out["saturated"][topo] = {"txn_per_s": statistics.median(rates), "runs": rates,
                                   "txn_per_cpu_s": statistics.median(per_cpu),
-                                  "round_trip_ns": statistics.median(rts), "ring_peer_rec_per_s": statistics.median(rings)}
+                                  "round_trip_ns": statistics.median(rts), "ring_peer_rec_per_s": statistics.median(rings),
+                                  "pipeline_peer_txn_per_s": statistics.median(peers), "ratio_to_peer": ratio}
         print(f"{topo:<10}{statistics.median(rates):>16,.0f}{statistics.median(per_cpu):>14,.0f}"
-              f"{statistics.median(rts):>15,.0f}{statistics.median(rings):>17,.0f}")
+              f"{statistics.median(rts):>15,.0f}{statistics.median(rings):>17,.0f}"
+              f"{statistics.median(peers):>21,.0f}{ratio:>7.2f}")
 
     print(f"\n{'latency at':<10}{args.rate:>10,.0f}/s  e2e p50 / p99 / p99.9 us (medians), drops, ingress lag p99 us")
     for wait in ("yield", "busy", "park"):

@@ -244,3 +244,17 @@ def test_mutant_losing_the_last_record_is_reported_not_hung(build_driver, shape)
     got = _run(build_driver("bench_never_sends_the_last_record"), shape[0], 3_000, shape[1], shape[2])
     assert got["ok"] == 0 and got["received"] == 2_999
     assert (got["mismatch_at"], got["expected"], got["got"]) == (2999, 2999, -1)
+
+
+def test_pipeline_peer_runs_and_checks_itself():
+    """The minimal pipeline peer (vx_bench_pipe.c) that benches/bench_pipeline.py
+    quotes beside `velox run --saturate`: it delivers every transaction in
+    order and its book is conserved; bad arguments are errors."""
+    from velox._native import _core
+
+    r = _core.bench_pipeline_peer(100_003, seed=7)
+    assert r["transactions"] == 100_003 and r["fifo_violations"] == 0 and r["conserved"]
+    assert r["elapsed_ns"] > 0
+    for bad in (0, -1, 1 << 41):
+        with pytest.raises(ValueError):
+            _core.bench_pipeline_peer(bad)

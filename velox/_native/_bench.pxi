@@ -3,6 +3,7 @@
 from libc.stdint cimport int32_t
 from velox._native.vx_bench cimport (
     vx_bench_config, vx_bench_result, vx_bench_check_config, vx_bench_ring, vx_bench_round_trip,
+    vx_bench_pipe_result, vx_bench_pipeline_peer,
     VX_BENCH_VELOX, VX_BENCH_LAMPORT, VX_BENCH_MINIMAL, VX_BENCH_MAX_BATCH, VX_BENCH_MAX_RECORDS,
     VX_BENCH_MAX_ROUND_TRIPS, VX_BENCH_NO_MISMATCH,
 )
@@ -72,3 +73,19 @@ def bench_round_trip(cpu_a, cpu_b, iterations):
         err = vx_bench_round_trip(a, b, n, &elapsed, &pinned)
     _raise_for(err, "bench_round_trip")
     return elapsed, bool(pinned)
+
+
+def bench_pipeline_peer(transactions, seed=1):
+    """Run the minimal single-thread pipeline peer (vx_bench_pipe.c) over
+    ``transactions``; returns elapsed_ns, transactions delivered,
+    fifo_violations and conserved (its own checks)."""
+    _check_int("transactions", transactions, 1, VX_BENCH_MAX_RECORDS)
+    _check_int("seed", seed, 0, 0xFFFFFFFFFFFFFFFF)
+    cdef vx_bench_pipe_result res
+    cdef uint64_t n = transactions, s = seed
+    cdef int err
+    with nogil:
+        err = vx_bench_pipeline_peer(n, s, &res)
+    _raise_for(err, "bench_pipeline_peer")
+    return {"elapsed_ns": res.elapsed_ns, "transactions": res.transactions,
+            "fifo_violations": res.fifo_violations, "conserved": bool(res.conserved)}

@@ -44,7 +44,7 @@ TESTING = NATIVE.parents[1] / "tests" / "support" / "native"
 SOURCE_SETS: dict[str, tuple[str, ...]] = {
     # the static core of the production extension velox._native._core
     "core": ("vx_txn.c", "vx_ring.c", "vx_book.c", "vx_tsc.c", "vx_bundle.c", "vx_bench.c", "vx_mpmc.c",
-             "vx_hist.c", "vx_ingress.c", "vx_pipeline.c"),
+             "vx_hist.c", "vx_ingress.c", "vx_pipeline.c", "vx_bench_pipe.c"),
     # the model build velox._native._model (the clock is the explorer's: no vx_tsc.c)
     "model": ("vx_txn.c", "vx_ring.c", "vx_mpmc.c", "vx_book.c", "vx_bundle.c"),
     # the test-only stress drivers and history recorder (tests/support/native/vx_stress_*.c) and what

@@ -89,4 +89,17 @@ int vx_bench_ring(const vx_bench_config *cfg, vx_bench_result *out);
 int vx_bench_round_trip(int32_t cpu_a, int32_t cpu_b, uint64_t iterations, uint64_t *elapsed_ns,
                         int32_t *pinned);
 
+/** What one run of the minimal pipeline peer measured and checked. */
+typedef struct vx_bench_pipe_result {
+    uint64_t elapsed_ns;      /**< first generated to last delivered (CLOCK_MONOTONIC) */
+    uint64_t transactions;    /**< delivered */
+    uint64_t fifo_violations; /**< ids out of order per producer (0 when correct) */
+    int32_t conserved;        /**< 1 if the book's resting quantity equals adds - cancels */
+} vx_bench_pipe_result;
+
+/** Run the minimal single-thread pipeline peer (vx_bench_pipe.c) over
+ *  `transactions` (1 .. VX_BENCH_MAX_RECORDS). VX_OK, VX_EINVAL or
+ *  VX_ENOMEM. */
+int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_result *out);
+
 #endif /* VX_BENCH_H */

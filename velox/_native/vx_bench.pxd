@@ -33,5 +33,11 @@ cdef extern from "vx_bench.h" nogil:
 
     int vx_bench_check_config(const vx_bench_config *cfg, const char **why)
     int vx_bench_ring(const vx_bench_config *cfg, vx_bench_result *out)
+    ctypedef struct vx_bench_pipe_result:
+        uint64_t elapsed_ns
+        uint64_t transactions
+        uint64_t fifo_violations
+        int32_t conserved
+    int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_result *out)
     int vx_bench_round_trip(int32_t cpu_a, int32_t cpu_b, uint64_t iterations, uint64_t *elapsed_ns,
                             int32_t *pinned)
