@@ -30,6 +30,7 @@ from .graph import Event, Loc
 from .memory import Memory
 from .orders import UsageError
 from .plan import Plan
+from .psc import ScOrder
 from .revisit import Revisits
 from .schedule import Scheduling
 from .threads import Abort, JoinHandle, ModelThread, _tls
@@ -61,7 +62,7 @@ class Execution(Scheduling, Memory, Revisits):
         self.result: Any = None
         self.preemptions = 0
         self.sc_model = explorer.model == "sc"
-        self.sc_events = 0
+        self.sc_order: ScOrder | None = None  # psc's edges, from the first SC event on
         self.raced = False
         self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
 
