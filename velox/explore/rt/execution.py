@@ -62,6 +62,8 @@ class Execution(Scheduling, Memory, Revisits):
         self.result: Any = None
         self.preemptions = 0
         self.sc_model = explorer.model == "sc"
+        self.lowest_first = explorer.dpor and explorer.rng is None  # fresh events: lowest runnable thread first
+        self.max_steps = explorer.max_steps
         self.sc_order: ScOrder | None = None  # psc's edges, from the first SC event on
         self.raced = False
         self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
@@ -71,9 +73,7 @@ class Execution(Scheduling, Memory, Revisits):
         """Run the test once (thread 0 runs ``test()``), then clean every thread up."""
         main = ModelThread(self, 0, (0,), test, ())
         self.threads.append(main)
-        main.start_os_thread()
-        self.granted = main
-        main.baton.release()
+        self.grant(main)
         seen = 0
         while not self.done.acquire(timeout=self.x.watchdog):
             # A long execution that keeps adding events is not a hang (the step bound ends a runaway

@@ -53,6 +53,7 @@ class Event:
         "arg",
         "expected",
         "hb",
+        "id",
         "idx",
         "is_read",
         "is_write",
@@ -83,6 +84,7 @@ class Event:
         self.stamp = stamp
         self.tid = tid
         self.idx = idx
+        self.id: EventId = (tid, idx)  # identity that survives re-execution: (thread, index in thread)
         self.kind = kind
         self.loc = loc
         self.order = order  # the order used by the semantics (seq_cst for everything under model="sc")
@@ -107,11 +109,6 @@ class Event:
         self.revisitable = True
         self.mask = -1  # plain C accesses: the bytes of the location touched
         self.what: str | None = None  # plain C accesses: the C expression, when it names more than the location
-
-    @property
-    def id(self) -> EventId:
-        """Identity of the event that survives re-execution: (thread, index in thread)."""
-        return (self.tid, self.idx)
 
     @property
     def is_sc(self) -> bool:

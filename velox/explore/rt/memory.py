@@ -28,7 +28,7 @@ class Memory:
     def new_event(self, t: ModelThread, kind: str, loc: Loc | None, order: int, site: Any,
                   op: str) -> tuple[Event, Any]:
         """Create the next event of ``t`` (not yet committed) and return it with its planned choice."""
-        if len(t.events) >= self.x.max_steps:
+        if len(t.events) >= self.max_steps:
             self.fail(Failure(
                 "step bound",
                 f"step bound exceeded: thread t{t.tid} performed more than {self.x.max_steps} operations in one "
@@ -43,7 +43,8 @@ class Memory:
         e.hb = t.view
         e.porf = t.porf_view
         choice = None
-        meta = self.plan_meta[stamp] if self.plan_meta is not None and stamp < len(self.plan_meta) else None
+        plan_meta = self.plan_meta
+        meta = plan_meta[stamp] if plan_meta is not None and stamp < len(plan_meta) else None
         if meta is not None:
             e.key, e.added_max, e.revisitable = meta
         else:
@@ -76,13 +77,13 @@ class Memory:
         t.porf_view = e.porf | bit
         self.events.append(e)
         t.events.append(e)
-        self.by_id[(e.tid, e.idx)] = e
+        self.by_id[e.id] = e
         self.taken.append((e.tid, choice, e.kind))
         # RC11's SC axiom: psc's edges are kept from the first SC event on (psc.py). A new cycle needs
         # the new event: as an SC event, or in the middle of a path (a read of a non-latest write, or
         # a write placed before others in mo, has eco edges to older events).
         order = self.sc_order
-        if order is None and psc.is_node(e):
+        if order is None and e.order == SEQ_CST and psc.is_node(e):
             order = self.sc_order = psc.ScOrder(self.events, e.stamp)
         if order is not None and not order.add(e):
             self.prune("psc cycle (RC11's SC axiom)")

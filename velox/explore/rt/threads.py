@@ -125,7 +125,7 @@ class ModelThread:
 
     def start_os_thread(self) -> None:
         """Run this thread on a pooled OS thread; it waits for its baton before running any user code."""
-        self.os_thread = _Worker.run(self)
+        _Worker.run(self)
 
     def wait_exited(self, timeout: float) -> bool:
         """Wait until the thread's body has returned (its OS thread is back in the pool)."""
@@ -176,6 +176,7 @@ class _Worker:
         if worker is None:
             worker = cls()
         worker.job = mt
+        mt.os_thread = worker  # before it can run: whoever cleans the execution up must wait for it
         worker.go.release()
         return worker
 
