@@ -171,22 +171,20 @@ class Execution(Scheduling, Memory, Revisits):
     def graph_key(self) -> tuple:
         """Canonical identity of the complete graph (independent of stamp order and thread numbering)."""
         path = {t.tid: t.path for t in self.threads}
+        ident = [(path[e.tid], e.idx) for e in self.events]  # by stamp
+        loc_ident: dict[int, Any] = {}
+        for loc in self.locs.values():
+            loc_ident[id(loc)] = (path[loc.lid[0]], loc.lid[1])
 
-        def ident(e: Event | None) -> Any:
-            return None if e is None else (path[e.tid], e.idx)
+        def event_key(e: Event) -> tuple:
+            loc, rf, value, written = e.loc, e.rf, e.value, e.written
+            return (e.kind, None if loc is None else loc_ident[id(loc)], e.order,
+                    value if type(value) is int else _hashable(value),
+                    written if type(written) is int else _hashable(written),
+                    None if rf is None else ident[rf.stamp], e.spurious)
 
-        def loc_ident(loc: Loc | None) -> Any:
-            return None if loc is None else (path[loc.lid[0]], loc.lid[1])
-
-        threads = []
-        for t in self.threads:
-            threads.append((t.path, tuple(
-                (e.kind, loc_ident(e.loc), e.order, _hashable(e.value), _hashable(e.written), ident(e.rf),
-                 e.spurious)
-                for e in t.events
-            )))
-        threads.sort()
-        mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if loc.mo)
+        threads = sorted((t.path, tuple(map(event_key, t.events))) for t in self.threads)
+        mos = sorted(tuple(ident[w.stamp] for w in loc.mo) for loc in self.locs.values() if loc.mo)
         return (tuple(threads), tuple(mos), _hashable(self.result))
 
 
