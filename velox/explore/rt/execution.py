@@ -33,7 +33,7 @@ from .plan import Plan
 from .psc import ScOrder
 from .revisit import Revisits
 from .schedule import Scheduling
-from .threads import Abort, JoinHandle, ModelThread, _tls
+from .threads import Abort, JoinHandle, ModelThread, _tls, _Worker
 
 
 class Execution(Scheduling, Memory, Revisits):
@@ -71,24 +71,28 @@ class Execution(Scheduling, Memory, Revisits):
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
         """Run the test once (thread 0 runs ``test()``), then clean every thread up."""
-        main = ModelThread(self, 0, (0,), test, ())
-        self.threads.append(main)
-        self.grant(main)
-        seen = 0
-        while not self.done.acquire(timeout=self.x.watchdog):
-            # A long execution that keeps adding events is not a hang (the step bound ends a runaway
-            # one); only a whole watchdog period without a single new event is.
-            if len(self.taken) != seen:
-                seen = len(self.taken)
-                continue
-            self.failure = Failure(
-                "hang",
-                f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
-                "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
-                "primitives for synchronisation inside explored tests.",
-            )
-            break
-        self.cleanup()
+        cpus = _Worker.follow()  # the model threads run on this thread's CPU (see _Worker)
+        try:
+            main = ModelThread(self, 0, (0,), test, ())
+            self.threads.append(main)
+            self.grant(main)
+            seen = 0
+            while not self.done.acquire(timeout=self.x.watchdog):
+                # A long execution that keeps adding events is not a hang (the step bound ends a runaway
+                # one); only a whole watchdog period without a single new event is.
+                if len(self.taken) != seen:
+                    seen = len(self.taken)
+                    continue
+                self.failure = Failure(
+                    "hang",
+                    f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
+                    "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
+                    "primitives for synchronisation inside explored tests.",
+                )
+                break
+            self.cleanup()
+        finally:
+            _Worker.unfollow(cpus)
 
     def cleanup(self) -> None:
         """Unwind every thread still parked in a primitive and wait for all OS threads to exit."""
