@@ -119,9 +119,15 @@ class Scheduling:
         if self.granted is t:
             self.granted = None
             return
-        if self.lowest_first and len(self.taken) >= len(self.plan):
-            # Fresh, with reduction: the lowest-numbered thread that can run goes next. When that is t,
-            # as it mostly is, there is nothing to decide or hand over (what decide() would find).
+        # When decide() would pick t itself, as it mostly does, there is nothing to decide or hand over:
+        # replaying, the plan names t (and t can run); fresh, with reduction, t is the lowest-numbered
+        # thread that can run.
+        pos = len(self.taken)
+        if pos < len(self.plan):
+            if (self.plan[pos][0] == t.tid and not t.finished and not t.spinning
+                    and (t.blocked_on is None or t.blocked_on.finished)):
+                return
+        elif self.lowest_first:
             for th in self.threads:
                 if th.finished or th.spinning or (th.blocked_on is not None and not th.blocked_on.finished):
                     continue
