@@ -67,6 +67,7 @@ class Execution(Scheduling, Memory, Revisits):
         self.sc_order: ScOrder | None = None  # psc's edges, from the first SC event on
         self.raced = False
         self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
+        self.c_state: Any = None  # the C front end's names for this execution's C addresses (cmodel.py)
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
