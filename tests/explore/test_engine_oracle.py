@@ -16,7 +16,7 @@ from rc11_oracle import engine_test, oracle_counts
 
 from velox import explore
 from velox.explore.rt import execution as _execution
-from velox.explore.rt import graph as _graph
+from velox.explore.rt import psc as _psc
 
 SEED = 20261125
 ORDERS_LD = ("relaxed", "acquire", "seq_cst")
@@ -138,7 +138,7 @@ def _caught(monkeypatch_ctx, names) -> list[str]:
 
 
 def test_gate_catches_an_engine_without_psc(monkeypatch):
-    monkeypatch.setattr(_graph, "psc_acyclic", lambda events: True)
+    monkeypatch.setattr(_psc.ScOrder, "add", lambda self, e: True)
     assert _caught(monkeypatch, ["SB+sc", "2+2W+sc", "R+sc"])
 
 

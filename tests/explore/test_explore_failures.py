@@ -6,6 +6,7 @@ Each test provokes one failure on purpose, so each detector is shown to fire.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -143,6 +144,19 @@ def test_spin_without_hint_hits_the_step_bound(monkeypatch):
         check(test)
     assert info.value.kind == "step bound"
     assert "spin_hint()" in info.value.failure_message
+
+
+def test_a_long_execution_that_keeps_adding_events_is_not_a_hang(monkeypatch):
+    """The watchdog measures time without a new event, not the length of the execution."""
+    monkeypatch.setenv("VELOX_EXPLORE_WATCHDOG", "1")
+
+    def test():
+        x = Atomic(0)
+        for i in range(100):  # about 2 s in all, each step far inside the watchdog
+            x.store(i, "relaxed")
+            time.sleep(0.02)
+
+    assert check(test).complete
 
 
 def test_exception_in_a_thread_fails_the_test():

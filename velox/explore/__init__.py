@@ -4,7 +4,8 @@ Layout (the runtime underneath, the front ends beside each other on top)::
 
   rt/             the model-checking runtime, shared by every front end
     orders.py       memory orders: names, C numbers, legal combinations
-    graph.py        execution graphs: events, locations, the RC11 coherence and psc checks
+    graph.py        execution graphs: events, locations, the RC11 coherence checks
+    psc.py          RC11's SC axiom: psc's edges kept as the graph grows, and the full reference
     threads.py      model threads: OS threads passing a baton, one running at a time
     schedule.py     which thread runs next, hand-off, spin loops, spawn and join
     memory.py       events, locations, reads-from and mo choices, the memory operations

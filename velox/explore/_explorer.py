@@ -14,7 +14,9 @@ gate replays stored counterexamples first), ``VELOX_MAX_STEPS`` (operations per
 thread per execution, default 2000) default the keywords of the same names;
 ``VELOX_SPIN_BOUND`` (default 5) is how many spin-loop iterations in a row may
 re-read the same values while the thread's state changes (or cannot be seen)
-before the exploration stops there and says INCOMPLETE.
+before the exploration stops there and says INCOMPLETE. ``VELOX_EXPLORE_WATCHDOG``
+(default 60) is how many seconds without a new event make an execution a hang;
+``VELOX_EXPLORE_PIN=0`` stops keeping the model threads on the search's CPU.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ import os
 import sys
 import sysconfig
 import threading
-import weakref
 from types import ModuleType
 from typing import Any
 
@@ -119,25 +118,24 @@ class _ExecutionState:
         self.plain: dict[int, tuple[str, int]] = {}  # 8-byte word -> key of a plain location (instrumented)
 
 
-_state_by_execution: weakref.WeakKeyDictionary[Any, _ExecutionState] = weakref.WeakKeyDictionary()
-
-
 def _state(rt: ModuleType) -> _ExecutionState:
+    """This execution's C front-end state (kept on the execution, so it goes with it)."""
     exe = rt.current_execution("a C model hook")
-    st = _state_by_execution.get(exe)
+    st = exe.c_state
     if st is None:
-        st = _state_by_execution[exe] = _ExecutionState()
+        st = exe.c_state = _ExecutionState()
     return st
 
 
-def _stable_key(rt: ModuleType, address: int, size: int = 8) -> tuple[str, int]:
+def _stable_key(rt: ModuleType, address: int, size: int = 8, st: _ExecutionState | None = None) -> tuple[str, int]:
     """("c", n): the n-th distinct C atomic address this execution touched.
 
     Locations are named by their order of first appearance in the execution, not by raw
     address: the test re-runs from scratch for every execution and malloc need not hand
     out the same addresses each time, while the explorer matches locations across re-runs.
     """
-    st = _state(rt)
+    if st is None:
+        st = _state(rt)
     k = st.atomics.get(address)
     if k is None:
         k = st.atomics[address] = ("c", len(st.atomics))
@@ -295,16 +293,16 @@ def attach(module: ModuleType) -> ModelModule:
             return _stable_key(rt, int(ffi.cast("uintptr_t", p)))
 
         def atomic(p: Any, what: str, site: str) -> Any:
-            # An atomic operation on an address no vx_init declared in this execution.
-            a = int(ffi.cast("uintptr_t", p))
-            if a not in _state(rt).atomics:
-                from .rt.orders import UsageError
+            # The key of an atomic that vx_init declared in this execution (else a usage error).
+            key = _state(rt).atomics.get(int(ffi.cast("uintptr_t", p)))
+            if key is not None:
+                return key
+            from .rt.orders import UsageError
 
-                raise UsageError(
-                    f"velox.cmodel: {what} at {site} on an atomic that was never initialised in this execution: "
-                    "initialise every vx_atomic_u64/vx_atomic_i64 with vx_init before its first use (and create "
-                    "the structure inside the test body: each execution starts from scratch)")
-            return _stable_key(rt, a)
+            raise UsageError(
+                f"velox.cmodel: {what} at {site} on an atomic that was never initialised in this execution: "
+                "initialise every vx_atomic_u64/vx_atomic_i64 with vx_init before its first use (and create "
+                "the structure inside the test body: each execution starts from scratch)")
 
         @ffi.def_extern(name="vx_py_init")
         @_guard(None, lib)

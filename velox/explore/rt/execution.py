@@ -30,9 +30,10 @@ from .graph import Event, Loc
 from .memory import Memory
 from .orders import UsageError
 from .plan import Plan
+from .psc import ScOrder
 from .revisit import Revisits
 from .schedule import Scheduling
-from .threads import Abort, JoinHandle, ModelThread, _tls
+from .threads import Abort, JoinHandle, ModelThread, _tls, _Worker
 
 
 class Execution(Scheduling, Memory, Revisits):
@@ -61,26 +62,38 @@ class Execution(Scheduling, Memory, Revisits):
         self.result: Any = None
         self.preemptions = 0
         self.sc_model = explorer.model == "sc"
-        self.sc_events = 0
+        self.lowest_first = explorer.dpor and explorer.rng is None  # fresh events: lowest runnable thread first
+        self.max_steps = explorer.max_steps
+        self.sc_order: ScOrder | None = None  # psc's edges, from the first SC event on
         self.raced = False
         self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
+        self.c_state: Any = None  # the C front end's names for this execution's C addresses (cmodel.py)
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
         """Run the test once (thread 0 runs ``test()``), then clean every thread up."""
-        main = ModelThread(self, 0, (0,), test, ())
-        self.threads.append(main)
-        main.start_os_thread()
-        self.granted = main
-        main.baton.release()
-        if not self.done.acquire(timeout=self.x.watchdog):
-            self.failure = Failure(
-                "hang",
-                f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
-                "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
-                "primitives for synchronisation inside explored tests.",
-            )
-        self.cleanup()
+        cpus = _Worker.follow()  # the model threads run on this thread's CPU (see _Worker)
+        try:
+            main = ModelThread(self, 0, (0,), test, ())
+            self.threads.append(main)
+            self.grant(main)
+            seen = 0
+            while not self.done.acquire(timeout=self.x.watchdog):
+                # A long execution that keeps adding events is not a hang (the step bound ends a runaway
+                # one); only a whole watchdog period without a single new event is.
+                if len(self.taken) != seen:
+                    seen = len(self.taken)
+                    continue
+                self.failure = Failure(
+                    "hang",
+                    f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
+                    "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
+                    "primitives for synchronisation inside explored tests.",
+                )
+                break
+            self.cleanup()
+        finally:
+            _Worker.unfollow(cpus)
 
     def cleanup(self) -> None:
         """Unwind every thread still parked in a primitive and wait for all OS threads to exit."""
@@ -163,22 +176,20 @@ class Execution(Scheduling, Memory, Revisits):
     def graph_key(self) -> tuple:
         """Canonical identity of the complete graph (independent of stamp order and thread numbering)."""
         path = {t.tid: t.path for t in self.threads}
+        ident = [(path[e.tid], e.idx) for e in self.events]  # by stamp
+        loc_ident: dict[int, Any] = {}
+        for loc in self.locs.values():
+            loc_ident[id(loc)] = (path[loc.lid[0]], loc.lid[1])
 
-        def ident(e: Event | None) -> Any:
-            return None if e is None else (path[e.tid], e.idx)
+        def event_key(e: Event) -> tuple:
+            loc, rf, value, written = e.loc, e.rf, e.value, e.written
+            return (e.kind, None if loc is None else loc_ident[id(loc)], e.order,
+                    value if type(value) is int else _hashable(value),
+                    written if type(written) is int else _hashable(written),
+                    None if rf is None else ident[rf.stamp], e.spurious)
 
-        def loc_ident(loc: Loc | None) -> Any:
-            return None if loc is None else (path[loc.lid[0]], loc.lid[1])
-
-        threads = []
-        for t in self.threads:
-            threads.append((t.path, tuple(
-                (e.kind, loc_ident(e.loc), e.order, _hashable(e.value), _hashable(e.written), ident(e.rf),
-                 e.spurious)
-                for e in t.events
-            )))
-        threads.sort()
-        mos = sorted(tuple(ident(w) for w in loc.mo) for loc in self.locs.values() if loc.mo)
+        threads = sorted((t.path, tuple(map(event_key, t.events))) for t in self.threads)
+        mos = sorted(tuple(ident[w.stamp] for w in loc.mo) for loc in self.locs.values() if loc.mo)
         return (tuple(threads), tuple(mos), _hashable(self.result))
 
 

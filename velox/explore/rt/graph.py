@@ -15,8 +15,8 @@ rules, checked when choosing a read's source and a write's place in mo:
 - a write must be placed mo-after every write it has seen, and never between a
   write and the read-modify-write that reads from it (RMW atomicity).
 
-The SC axiom (psc acyclic) is global, but only an SC event can close a new psc
-cycle, so it is checked when an SC event is added (``psc_acyclic``). No thin air
+The SC axiom (psc acyclic) is global; ``psc.py`` keeps psc's edges as events are
+added and looks for a cycle through the new ones. No thin air
 (po ∪ rf acyclic) holds by construction: a read only ever reads an earlier-stamped
 write.
 """
@@ -53,6 +53,7 @@ class Event:
         "arg",
         "expected",
         "hb",
+        "id",
         "idx",
         "is_read",
         "is_write",
@@ -64,6 +65,7 @@ class Event:
         "op",
         "order",
         "porf",
+        "readers",
         "revisitable",
         "rf",
         "shown_order",
@@ -82,6 +84,7 @@ class Event:
         self.stamp = stamp
         self.tid = tid
         self.idx = idx
+        self.id: EventId = (tid, idx)  # identity that survives re-execution: (thread, index in thread)
         self.kind = kind
         self.loc = loc
         self.order = order  # the order used by the semantics (seq_cst for everything under model="sc")
@@ -89,6 +92,7 @@ class Event:
         self.value: Any = None  # value read (reads) or written (pure writes)
         self.written: Any = None  # value written by an RMW / successful CAS
         self.rf: Event | None = None  # the write this read reads from
+        self.readers = 0  # for writes: bitset of the reads that read from it
         self.site = site
         self.op = op
         self.hb = 0  # bitset of stamps that happen before this event
@@ -105,11 +109,6 @@ class Event:
         self.revisitable = True
         self.mask = -1  # plain C accesses: the bytes of the location touched
         self.what: str | None = None  # plain C accesses: the C expression, when it names more than the location
-
-    @property
-    def id(self) -> EventId:
-        """Identity of the event that survives re-execution: (thread, index in thread)."""
-        return (self.tid, self.idx)
 
     @property
     def is_sc(self) -> bool:
@@ -141,19 +140,14 @@ def seen_index(loc: Loc, view: int) -> int:
     """Index in ``loc.mo`` of the mo-latest write that the hb-prefix ``view`` has seen.
 
     A write is seen when it is in the view, or when a read in the view reads from it.
-    Returns -1 when nothing is seen.
+    Returns -1 when nothing is seen. Searched from the mo-latest end, where it usually is.
     """
-    best = -1
     mo = loc.mo
     for i in range(len(mo) - 1, -1, -1):
-        if view >> mo[i].stamp & 1:
-            best = i
-            break
-    for r in loc.reads:
-        if view >> r.stamp & 1:
-            j = mo.index(r.rf)
-            best = max(best, j)
-    return best
+        w = mo[i]
+        if view >> w.stamp & 1 or view & w.readers:
+            return i
+    return -1
 
 
 def has_rmw_reader(loc: Loc, i: int) -> bool:
@@ -168,134 +162,6 @@ def bits(mask: int):
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
-
-
-def psc_acyclic(events: list[Event]) -> bool:
-    """RC11's SC axiom: is psc = psc_base ∪ psc_F acyclic?
-
-    Transcribed from Lahav et al. (PLDI 2017), section 3:
-      scb      = sb ∪ sb|≠loc ; hb ; sb|≠loc ∪ hb|loc ∪ mo ∪ rb
-      psc_base = ([E^sc] ∪ [F^sc] ; hb?) ; scb ; ([E^sc] ∪ hb? ; [F^sc])
-      psc_F    = [F^sc] ; (hb ∪ hb ; eco ; hb) ; [F^sc]
-    """
-    n = len(events)
-    sc = [e for e in events if e.is_sc and (e.kind == FENCE or e.is_read or e.is_write)]
-    if len(sc) < 2:
-        return True
-    hb_succ = [0] * n
-    for e in events:
-        for a in bits(e.hb):
-            hb_succ[a] |= 1 << e.stamp
-    # Same-thread later events (sb), and same-location masks.
-    sb = [0] * n
-    by_thread: dict[int, list[Event]] = {}
-    for e in events:
-        by_thread.setdefault(e.tid, []).append(e)
-    for evs in by_thread.values():
-        later = 0
-        for e in reversed(evs):
-            sb[e.stamp] = later
-            later |= 1 << e.stamp
-    loc_mask: dict[int, int] = {}
-    for e in events:
-        if e.loc is not None and (e.is_read or e.is_write):
-            loc_mask[id(e.loc)] = loc_mask.get(id(e.loc), 0) | 1 << e.stamp
-
-    def same(e: Event) -> int:
-        if e.loc is None or not (e.is_read or e.is_write):
-            return 0
-        return loc_mask[id(e.loc)]
-
-    # mo, rb and eco successors of memory events.
-    mo_succ = [0] * n
-    rb_succ = [0] * n
-    eco_succ = [0] * n
-    for loc in {id(e.loc): e.loc for e in events if e.loc is not None and e.loc.mo}.values():
-        mo = [w for w in loc.mo if w.stamp < n and events[w.stamp] is w]
-        after = [0] * (len(mo) + 1)  # after[i]: writes mo[i:]
-        for i in range(len(mo) - 1, -1, -1):
-            after[i] = after[i + 1] | 1 << mo[i].stamp
-        readers_from = [0] * (len(mo) + 1)  # readers of writes mo[i:]
-        pos = {w.stamp: i for i, w in enumerate(mo)}
-        for r in loc.reads:
-            if r.stamp < n and events[r.stamp] is r:
-                readers_from[pos[r.rf.stamp]] |= 1 << r.stamp
-        for i in range(len(mo) - 1, -1, -1):
-            readers_from[i] |= readers_from[i + 1]
-        for i, w in enumerate(mo):
-            mo_succ[w.stamp] = after[i + 1]
-            eco_succ[w.stamp] |= after[i + 1] | readers_from[i]
-        for r in loc.reads:
-            if r.stamp < n and events[r.stamp] is r:
-                k = pos[r.rf.stamp]
-                mask = after[k + 1] & ~(1 << r.stamp)
-                rb_succ[r.stamp] = mask
-                eco_succ[r.stamp] |= mask | (readers_from[k + 1] & ~(1 << r.stamp))
-        for w in mo:
-            eco_succ[w.stamp] &= ~(1 << w.stamp)
-
-    sb_neq = [sb[e.stamp] & ~same(e) for e in events]
-    sb_hb_sb = [0] * n
-    for e in events:
-        mid = 0
-        for m in bits(sb_neq[e.stamp]):
-            mid |= hb_succ[m]
-        out = 0
-        for m in bits(mid):
-            out |= sb_neq[m]
-        sb_hb_sb[e.stamp] = out
-
-    def scb(s: int) -> int:
-        e = events[s]
-        return sb[s] | sb_hb_sb[s] | (hb_succ[s] & same(e)) | mo_succ[s] | rb_succ[s]
-
-    sc_mask = 0
-    for e in sc:
-        sc_mask |= 1 << e.stamp
-    edges: dict[int, int] = {}
-    for a in sc:
-        s = a.stamp
-        left = 1 << s
-        if a.kind == FENCE:
-            left |= hb_succ[s]
-        reach = 0
-        for x in bits(left):
-            reach |= scb(x)
-        succ = 0
-        for b in sc:
-            t = b.stamp
-            if b.kind == FENCE:
-                if reach & ((1 << t) | b.hb):
-                    succ |= 1 << t
-            elif reach >> t & 1:
-                succ |= 1 << t
-        if a.kind == FENCE:
-            after_hb = hb_succ[s]
-            via = after_hb
-            eco_reach = 0
-            for m in bits(after_hb | (1 << s)):
-                eco_reach |= eco_succ[m]
-            for m in bits(eco_reach):
-                via |= hb_succ[m]
-            for b in sc:
-                if b.kind == FENCE and via >> b.stamp & 1:
-                    succ |= 1 << b.stamp
-        edges[s] = succ & sc_mask
-    # Acyclicity by repeatedly removing nodes without predecessors (Kahn).
-    indeg = {s: 0 for s in edges}
-    for succ in edges.values():
-        for t in bits(succ):
-            indeg[t] += 1
-    ready = [s for s, d in indeg.items() if d == 0]
-    removed = 0
-    while ready:
-        s = ready.pop()
-        removed += 1
-        for t in bits(edges[s]):
-            indeg[t] -= 1
-            if indeg[t] == 0:
-                ready.append(t)
-    return removed == len(edges)
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")

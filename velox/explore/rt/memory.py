@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import graph as g
-from . import spin_state
+from . import psc, spin_state
 from .failure import Failure, format_site
 from .graph import Event, Loc
 from .orders import NA, SEQ_CST, UsageError, is_acquire, is_release
@@ -28,12 +28,13 @@ class Memory:
     def new_event(self, t: ModelThread, kind: str, loc: Loc | None, order: int, site: Any,
                   op: str) -> tuple[Event, Any]:
         """Create the next event of ``t`` (not yet committed) and return it with its planned choice."""
-        if len(t.events) >= self.x.max_steps:
+        if len(t.events) >= self.max_steps:
             self.fail(Failure(
                 "step bound",
-                f"thread t{t.tid} performed more than {self.x.max_steps} operations in one execution: an unbounded "
-                "loop? Spin loops must call spin_hint() or yield_now() so the explorer can treat them as waiting "
-                "(raise the bound with VELOX_MAX_STEPS if the test is just long).",
+                f"step bound exceeded: thread t{t.tid} performed more than {self.x.max_steps} operations in one "
+                "execution: an unbounded loop? Spin loops must call spin_hint() or yield_now() so the explorer can "
+                "treat them as waiting. If the test is just long, raise the bound with the environment variable "
+                f"VELOX_MAX_STEPS (for example VELOX_MAX_STEPS={2 * self.x.max_steps}).",
                 t.tid,
             ))
             raise Abort()
@@ -42,7 +43,8 @@ class Memory:
         e.hb = t.view
         e.porf = t.porf_view
         choice = None
-        meta = self.plan_meta[stamp] if self.plan_meta is not None and stamp < len(self.plan_meta) else None
+        plan_meta = self.plan_meta
+        meta = plan_meta[stamp] if plan_meta is not None and stamp < len(plan_meta) else None
         if meta is not None:
             e.key, e.added_max, e.revisitable = meta
         else:
@@ -75,14 +77,15 @@ class Memory:
         t.porf_view = e.porf | bit
         self.events.append(e)
         t.events.append(e)
-        self.by_id[(e.tid, e.idx)] = e
+        self.by_id[e.id] = e
         self.taken.append((e.tid, choice, e.kind))
-        # A new psc cycle needs the new event: as an SC event, or in the middle of a path (a read of a
-        # non-latest write, or a write placed before others in mo, has eco edges to older events).
-        if e.order == SEQ_CST and (e.is_read or e.is_write or e.kind == g.FENCE):
-            self.sc_events += 1
-        memory = e.is_read or e.is_write or e.kind == g.FENCE
-        if self.sc_events >= 2 and memory and not g.psc_acyclic(self.events):
+        # RC11's SC axiom: psc's edges are kept from the first SC event on (psc.py). A new cycle needs
+        # the new event: as an SC event, or in the middle of a path (a read of a non-latest write, or
+        # a write placed before others in mo, has eco edges to older events).
+        order = self.sc_order
+        if order is None and e.order == SEQ_CST and psc.is_node(e):
+            order = self.sc_order = psc.ScOrder(self.events, e.stamp)
+        if order is not None and not order.add(e):
             self.prune("psc cycle (RC11's SC axiom)")
 
     def branch(self, t: ModelThread, e: Event, options: list[Any], choice: Any) -> Any:
@@ -163,6 +166,7 @@ class Memory:
         e.is_read = True
         e.value = w.write_value()
         e.loc.reads.append(e)
+        w.readers |= 1 << e.stamp
         # acquire (or an acquire fence later) synchronises with w's release sequence.
         if is_acquire(e.order):
             e.hb |= w.msg

@@ -68,8 +68,16 @@ def is_release(order: int) -> bool:
     return order in (RELEASE, ACQ_REL, SEQ_CST)
 
 
+# The names accepted as they are, looked up first (these checks run once per operation).
+_LOAD_NAMES = {name: BY_NAME[name] for name in ("relaxed", "acquire", "seq_cst")}
+_STORE_NAMES = {name: BY_NAME[name] for name in ("relaxed", "release", "seq_cst")}
+_RMW_NAMES = {name: num for name, num in BY_NAME.items() if num != CONSUME}
+
+
 def check_load(order: object) -> int:
     """Validate an order for a load: relaxed, acquire or seq_cst."""
+    if type(order) is str and order in _LOAD_NAMES:
+        return _LOAD_NAMES[order]
     num = parse(order, "load")
     if num not in _LOAD_ORDERS:
         raise UsageError(f"load: memory order {NAMES[num]!r} is not valid for a load (use relaxed, acquire or seq_cst)")
@@ -78,6 +86,8 @@ def check_load(order: object) -> int:
 
 def check_store(order: object) -> int:
     """Validate an order for a store: relaxed, release or seq_cst."""
+    if type(order) is str and order in _STORE_NAMES:
+        return _STORE_NAMES[order]
     num = parse(order, "store")
     if num not in _STORE_ORDERS:
         raise UsageError(
@@ -88,6 +98,8 @@ def check_store(order: object) -> int:
 
 def check_rmw(order: object, what: str = "read-modify-write") -> int:
     """Validate an order for a read-modify-write: every order is legal."""
+    if type(order) is str and order in _RMW_NAMES:
+        return _RMW_NAMES[order]
     return parse(order, what)
 
 
@@ -98,6 +110,8 @@ def check_cas(success: object, failure: object) -> tuple[int, int]:
     It may be stronger than the success order (C++17 dropped that restriction and
     herd7 accepts it): a failed compare-exchange is then a load with that order.
     """
+    if type(success) is str and success in _RMW_NAMES and type(failure) is str and failure in _LOAD_NAMES:
+        return _RMW_NAMES[success], _LOAD_NAMES[failure]
     s = parse(success, "compare_exchange success order")
     f = parse(failure, "compare_exchange failure order")
     if f not in _FAILURE_ORDERS:

@@ -54,14 +54,19 @@ class Scheduling:
                 ))
                 raise Abort()
             chosen = th
+        elif self.lowest_first:
+            # The lowest-numbered thread that can run (no list: this runs once per event).
+            for chosen in self.threads:
+                if chosen.runnable():
+                    break
+            else:
+                return None
         else:
             runnable = [t for t in self.threads if t.runnable()]
             if not runnable:
                 return None
             if self.x.rng is not None:
                 chosen = self.x.rng.choice(runnable)
-            elif self.x.dpor:
-                chosen = runnable[0]
             else:
                 chosen = current if current is not None and current in runnable else runnable[0]
                 for th in runnable:
@@ -83,10 +88,18 @@ class Scheduling:
             raise Abort()
         self.granted = None
 
-    def handoff(self, t: ModelThread, nxt: ModelThread) -> None:
-        """Give the baton to ``nxt`` and park ``t``."""
+    def grant(self, nxt: ModelThread) -> None:
+        """Let ``nxt`` perform the next event. A thread gets its OS thread only here, when it first runs,
+        with its baton already released: starting it is then one wake-up, not two (and a thread the
+        execution never runs costs nothing)."""
         self.granted = nxt
         nxt.baton.release()
+        if nxt.os_thread is None:
+            nxt.start_os_thread()
+
+    def handoff(self, t: ModelThread, nxt: ModelThread) -> None:
+        """Give the baton to ``nxt`` and park ``t``."""
+        self.grant(nxt)
         self.wait(t)
 
     def schedule_away(self, t: ModelThread) -> None:
@@ -106,6 +119,21 @@ class Scheduling:
         if self.granted is t:
             self.granted = None
             return
+        # When decide() would pick t itself, as it mostly does, there is nothing to decide or hand over:
+        # replaying, the plan names t (and t can run); fresh, with reduction, t is the lowest-numbered
+        # thread that can run.
+        pos = len(self.taken)
+        if pos < len(self.plan):
+            if (self.plan[pos][0] == t.tid and not t.finished and not t.spinning
+                    and (t.blocked_on is None or t.blocked_on.finished)):
+                return
+        elif self.lowest_first:
+            for th in self.threads:
+                if th.finished or th.spinning or (th.blocked_on is not None and not th.blocked_on.finished):
+                    continue
+                if th is t:
+                    return
+                break
         self.schedule_away(t)
 
     def finish_thread(self, t: ModelThread, result: Any) -> None:
@@ -124,8 +152,7 @@ class Scheduling:
         if nxt is None:
             self.end_no_runnable()
         else:
-            self.granted = nxt
-            nxt.baton.release()
+            self.grant(nxt)
 
     def end_no_runnable(self) -> None:
         """No thread can run: a complete execution, a blocked one, or a deadlock/livelock."""
@@ -243,7 +270,6 @@ class Scheduling:
         child.view = t.view
         child.porf_view = t.porf_view
         self.threads.append(child)
-        child.start_os_thread()
         return JoinHandle(child)
 
     def op_join(self, target: ModelThread, site: Any = None) -> Any:

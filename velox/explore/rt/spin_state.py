@@ -54,9 +54,16 @@ def _iframe(f: types.FrameType) -> int:
     return ctypes.c_void_p.from_address(id(f) + _F_FRAME).value or 0
 
 
+_nlocals_cache: dict[types.CodeType, int] = {}
+
+
 def _nlocalsplus(code: types.CodeType) -> int:
-    varnames = code.co_varnames
-    return len(varnames) + sum(1 for c in code.co_cellvars if c not in varnames) + len(code.co_freevars)
+    n = _nlocals_cache.get(code)
+    if n is None:
+        varnames = code.co_varnames
+        n = len(varnames) + sum(1 for c in code.co_cellvars if c not in varnames) + len(code.co_freevars)
+        _nlocals_cache[code] = n
+    return n
 
 
 def _slot(base: int, i: int) -> Any:
@@ -64,6 +71,24 @@ def _slot(base: int, i: int) -> Any:
     if not p:
         return _UNBOUND
     return ctypes.cast(p, ctypes.py_object).value
+
+
+_py_object_at = ctypes.py_object.from_address
+_pointer_at = ctypes.c_void_p.from_address
+
+
+def _slots(base: int, wanted: tuple[int, ...]) -> list[Any]:
+    """The values of the frame slots ``wanted`` (``_slot`` for each, one ctypes read per slot)."""
+    out = []
+    start = base + _LOCALSPLUS
+    for i in wanted:
+        if i < 0:
+            out.append(None)  # a dead variable: not state
+        elif _pointer_at(start + 8 * i).value:
+            out.append(_py_object_at(start + 8 * i).value)
+        else:
+            out.append(_UNBOUND)
+    return out
 
 
 class _Marker:
@@ -250,6 +275,9 @@ def register_identity(*classes: type) -> None:
     _identity_types = _identity_types + classes
 
 
+_ATOM_TYPES = frozenset(_ATOMS)
+
+
 class _Freezer:
     def __init__(self, stable: Any = None) -> None:
         self.memo: dict[int, int] = {}
@@ -258,7 +286,7 @@ class _Freezer:
 
     def __call__(self, v: Any) -> Any:
         t = type(v)
-        if t in _ATOMS or isinstance(v, _ATOMS):
+        if t in _ATOM_TYPES or isinstance(v, _ATOMS):
             return v if t is not _Marker else ("marker", v.name)
         self.nodes += 1
         if self.nodes > _MAX_NODES:
@@ -267,6 +295,9 @@ class _Freezer:
         if k in self.memo:
             return ("ref", self.memo[k])
         self.memo[k] = len(self.memo)
+        exact = _EXACT.get(t)
+        if exact is not None:  # a builtin container, cell or function (none of the identity types below)
+            return exact(self, v)
         if isinstance(v, _identity_types):
             key = self.stable(v) if self.stable is not None else None
             return ("id", k) if key is None else ("stable", key)
@@ -307,15 +338,11 @@ class _Freezer:
         d = getattr(v, "__dict__", None)
         if d is not None:
             parts.append(self(dict(d)))
-        for klass in type(v).__mro__:
-            for name in klass.__dict__.get("__slots__", ()) if isinstance(klass.__dict__.get("__slots__", ()),
-                                                                         (tuple, list)) else ():
-                if name in ("__dict__", "__weakref__"):
-                    continue
-                try:
-                    parts.append((name, self(getattr(v, name))))
-                except AttributeError:
-                    parts.append((name, None))
+        for name in _slot_names(type(v)):
+            try:
+                parts.append((name, self(getattr(v, name))))
+            except AttributeError:
+                parts.append((name, None))
         return ("obj", tuple(parts))
 
     def cdata(self, v: Any) -> Any:
@@ -334,7 +361,66 @@ class _Freezer:
         return ("cdata", ctype.cname, addr, raw)
 
 
+_slot_names_cache: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_names(klass: type) -> tuple[str, ...]:
+    """The ``__slots__`` names of a class and its bases, in MRO order (no __dict__ / __weakref__)."""
+    names = _slot_names_cache.get(klass)
+    if names is None:
+        found = []
+        for k in klass.__mro__:
+            slots = k.__dict__.get("__slots__", ())
+            for name in slots if isinstance(slots, (tuple, list)) else ():
+                if name not in ("__dict__", "__weakref__"):
+                    found.append(name)
+        names = _slot_names_cache[klass] = tuple(found)
+    return names
+
+
+def _cell(fr: _Freezer, v: Any) -> Any:
+    try:
+        return ("cell", fr(v.cell_contents))
+    except ValueError:
+        return ("cell", None)
+
+
+def _set(fr: _Freezer, v: Any) -> Any:
+    return (type(v).__name__, tuple(sorted((fr(x) for x in v), key=repr)))
+
+
+# Exact builtin types frozen without the identity checks (no identity type is one of them), with the
+# same result as the general path in _Freezer.__call__.
+_EXACT: dict[type, Any] = {
+    tuple: lambda fr, v: ("tuple", tuple(fr(x) for x in v)),
+    list: lambda fr, v: ("list", tuple(fr(x) for x in v)),
+    dict: lambda fr, v: ("dict", tuple((fr(a), fr(b)) for a, b in v.items())),
+    set: _set,
+    frozenset: _set,
+    bytearray: lambda fr, v: ("bytearray", bytes(v)),
+    types.CellType: _cell,
+    types.FunctionType: lambda fr, v: ("fn", id(v.__code__), tuple(fr(c) for c in (v.__closure__ or ())),
+                                       fr(v.__defaults__), fr(v.__kwdefaults__)),
+    types.MethodType: lambda fr, v: ("method", fr(v.__func__), fr(v.__self__)),
+}
+
+
 # ------------------------------------------------------------------ snapshots
+_wanted_cache: dict[tuple[types.CodeType, int, int], tuple[int, ...]] = {}
+
+
+def _wanted(code: types.CodeType, lasti: int, hidden: int) -> tuple[int, ...]:
+    """The slots of a frame suspended at ``lasti`` that are state, in order; -1 for a dead variable."""
+    key = (code, lasti, hidden)
+    wanted = _wanted_cache.get(key)
+    if wanted is None:
+        n = _nlocalsplus(code)
+        live = _live_after(code, lasti)
+        wanted = tuple(i if live is None or i in live or i >= n else -1 for i in range(n + hidden))
+        _wanted_cache[key] = wanted
+    return wanted
+
+
 _SKIP: set[types.CodeType] = set()
 _STOP: set[types.CodeType] = set()
 
@@ -381,10 +467,8 @@ def snapshot(frame: types.FrameType | None = None, stable: Any = None) -> Any:
             hidden = _hidden(code, f.f_lasti)
             if hidden is None:
                 return UNKNOWN
-            n = _nlocalsplus(code)
-            live = _live_after(code, f.f_lasti)
-            values = tuple(freeze(_slot(base, i)) if live is None or i in live or i >= n else None
-                           for i in range(n + hidden))
+            wanted = _wanted(code, f.f_lasti, hidden)
+            values = tuple(freeze(v) if i >= 0 else None for i, v in zip(wanted, _slots(base, wanted)))
             names = code.co_names
             glob = f.f_globals
             used = tuple((name, freeze(glob[name])) for name in names if name in glob)

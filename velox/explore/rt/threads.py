@@ -16,6 +16,7 @@ outlives its execution, and an idle worker runs no user code.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from collections.abc import Callable
@@ -125,7 +126,7 @@ class ModelThread:
 
     def start_os_thread(self) -> None:
         """Run this thread on a pooled OS thread; it waits for its baton before running any user code."""
-        self.os_thread = _Worker.run(self)
+        _Worker.run(self)
 
     def wait_exited(self, timeout: float) -> bool:
         """Wait until the thread's body has returned (its OS thread is back in the pool)."""
@@ -137,17 +138,82 @@ class ModelThread:
         return False
 
 
+def _getcpu_function() -> Callable[[], int] | None:
+    """glibc's sched_getcpu (the CPU the calling thread runs on), or None where there is none."""
+    if not hasattr(os, "sched_setaffinity") or os.environ.get("VELOX_EXPLORE_PIN", "1") == "0":
+        return None
+    try:
+        fn = ctypes.CDLL(None).sched_getcpu
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_int
+    fn.argtypes = []
+    return fn
+
+
+_sched_getcpu = _getcpu_function()
+
+
 class _Worker:
     """A pooled OS thread that runs model threads one after another.
 
     Starting an OS thread costs about 0.1 ms here, as much as a whole small execution, so the OS
     threads are reused across executions. An idle worker is parked on its own lock and runs no
     user code; at most ``MAX_IDLE`` idle workers are kept.
+
+    Model threads run one at a time, so nothing is gained by spreading them over CPUs, and waking a
+    thread parked on another CPU is slow on virtual machines (tens of microseconds against a few on
+    the same CPU, measured here): on Linux the workers are kept on the CPU of the thread running the
+    search, following it at each execution when the scheduler moves it (``VELOX_EXPLORE_PIN=0``
+    leaves them unpinned).
     """
 
     MAX_IDLE = 32
     _idle: ClassVar[list[_Worker]] = []
     _pool_lock = threading.Lock()
+    _cpu: ClassVar[int | None] = None  # the CPU the workers are kept on
+
+    @classmethod
+    def follow(cls) -> Any:
+        """Keep the pooled workers, and the calling thread (the search's) until ``unfollow``, on the CPU the
+        calling thread runs on. Called around each execution: between two, the scheduler may move the search
+        (to balance the machine's load), and the workers follow it. Returns what ``unfollow`` restores."""
+        if _sched_getcpu is None:
+            return None
+        cpu = _sched_getcpu()
+        if cpu < 0:
+            return None
+        if cpu != cls._cpu:
+            cls._cpu = cpu
+            with cls._pool_lock:
+                idle = list(cls._idle)
+            for worker in idle:
+                worker.pin(cpu)
+        try:
+            saved = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {cpu})
+        except (OSError, ValueError):
+            return None
+        return saved
+
+    @staticmethod
+    def unfollow(saved: Any) -> None:
+        """Give the calling thread back the CPUs ``follow`` took from it."""
+        if saved is not None:
+            try:
+                os.sched_setaffinity(0, saved)
+            except (OSError, ValueError):
+                pass
+
+    def pin(self, cpu: int, tid: int | None = None) -> None:
+        """Keep this worker on ``cpu`` (``tid`` 0: called by the worker itself)."""
+        tid = self.thread.native_id if tid is None else tid
+        if tid is None:
+            return
+        try:
+            os.sched_setaffinity(tid, {cpu})
+        except (OSError, ValueError):
+            pass  # not allowed (a cpuset, a container): it runs wherever the OS puts it
 
     @classmethod
     def busy(cls) -> int:
@@ -168,6 +234,7 @@ class _Worker:
         """A forked child has none of the parent's threads: drop the pool (registered at import)."""
         cls._idle = []
         cls._pool_lock = threading.Lock()
+        cls._cpu = None
 
     @classmethod
     def run(cls, mt: ModelThread) -> _Worker:
@@ -176,10 +243,14 @@ class _Worker:
         if worker is None:
             worker = cls()
         worker.job = mt
+        mt.os_thread = worker  # before it can run: whoever cleans the execution up must wait for it
         worker.go.release()
         return worker
 
     def loop(self) -> None:
+        cpu = _Worker._cpu
+        if cpu is not None:
+            self.pin(cpu, 0)
         while True:
             self.go.acquire()
             mt = self.job
