@@ -428,3 +428,22 @@ def engine_test(program: tuple, api: Any):
         return _structured(program, test, state)
 
     return body
+
+
+def random_op(rng: Any, kind: str, loc: int, value: int, orders: dict[str, tuple]) -> tuple[tuple, int]:
+    """One operation of a random program in ``oracle_counts``' format, and the next
+    fresh value to store. ``kind`` is ld, st, faa, xchg, cas or fence; ``orders``
+    maps each kind to the orders to draw from; for cas, a function drawing the
+    (success, failure) pair from ``rng``."""
+    if kind == "ld":
+        return ("ld", loc, rng.choice(orders["ld"])), value
+    if kind == "st":
+        return ("st", loc, value, rng.choice(orders["st"])), value + 1
+    if kind == "faa":
+        return ("faa", loc, 1, rng.choice(orders["rmw"])), value
+    if kind == "xchg":
+        return ("xchg", loc, value, rng.choice(orders["rmw"])), value + 1
+    if kind == "cas":
+        success, failure = orders["cas"](rng)
+        return ("cas", loc, rng.choice((0, 1)), value, success, failure), value + 1
+    return ("fence", rng.choice(orders["fence"])), value

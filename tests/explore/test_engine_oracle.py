@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from rc11_oracle import engine_test, oracle_counts
+from rc11_oracle import engine_test, oracle_counts, random_op
 
 from velox import explore
 from velox.explore.rt import execution as _execution
@@ -25,6 +25,19 @@ ORDERS_RMW = ("relaxed", "acquire", "release", "acq_rel", "seq_cst")
 ORDERS_F = ("acquire", "release", "acq_rel", "seq_cst")
 
 
+def cas_orders(rng: random.Random) -> tuple[str, str]:
+    """A compare-exchange's (success, failure) orders: failure is relaxed, acquire
+    (when success acquires) or seq_cst (when success is)."""
+    success = rng.choice(ORDERS_RMW)
+    failure = rng.choice([f for f in ("relaxed", "acquire", "seq_cst")
+                          if f == "relaxed" or (f == "acquire" and success in ("acquire", "acq_rel", "seq_cst"))
+                          or success == "seq_cst"])
+    return success, failure
+
+
+ORDERS = {"ld": ORDERS_LD, "st": ORDERS_ST, "rmw": ORDERS_RMW, "fence": ORDERS_F, "cas": cas_orders}
+
+
 def random_program(rng: random.Random) -> tuple:
     """A small straight-line program: 2-3 threads of 1-2 operations on 1-2 locations."""
     nthreads = rng.choice((2, 2, 3))
@@ -35,26 +48,8 @@ def random_program(rng: random.Random) -> tuple:
         ops = []
         for _ in range(rng.choice((1, 2, 2))):
             kind = rng.choice(("ld", "ld", "st", "st", "faa", "xchg", "cas", "fence"))
-            loc = rng.randrange(nlocs)
-            if kind == "ld":
-                ops.append(("ld", loc, rng.choice(ORDERS_LD)))
-            elif kind == "st":
-                ops.append(("st", loc, value, rng.choice(ORDERS_ST)))
-                value += 1
-            elif kind == "faa":
-                ops.append(("faa", loc, 1, rng.choice(ORDERS_RMW)))
-            elif kind == "xchg":
-                ops.append(("xchg", loc, value, rng.choice(ORDERS_RMW)))
-                value += 1
-            elif kind == "cas":
-                success = rng.choice(ORDERS_RMW)
-                failure = rng.choice([f for f in ("relaxed", "acquire", "seq_cst")
-                                      if f == "relaxed" or (f == "acquire" and success in ("acquire", "acq_rel", "seq_cst"))
-                                      or success == "seq_cst"])
-                ops.append(("cas", loc, rng.choice((0, 1)), value, success, failure))
-                value += 1
-            else:
-                ops.append(("fence", rng.choice(ORDERS_F)))
+            op, value = random_op(rng, kind, rng.randrange(nlocs), value, ORDERS)
+            ops.append(op)
         threads.append(tuple(ops))
     return tuple(threads)
 

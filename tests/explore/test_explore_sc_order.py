@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from rc11_oracle import engine_test, oracle_counts
+from rc11_oracle import engine_test, oracle_counts, random_op
 
 from velox import explore
 from velox.explore import Atomic, ExplorationFailure, check, fence, spawn
@@ -80,6 +80,10 @@ ORDERS_RMW = ("relaxed", "acq_rel", "seq_cst", "seq_cst")
 ORDERS_F = ("acquire", "release", "seq_cst", "seq_cst")
 
 
+ORDERS = {"ld": ORDERS_LD, "st": ORDERS_ST, "rmw": ORDERS_RMW, "fence": ORDERS_F,
+          "cas": lambda rng: rng.choice((("relaxed", "relaxed"), ("seq_cst", "relaxed"), ("seq_cst", "seq_cst")))}
+
+
 def sc_program(rng: random.Random, max_threads: int = 3, max_ops: int = 3) -> tuple:
     """A straight-line program weighted towards seq_cst accesses and fences (oracle_counts' format)."""
     threads = []
@@ -89,21 +93,8 @@ def sc_program(rng: random.Random, max_threads: int = 3, max_ops: int = 3) -> tu
         ops = []
         for _ in range(rng.randint(1, max_ops)):
             kind = rng.choice(("ld", "ld", "st", "st", "faa", "cas", "fence", "fence"))
-            loc = rng.randrange(nlocs)
-            if kind == "ld":
-                ops.append(("ld", loc, rng.choice(ORDERS_LD)))
-            elif kind == "st":
-                ops.append(("st", loc, value, rng.choice(ORDERS_ST)))
-                value += 1
-            elif kind == "faa":
-                ops.append(("faa", loc, 1, rng.choice(ORDERS_RMW)))
-            elif kind == "cas":
-                success = rng.choice(("relaxed", "seq_cst"))
-                ops.append(("cas", loc, rng.choice((0, 1)), value, success, "relaxed" if success == "relaxed"
-                            else rng.choice(("relaxed", "seq_cst"))))
-                value += 1
-            else:
-                ops.append(("fence", rng.choice(ORDERS_F)))
+            op, value = random_op(rng, kind, rng.randrange(nlocs), value, ORDERS)
+            ops.append(op)
         threads.append(tuple(ops))
     return tuple(threads)
 
