@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "port 0 picks a free port and prints it)")
     g.add_argument("--trace-sample", type=_fraction, default=0.01, metavar="FRACTION",
                    help="with --otlp, trace this fraction of transactions: one span each, an event per stage "
-                        "(default 0.01; 0 turns tracing off)")
+                        "(default 0.01; 0 turns tracing off); at most 2,000 spans a second, the rest counted "
+                        "and reported at the end")
     g.add_argument("--prometheus-linger", type=_seconds, default=0.0, metavar="SECONDS",
                    help="after the run, keep the endpoint up until Prometheus has scraped the final values, "
                         "at most SECONDS (default 0: close at once)")
