@@ -206,8 +206,9 @@ class Memory:
         t.reads_since_write = []
         t.spurious_since_write = False
 
-    def op_load(self, key: Any, order: int, site: Any) -> Any:
-        t = current_thread("load()")
+    def op_load(self, key: Any, order: int, site: Any, t: ModelThread | None = None) -> Any:
+        if t is None:
+            t = current_thread("load()")
         self.enter(t)
         loc = self.loc_of(key, "load")
         e, choice = self.new_event(t, g.LOAD, loc, self.sem_order(order), site, "load")
@@ -219,8 +220,9 @@ class Memory:
         self.commit(t, e, (rf_id, False))
         return e.value
 
-    def op_store(self, key: Any, value: Any, order: int, site: Any) -> None:
-        t = current_thread("store()")
+    def op_store(self, key: Any, value: Any, order: int, site: Any, t: ModelThread | None = None) -> None:
+        if t is None:
+            t = current_thread("store()")
         self.enter(t)
         loc = self.loc_of(key, "store")
         e, choice = self.new_event(t, g.STORE, loc, self.sem_order(order), site, "store")
@@ -236,8 +238,10 @@ class Memory:
         if fresh and self.x.dpor and self.x.rng is None:
             self.push_revisits(e)
 
-    def op_rmw(self, key: Any, fn: Callable[[Any], Any], order: int, site: Any, op: str) -> Any:
-        t = current_thread(op)
+    def op_rmw(self, key: Any, fn: Callable[[Any], Any], order: int, site: Any, op: str,
+               t: ModelThread | None = None) -> Any:
+        if t is None:
+            t = current_thread(op)
         self.enter(t)
         loc = self.loc_of(key, op)
         e, choice = self.new_event(t, g.RMW, loc, self.sem_order(order), site, op)
@@ -258,9 +262,10 @@ class Memory:
         return e.value
 
     def op_cas(self, key: Any, expected: Any, desired: Any, weak: bool, success: int, failure: int,
-               site: Any) -> tuple[bool, Any]:
+               site: Any, t: ModelThread | None = None) -> tuple[bool, Any]:
         op = "cas_weak" if weak else "cas"
-        t = current_thread("compare_exchange")
+        if t is None:
+            t = current_thread("compare_exchange")
         self.enter(t)
         loc = self.loc_of(key, "compare_exchange")
         e, choice = self.new_event(t, g.CAS, loc, self.sem_order(success), site, op)
