@@ -409,6 +409,18 @@ _EXACT: dict[type, Any] = {
 }
 
 
+def _iterator(fr: _Freezer, v: Any) -> Any:
+    # What the general path ends with for these (no identity type, no __dict__ or __slots__): the reduction.
+    red = v.__reduce_ex__(4)
+    return ("reduce", type(v).__name__, fr(red[1]), *(fr(x) for x in red[2:3]))
+
+
+# The iterators of for loops over ranges, lists and tuples (a loop's position is part of its state).
+for _it in (iter(range(0)), iter(range(1 << 70)), iter([]), iter(())):
+    _EXACT[type(_it)] = _iterator
+del _it
+
+
 # ------------------------------------------------------------------ snapshots
 _wanted_cache: dict[tuple[types.CodeType, int, int], tuple[int, ...]] = {}
 
