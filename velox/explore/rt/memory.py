@@ -220,8 +220,11 @@ class Memory:
         if t is None:
             t = current_thread("load()")
         self.enter(t)
-        loc = self.loc_of(key, "load")
-        e, choice = self.new_event(t, g.LOAD, loc, self.sem_order(order), site, "load")
+        loc = self.locs.get(key)
+        if loc is None or loc.is_cell:
+            loc = self.loc_of(key, "load")  # raises the error
+        e, choice = self.new_event(t, g.LOAD, loc, SEQ_CST if self.sc_model and order != NA else order, site,
+                                   "load")
         e.shown_order = order
         mo = loc.mo
         options = [(mo[i].id, False) for i in self.read_options(t, loc)]
@@ -277,8 +280,10 @@ class Memory:
         if t is None:
             t = current_thread("compare_exchange")
         self.enter(t)
-        loc = self.loc_of(key, "compare_exchange")
-        e, choice = self.new_event(t, g.CAS, loc, self.sem_order(success), site, op)
+        loc = self.locs.get(key)
+        if loc is None or loc.is_cell:
+            loc = self.loc_of(key, "compare_exchange")  # raises the error
+        e, choice = self.new_event(t, g.CAS, loc, SEQ_CST if self.sc_model and success != NA else success, site, op)
         e.expected = expected
         e.weak = weak
         e.arg = desired
@@ -290,7 +295,7 @@ class Memory:
         for i in self.read_options(t, loc):
             w = mo[i]
             if (w.written if w.kind in rmw_kinds else w.value) == expected:  # w.write_value() == expected
-                if not g.has_rmw_reader(loc, i):
+                if not (i + 1 < len(mo) and mo[i + 1].rf is w):  # not g.has_rmw_reader(loc, i)
                     options.append((mo[i].id, False))
                 else:
                     conflicts.append(i)
