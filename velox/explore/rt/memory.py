@@ -9,7 +9,12 @@ from . import graph as g
 from . import psc, spin_state
 from .failure import Failure, format_site
 from .graph import Event, Loc
-from .orders import NA, SEQ_CST, UsageError, is_acquire, is_release
+from .orders import ACQ_REL, ACQUIRE, NA, RELEASE, SEQ_CST, UsageError, is_acquire, is_release
+
+# is_acquire / is_release as set lookups (they run at every read and write).
+_ACQUIRE_ORDERS = frozenset((ACQUIRE, ACQ_REL, SEQ_CST))
+_RELEASE_ORDERS = frozenset((RELEASE, ACQ_REL, SEQ_CST))
+_RMW_KINDS = frozenset((g.RMW, g.CAS))  # events whose written value is ``written`` (Event.write_value)
 from .plan import Plan
 from .threads import Abort, ModelThread, current_thread
 
@@ -164,13 +169,14 @@ class Memory:
         """Make ``e`` read from ``w``: value, synchronisation, porf."""
         e.rf = w
         e.is_read = True
-        e.value = w.write_value()
+        e.value = w.written if w.kind in _RMW_KINDS else w.value  # w.write_value()
         e.loc.reads.append(e)
         w.readers |= 1 << e.stamp
         # acquire (or an acquire fence later) synchronises with w's release sequence.
-        if is_acquire(e.order):
+        order = e.order
+        if order in _ACQUIRE_ORDERS:
             e.hb |= w.msg
-        if e.order != NA:
+        if order != NA:
             t.acq_pending |= w.msg
         e.porf |= w.porf | (1 << w.stamp)
         t.reads_since_write.append(e)
@@ -179,7 +185,11 @@ class Memory:
         """Insert the write ``e`` into mo right after ``after``, compute its release view, wake spinners."""
         loc = e.loc
         e.is_write = True
-        loc.mo.insert(loc.mo.index(after) + 1, e)
+        mo = loc.mo
+        if mo[-1] is after:  # the usual case: placed last
+            mo.append(e)
+        else:
+            mo.insert(mo.index(after) + 1, e)
         t.prev_spin_rfs = None
         t.spin_repeats = 0
         t.spurious_rec = None
@@ -191,7 +201,7 @@ class Memory:
                 th.spinning = False
                 th.forced = th.confirmed = False
                 th.porf_view |= e.porf | (1 << e.stamp)
-        own = (e.hb | (1 << e.stamp)) if is_release(e.order) else t.rel_fence_view
+        own = (e.hb | (1 << e.stamp)) if e.order in _RELEASE_ORDERS else t.rel_fence_view
         if e.order == NA:
             own = 0  # a plain write heads no release sequence and continues none
             t.reads_since_write = []
@@ -206,11 +216,15 @@ class Memory:
         t.reads_since_write = []
         t.spurious_since_write = False
 
-    def op_load(self, key: Any, order: int, site: Any) -> Any:
-        t = current_thread("load()")
+    def op_load(self, key: Any, order: int, site: Any, t: ModelThread | None = None) -> Any:
+        if t is None:
+            t = current_thread("load()")
         self.enter(t)
-        loc = self.loc_of(key, "load")
-        e, choice = self.new_event(t, g.LOAD, loc, self.sem_order(order), site, "load")
+        loc = self.locs.get(key)
+        if loc is None or loc.is_cell:
+            loc = self.loc_of(key, "load")  # raises the error
+        e, choice = self.new_event(t, g.LOAD, loc, SEQ_CST if self.sc_model and order != NA else order, site,
+                                   "load")
         e.shown_order = order
         mo = loc.mo
         options = [(mo[i].id, False) for i in self.read_options(t, loc)]
@@ -219,8 +233,9 @@ class Memory:
         self.commit(t, e, (rf_id, False))
         return e.value
 
-    def op_store(self, key: Any, value: Any, order: int, site: Any) -> None:
-        t = current_thread("store()")
+    def op_store(self, key: Any, value: Any, order: int, site: Any, t: ModelThread | None = None) -> None:
+        if t is None:
+            t = current_thread("store()")
         self.enter(t)
         loc = self.loc_of(key, "store")
         e, choice = self.new_event(t, g.STORE, loc, self.sem_order(order), site, "store")
@@ -236,8 +251,10 @@ class Memory:
         if fresh and self.x.dpor and self.x.rng is None:
             self.push_revisits(e)
 
-    def op_rmw(self, key: Any, fn: Callable[[Any], Any], order: int, site: Any, op: str) -> Any:
-        t = current_thread(op)
+    def op_rmw(self, key: Any, fn: Callable[[Any], Any], order: int, site: Any, op: str,
+               t: ModelThread | None = None) -> Any:
+        if t is None:
+            t = current_thread(op)
         self.enter(t)
         loc = self.loc_of(key, op)
         e, choice = self.new_event(t, g.RMW, loc, self.sem_order(order), site, op)
@@ -258,12 +275,15 @@ class Memory:
         return e.value
 
     def op_cas(self, key: Any, expected: Any, desired: Any, weak: bool, success: int, failure: int,
-               site: Any) -> tuple[bool, Any]:
+               site: Any, t: ModelThread | None = None) -> tuple[bool, Any]:
         op = "cas_weak" if weak else "cas"
-        t = current_thread("compare_exchange")
+        if t is None:
+            t = current_thread("compare_exchange")
         self.enter(t)
-        loc = self.loc_of(key, "compare_exchange")
-        e, choice = self.new_event(t, g.CAS, loc, self.sem_order(success), site, op)
+        loc = self.locs.get(key)
+        if loc is None or loc.is_cell:
+            loc = self.loc_of(key, "compare_exchange")  # raises the error
+        e, choice = self.new_event(t, g.CAS, loc, SEQ_CST if self.sc_model and success != NA else success, site, op)
         e.expected = expected
         e.weak = weak
         e.arg = desired
@@ -271,9 +291,11 @@ class Memory:
         weak_spurious = weak and self.spurious_allowed(t, e, loc)
         options = []
         conflicts = []
+        rmw_kinds = _RMW_KINDS
         for i in self.read_options(t, loc):
-            if mo[i].write_value() == expected:
-                if not g.has_rmw_reader(loc, i):
+            w = mo[i]
+            if (w.written if w.kind in rmw_kinds else w.value) == expected:  # w.write_value() == expected
+                if not (i + 1 < len(mo) and mo[i + 1].rf is w):  # not g.has_rmw_reader(loc, i)
                     options.append((mo[i].id, False))
                 else:
                     conflicts.append(i)

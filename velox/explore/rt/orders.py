@@ -72,12 +72,19 @@ def is_release(order: int) -> bool:
 _LOAD_NAMES = {name: BY_NAME[name] for name in ("relaxed", "acquire", "seq_cst")}
 _STORE_NAMES = {name: BY_NAME[name] for name in ("relaxed", "release", "seq_cst")}
 _RMW_NAMES = {name: num for name, num in BY_NAME.items() if num != CONSUME}
+# The C numbers accepted, with what the checked path (parse, then the validity test) gives for them
+# (consume becomes acquire): C code passes its orders as numbers on every operation.
+_LOAD_NUMS = {RELAXED: RELAXED, CONSUME: ACQUIRE, ACQUIRE: ACQUIRE, SEQ_CST: SEQ_CST}
+_STORE_NUMS = {RELAXED: RELAXED, RELEASE: RELEASE, SEQ_CST: SEQ_CST}
+_RMW_NUMS = {num: ACQUIRE if num == CONSUME else num for num in NAMES if num != NA}
 
 
 def check_load(order: object) -> int:
     """Validate an order for a load: relaxed, acquire or seq_cst."""
     if type(order) is str and order in _LOAD_NAMES:
         return _LOAD_NAMES[order]
+    if type(order) is int and order in _LOAD_NUMS:
+        return _LOAD_NUMS[order]
     num = parse(order, "load")
     if num not in _LOAD_ORDERS:
         raise UsageError(f"load: memory order {NAMES[num]!r} is not valid for a load (use relaxed, acquire or seq_cst)")
@@ -88,6 +95,8 @@ def check_store(order: object) -> int:
     """Validate an order for a store: relaxed, release or seq_cst."""
     if type(order) is str and order in _STORE_NAMES:
         return _STORE_NAMES[order]
+    if type(order) is int and order in _STORE_NUMS:
+        return _STORE_NUMS[order]
     num = parse(order, "store")
     if num not in _STORE_ORDERS:
         raise UsageError(
@@ -100,6 +109,8 @@ def check_rmw(order: object, what: str = "read-modify-write") -> int:
     """Validate an order for a read-modify-write: every order is legal."""
     if type(order) is str and order in _RMW_NAMES:
         return _RMW_NAMES[order]
+    if type(order) is int and order in _RMW_NUMS:
+        return _RMW_NUMS[order]
     return parse(order, what)
 
 
@@ -112,6 +123,8 @@ def check_cas(success: object, failure: object) -> tuple[int, int]:
     """
     if type(success) is str and success in _RMW_NAMES and type(failure) is str and failure in _LOAD_NAMES:
         return _RMW_NAMES[success], _LOAD_NAMES[failure]
+    if type(success) is int and success in _RMW_NUMS and type(failure) is int and failure in _LOAD_NUMS:
+        return _RMW_NUMS[success], _LOAD_NUMS[failure]
     s = parse(success, "compare_exchange success order")
     f = parse(failure, "compare_exchange failure order")
     if f not in _FAILURE_ORDERS:

@@ -42,24 +42,28 @@ def rt_cell_init(key: Any, value: Any = None, name: str | None = None, site: Any
 
 def rt_load(key: Any, order: Any, site: Any = None) -> Any:
     """Atomic load: returns the value of the store the explorer lets it read."""
-    return current_execution("rt_load").op_load(key, _orders.check_load(order), site)
+    t = current_thread("rt_load")
+    return t.exe.op_load(key, _orders.check_load(order), site, t)
 
 
 def rt_store(key: Any, value: Any, order: Any, site: Any = None) -> None:
     """Atomic store."""
-    current_execution("rt_store").op_store(key, value, _orders.check_store(order), site)
+    t = current_thread("rt_store")
+    t.exe.op_store(key, value, _orders.check_store(order), site, t)
 
 
 def rt_rmw(key: Any, fn: Callable[[Any], Any], order: Any, site: Any = None, op: str = "rmw") -> Any:
     """Atomic read-modify-write: stores ``fn(old)`` and returns ``old``."""
-    return current_execution("rt_rmw").op_rmw(key, fn, _orders.check_rmw(order, op), site, op)
+    t = current_thread("rt_rmw")
+    return t.exe.op_rmw(key, fn, _orders.check_rmw(order, op), site, op, t)
 
 
 def rt_cas(key: Any, expected: Any, desired: Any, weak: bool, success: Any, failure: Any,
            site: Any = None) -> tuple[bool, Any]:
     """Compare-exchange: returns (succeeded, value read). A weak one may fail spuriously."""
     s, f = _orders.check_cas(success, failure)
-    return current_execution("rt_cas").op_cas(key, expected, desired, bool(weak), s, f, site)
+    t = current_thread("rt_cas")
+    return t.exe.op_cas(key, expected, desired, bool(weak), s, f, site, t)
 
 
 def rt_fence(order: Any, site: Any = None) -> None:

@@ -286,16 +286,20 @@ class _Freezer:
 
     def __call__(self, v: Any) -> Any:
         t = type(v)
-        if t in _ATOM_TYPES or isinstance(v, _ATOMS):
+        if t in _ATOM_TYPES:
             return v if t is not _Marker else ("marker", v.name)
+        exact = _EXACT.get(t)
+        # The exact builtin types below are no atom (isinstance would say False): skip that check for them.
+        if exact is None and isinstance(v, _ATOMS):
+            return v
         self.nodes += 1
         if self.nodes > _MAX_NODES:
             raise _Unknown("state too large")
         k = id(v)
-        if k in self.memo:
-            return ("ref", self.memo[k])
-        self.memo[k] = len(self.memo)
-        exact = _EXACT.get(t)
+        memo = self.memo
+        if k in memo:
+            return ("ref", memo[k])
+        memo[k] = len(memo)
         if exact is not None:  # a builtin container, cell or function (none of the identity types below)
             return exact(self, v)
         if isinstance(v, _identity_types):
@@ -405,6 +409,18 @@ _EXACT: dict[type, Any] = {
 }
 
 
+def _iterator(fr: _Freezer, v: Any) -> Any:
+    # What the general path ends with for these (no identity type, no __dict__ or __slots__): the reduction.
+    red = v.__reduce_ex__(4)
+    return ("reduce", type(v).__name__, fr(red[1]), *(fr(x) for x in red[2:3]))
+
+
+# The iterators of for loops over ranges, lists and tuples (a loop's position is part of its state).
+for _it in (iter(range(0)), iter(range(1 << 70)), iter([]), iter(())):
+    _EXACT[type(_it)] = _iterator
+del _it
+
+
 # ------------------------------------------------------------------ snapshots
 _wanted_cache: dict[tuple[types.CodeType, int, int], tuple[int, ...]] = {}
 
@@ -423,16 +439,43 @@ def _wanted(code: types.CodeType, lasti: int, hidden: int) -> tuple[int, ...]:
 
 _SKIP: set[types.CodeType] = set()
 _STOP: set[types.CodeType] = set()
+# The same, by id (the code objects are kept alive in the sets above, so an id is never reused): a
+# lookup by id costs no hash of the code object (which hashes its bytecode and constants each time).
+# A miss still asks the set itself, so a code object equal to a registered one matches as before.
+_SKIP_IDS: set[int] = set()
+_STOP_IDS: set[int] = set()
 
 
 def skip_frames(*codes: types.CodeType) -> None:
     """Frames of these functions (the explorer's own hint path) are not part of the thread's state."""
     _SKIP.update(codes)
+    _SKIP_IDS.update(id(c) for c in codes)
 
 
 def stop_at(*codes: types.CodeType) -> None:
     """The frame that runs a model thread's body: the walk stops below it."""
     _STOP.update(codes)
+    _STOP_IDS.update(id(c) for c in codes)
+
+
+# (id(code), lasti) -> (code, wanted slots or None when the frame is not suspended in a call): what
+# _hidden and _wanted give for that frame position, found without hashing the code object. The code
+# object is kept in the entry, so its id cannot be reused by another while the entry exists.
+_frame_cache: dict[tuple[int, int], tuple[types.CodeType, tuple[int, ...] | None]] = {}
+
+
+def _frame_wanted(code: types.CodeType, lasti: int) -> tuple[int, ...] | None:
+    entry = _frame_cache.get((id(code), lasti))
+    if entry is not None and entry[0] is code:
+        return entry[1]
+    hidden = _hidden(code, lasti)
+    wanted = None if hidden is None else _wanted(code, lasti, hidden)
+    _frame_cache[(id(code), lasti)] = (code, wanted)
+    return wanted
+
+
+# Values frozen as themselves (``_Freezer.__call__`` returns them unchanged).
+_PLAIN_TYPES = frozenset(_ATOMS) - {_Marker}
 
 
 def snapshot(frame: types.FrameType | None = None, stable: Any = None) -> Any:
@@ -445,33 +488,38 @@ def snapshot(frame: types.FrameType | None = None, stable: Any = None) -> Any:
         return UNKNOWN
     f = frame if frame is not None else sys._getframe(1)
     try:
-        while f is not None and f.f_code in _SKIP:
+        while f is not None:
+            code = f.f_code
+            if id(code) not in _SKIP_IDS and code not in _SKIP:
+                break
             f = f.f_back
         freeze = _Freezer(stable)
+        plain = _PLAIN_TYPES
         out = []
         while f is not None:
             parent = f.f_back
             if parent is None:
                 return UNKNOWN
-            base = _iframe(f)
-            if not base or ctypes.c_void_p.from_address(base + _CODE).value != id(f.f_code):
+            base = _pointer_at(id(f) + _F_FRAME).value or 0
+            code = f.f_code
+            if not base or _pointer_at(base + _CODE).value != id(code):
                 return UNKNOWN
             entered_from_c = ctypes.c_bool.from_address(base + _IS_ENTRY).value
-            code = f.f_code
-            if parent.f_code in _STOP:
+            pcode = parent.f_code
+            if id(pcode) in _STOP_IDS or pcode in _STOP:
                 top = True
             else:
                 top = False
                 if entered_from_c:
                     return UNKNOWN  # C frames lie between this frame and its caller
-            hidden = _hidden(code, f.f_lasti)
-            if hidden is None:
+            wanted = _frame_wanted(code, f.f_lasti)
+            if wanted is None:
                 return UNKNOWN
-            wanted = _wanted(code, f.f_lasti, hidden)
-            values = tuple(freeze(v) if i >= 0 else None for i, v in zip(wanted, _slots(base, wanted)))
+            # _slots gives None for a dead variable, and freeze(None) is None: as freezing each live slot.
+            values = tuple([v if type(v) in plain else freeze(v) for v in _slots(base, wanted)])
             names = code.co_names
             glob = f.f_globals
-            used = tuple((name, freeze(glob[name])) for name in names if name in glob)
+            used = tuple([(name, freeze(glob[name])) for name in names if name in glob])
             out.append((id(code), f.f_lasti, values, used))
             if top:
                 return tuple(out)
