@@ -2,8 +2,8 @@
  * vx_bench_pipe.c: the minimal pipeline peer of `velox run --saturate`.
  *
  * The four stages of velox's pipeline written as plainly as C allows, on one
- * thread: a generator (xorshift64*, the same price range, quantities, sides
- * and producer mix as vx_ingress's uniform mode), a book of per-level atomic
+ * thread: a generator (vx_ingress's xoshiro256** with the same draws as its
+ * uniform mode: producer, side, quantity, price), a book of per-level atomic
  * quantities updated by compare-exchange (add the new order, cancel the one
  * placed VX_ORDER_LIFETIME transactions earlier, as the pipeline's book stage
  * does), bundles of 16 and an output stage that checks FIFO per producer.
@@ -37,15 +37,6 @@ static uint64_t peer_mono_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline uint64_t peer_rng(uint64_t *s) {
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * UINT64_C(0x2545F4914F6CDD1D);
-}
-
 /* One compare-exchange loop on a level, as vx_book's update_level does it. */
 static inline void peer_update(vx_atomic_i64 *q, int64_t delta) {
     /* relaxed: a starting guess; the compare-exchange checks it. */
@@ -68,7 +59,9 @@ int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_r
     }
     for (int s = 0; s < 2; s++)
         for (uint32_t l = 0; l < VX_INGRESS_LEVELS; l++) vx_init(&book[s][l], 0);
-    uint64_t rng = seed | 1, next_id[PEER_PRODUCERS] = {0}, want_id[PEER_PRODUCERS] = {0};
+    vx_rng rng;
+    vx_rng_seed(&rng, seed);
+    uint64_t next_id[PEER_PRODUCERS] = {0}, want_id[PEER_PRODUCERS] = {0};
     vx_txn batch[PEER_BATCH], booked[PEER_BATCH], bundle[PEER_BUNDLE];
     uint32_t in_bundle = 0;
     int64_t live = 0;
@@ -78,13 +71,13 @@ int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_r
         uint64_t k = transactions - done < PEER_BATCH ? transactions - done : PEER_BATCH;
         /* ingress */
         for (uint64_t i = 0; i < k; i++) {
-            uint64_t bits = peer_rng(&rng);
+            uint64_t bits = vx_rng_next(&rng);
             uint32_t producer = (uint32_t)(((bits & 0xffffffffu) * PEER_PRODUCERS) >> 32);
             vx_txn *t = &batch[i];
             t->id = next_id[producer]++;
             t->ts = done + i;
             t->price = VX_INGRESS_UNIFORM_LO +
-                       (int64_t)((peer_rng(&rng) >> 11) % (uint64_t)(VX_INGRESS_UNIFORM_HI - VX_INGRESS_UNIFORM_LO));
+                       (int64_t)vx_rng_below(&rng, (uint64_t)(VX_INGRESS_UNIFORM_HI - VX_INGRESS_UNIFORM_LO));
             t->qty = 1 + (uint32_t)((((bits >> 33) & 0xffffffu) * VX_INGRESS_QTY_MAX) >> 24);
             t->side = (uint8_t)((bits >> 32) & 1);
             t->flags = 0;
