@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from velox.explore import Atomic, ExplorationFailure, check, spawn
+from velox.explore import ExplorationFailure, check
 from velox_testing.counterexamples import Counterexamples, example_database, failing_first
+from velox_testing.shapes import mp_checked
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,17 +126,9 @@ def test_failing_tests_ordered_first(tmp_path):
 
 # -- the explorer replays a stored token first ---------------------------------
 
-def buggy():
-    data, flag = Atomic(0), Atomic(0)
-
-    def writer():
-        data.store(1, "relaxed")
-        flag.store(1, "relaxed")
-
-    t = spawn(writer)
-    if flag.load("relaxed") == 1:
-        assert data.load("relaxed") == 1
-    t.join()
+#: a relaxed message pass (fails), and the same test fixed with release/acquire
+buggy = mp_checked("relaxed", "relaxed")
+fixed = mp_checked("release", "acquire")
 
 
 def test_stored_token_is_explored_first(monkeypatch):
@@ -148,26 +141,12 @@ def test_stored_token_is_explored_first(monkeypatch):
     assert again.value.executions == 1  # the stored execution came first
 
 
-def fixed():
-    data, flag = Atomic(0), Atomic(0)
-
-    def writer():
-        data.store(1, "relaxed")
-        flag.store(1, "release")
-
-    t = spawn(writer)
-    if flag.load("acquire") == 1:
-        assert data.load("relaxed") == 1
-    t.join()
-
-
 def test_stored_token_that_no_longer_fails_lets_exploration_finish(monkeypatch):
     with pytest.raises(ExplorationFailure) as found:
         check(buggy)
     token = found.value.token
-    # The same test name, now fixed: rename the function so the token's name matches.
-    fixed.__qualname__ = buggy.__qualname__
-    fixed.__name__ = buggy.__name__
+    # The same test name, now fixed (mp_checked gives both bodies one name).
+    assert fixed.__qualname__ == buggy.__qualname__
     monkeypatch.setenv("VELOX_EXPLORE_FIRST", token)
     stats = check(fixed)
     assert stats.complete

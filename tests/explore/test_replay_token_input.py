@@ -13,19 +13,10 @@ import pytest
 
 from velox.explore import Atomic, ExplorationFailure, check, spawn
 from velox.explore._trace import MAX_TOKEN_CHARS, decode_token, encode_token
+from velox_testing.shapes import mp_checked
 
-
-def stale():
-    data, flag = Atomic(0), Atomic(0)
-
-    def writer():
-        data.store(1, "relaxed")
-        flag.store(1, "relaxed")
-
-    t = spawn(writer)
-    if flag.load("relaxed") == 1:
-        assert data.load("relaxed") == 1, "saw the flag but not the data"
-    t.join()
+#: a relaxed message pass whose failing token the tests corrupt
+stale = mp_checked("relaxed", "relaxed")
 
 
 def fixed():

@@ -1,5 +1,6 @@
 """The classic memory-model shapes as explorer test bodies (store buffering,
-message passing, IRIW), for the semantics tests and the explorer benchmark."""
+message passing, IRIW), for the semantics tests, the replay tests and the
+explorer benchmark."""
 
 from __future__ import annotations
 
@@ -41,6 +42,27 @@ def mp(store_order: str, load_order: str):
         w, r = spawn(writer), spawn(reader)
         w.join()
         return r.join()
+
+    return test
+
+
+def mp_checked(store_order: str, load_order: str):
+    """Message passing as a check: the main thread asserts that seeing the flag
+    means seeing the data (fails with relaxed orders, holds with release/acquire).
+    Every body this returns has the same name, so a replay token of one fits the
+    others (a test "fixed" between two sessions)."""
+
+    def test():
+        data, flag = Atomic(0), Atomic(0)
+
+        def writer():
+            data.store(1, "relaxed")
+            flag.store(1, store_order)
+
+        t = spawn(writer)
+        if flag.load(load_order) == 1:
+            assert data.load("relaxed") == 1, "saw the flag but not the data"
+        t.join()
 
     return test
 
