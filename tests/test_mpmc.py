@@ -40,17 +40,6 @@ def test_zero_and_bad_capacity(capacity: int) -> None:
         velox.MpmcRing(capacity)
 
 
-def test_len_empty_full() -> None:
-    r = velox.MpmcRing(8)
-    for i in range(8):
-        assert r.push(T(id=i))
-        assert len(r) == i + 1
-    assert r.push(T(id=99)) is False, "a full ring refuses, never overwrites"
-    assert len(r) == 8
-    assert [r.pop().id for _ in range(8)] == list(range(8))
-    assert r.pop() is None
-
-
 def test_capacity_two_laps() -> None:
     """The smallest ring, many laps: each cell's sequence number must free it
     for the next lap, not the one after."""

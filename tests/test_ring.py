@@ -33,17 +33,6 @@ def test_capacity(capacity: int) -> None:
     assert velox.SpscRing(capacity).capacity == capacity
 
 
-def test_len_empty_full() -> None:
-    r = velox.SpscRing(8)
-    for i in range(8):
-        assert r.push(T(id=i))
-        assert len(r) == i + 1
-    assert r.push(T(id=99)) is False, "a full ring refuses, never overwrites"
-    assert len(r) == 8
-    assert [r.pop().id for _ in range(8)] == list(range(8))
-    assert r.pop() is None
-
-
 def test_capacity_one() -> None:
     r = velox.SpscRing(1)
     for i in range(5):
@@ -81,8 +70,21 @@ def test_wraparound_batches() -> None:
     assert r.pop_many(100) == records(4, 8)
 
 
-# The batch contract is the same for both ring types (tests/test_mpmc.py covers the rest of MpmcRing).
+# Length, fullness and the batch contract are the same for both ring types (tests/test_mpmc.py covers
+# the rest of MpmcRing).
 BOTH = pytest.mark.parametrize("ring", [velox.SpscRing, velox.MpmcRing])
+
+
+@BOTH
+def test_len_empty_full(ring) -> None:
+    r = ring(8)
+    for i in range(8):
+        assert r.push(T(id=i))
+        assert len(r) == i + 1
+    assert r.push(T(id=99)) is False, "a full ring refuses, never overwrites"
+    assert len(r) == 8
+    assert [r.pop().id for _ in range(8)] == list(range(8))
+    assert r.pop() is None
 
 
 @BOTH
