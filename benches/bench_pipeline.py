@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(peers):>21,.0f}{ratio:>7.2f}")
 
     print(f"\n{'latency at':<10}{args.rate:>10,.0f}/s  e2e p50 / p99 / p99.9 us (medians), drops, ingress lag p99 us")
-    for wait in ("yield", "busy", "park"):
+    for wait in ("auto", "yield", "busy", "park"):
         p50, p99, p999, drops, lag, rts = [], [], [], [], [], []
         for i in range(args.repeats):
             rts.append(round_trip_ns())

@@ -260,8 +260,9 @@ def test_topology_adapts_to_cpus():
         assert r.ok, r.invariants
     finally:
         os.sched_setaffinity(0, cpus)
-    auto = Pipeline(PipelineConfig(duration=0.05, seed=1))
-    assert auto.topology == ("stages" if len(cpus) >= 4 else "single")
+    auto = Pipeline(PipelineConfig(duration=0.05, seed=1, saturate=True))
+    assert auto.topology in (("stages", "pairs", "single") if len(cpus) >= 4 else ("pairs", "single"))
+    assert Pipeline(PipelineConfig(duration=0.05, seed=1)).topology == "single"  # 100,000 txn/s: one thread
     if len(cpus) >= 2:
         r = _pipeline.drive(Pipeline(PipelineConfig(duration=0.05, seed=1, topology="pairs", pin=True,
                                                      flush_slack_us=10_000_000)))
@@ -288,6 +289,48 @@ def test_auto_topology_rule(cpus, load, round_trip, expected):
     topo, why = _pipeline.choose_topology(cpus, load, round_trip)
     assert topo == expected
     assert why.startswith("auto: ") and f"{cpus} CPUs" in why
+    # The same machine at a Poisson rate beyond what one thread carries with room to spare: the same rule.
+    assert _pipeline.choose_topology(cpus, load, round_trip, rate=2e7)[0] == expected
+
+
+@pytest.mark.parametrize("cpus", [1, 2, 4, 8])
+@pytest.mark.parametrize("rate", [1.0, 100_000.0, _pipeline.AUTO_SINGLE_MAX_RATE])
+def test_auto_topology_keeps_a_modest_rate_on_one_thread(cpus, rate):
+    """Below the rate one thread carries with room to spare, every stage boundary on another core would
+    only add a cross-core handoff to the latency: one thread, on any machine."""
+    topo, why = _pipeline.choose_topology(cpus, 0.0, 60.0, rate=rate)
+    assert topo == "single" and "fits one thread" in why
+
+
+@pytest.mark.parametrize(
+    ("threads", "cpus", "load", "expected"),
+    [
+        (1, 1, 0.0, "busy"),
+        (1, 2, 1.2, "busy"),    # one thread, 0.8 idle CPUs: it has a core
+        (1, 2, 1.8, "yield"),   # the other work needs both CPUs
+        (2, 2, 0.3, "busy"),
+        (2, 2, 1.0, "yield"),   # one of the two would share its core
+        (4, 2, 0.0, "yield"),   # more threads than CPUs: spinning would starve a partner
+        (4, 4, 0.2, "busy"),
+        (4, 8, 5.0, "yield"),
+    ],
+)
+def test_auto_wait_rule(threads, cpus, load, expected):
+    wait, why = _pipeline.choose_wait(threads, cpus, load)
+    assert wait == expected and why.startswith("auto: ")
+
+
+def test_auto_wait_is_resolved_and_reported():
+    cfg = _pipeline.PipelineConfig(duration=0.05, rate=10_000, seed=3)
+    assert cfg.wait == "auto"
+    with _pipeline.Pipeline(cfg) as pipe:
+        assert pipe.wait_strategy in ("busy", "yield") and pipe.wait_reason.startswith("auto: ")
+        report = _pipeline.drive(pipe)
+    assert report.ok
+    wait = report.to_json_dict()["wait"]
+    assert (wait["strategy"], wait["reason"]) == (pipe.wait_strategy, pipe.wait_reason)
+    given = _pipeline.run_pipeline(_pipeline.PipelineConfig(duration=0.05, rate=10_000, seed=3, wait="park"))
+    assert given.to_json_dict()["wait"]["strategy"] == "park" and given.wait_reason == ""
 
 
 def test_auto_topology_is_resolved_and_reported():

@@ -34,6 +34,8 @@ from ._native import _core
 PRICE_MODES = ("uniform", "walk")
 BACKPRESSURES = ("drop", "block")
 WAITS = ("busy", "yield", "park")
+#: what ``--wait`` accepts: a strategy, or ``auto`` (``choose_wait``)
+WAIT_CHOICES = ("auto", *WAITS)
 TOPOLOGIES = ("auto", "single", "pairs", "split", "stages")
 #: what each topology runs on each thread (I ingress, B book, U bundle, O output)
 TOPOLOGY_THREADS = {"single": "I+B+U+O", "pairs": "I+B | U+O", "split": "I | B+U+O", "stages": "I | B | U | O"}
@@ -45,20 +47,33 @@ ORDER_LIFETIME: int = _core.ORDER_LIFETIME
 #: would use are near each other: a core-to-core round trip at most this (ns).
 AUTO_NEAR_NS = 200.0
 
+#: ``auto`` keeps a Poisson run at or below this rate on one thread: one thread
+#: carries about 29 M txn/s saturated, so at this rate it is busy under a fifth
+#: of the time, and every stage boundary moved to another core would only add
+#: a cross-core handoff to each transaction's latency.
+AUTO_SINGLE_MAX_RATE = 5_000_000.0
 
-def choose_topology(cpus: int, load: float, round_trip_ns: float | None) -> tuple[str, str]:
+
+def choose_topology(cpus: int, load: float, round_trip_ns: float | None,
+                    rate: float | None = None) -> tuple[str, str]:
     """The rule ``topology="auto"`` applies, with the reason it prints.
 
     ``cpus`` usable CPUs, ``load`` the 1-minute load average (other work
     wanting a CPU), ``round_trip_ns`` the core-to-core round trip between the
-    first two usable CPUs (None: not measured). A cross-thread handoff only
-    pays when both threads hold a core at the same time: with four idle CPUs
-    every stage gets a thread (``stages``); with two idle CPUs that are near
-    each other, two threads of two stages each (``pairs``); otherwise all four
-    stages on one thread (``single``), which never waits for a descheduled
-    partner. docs/pipeline.md gives the measurements behind it."""
+    first two usable CPUs (None: not measured), ``rate`` the Poisson rate
+    (None: saturated). A Poisson run one thread can carry with room to spare
+    (at most ``AUTO_SINGLE_MAX_RATE``) runs on one thread, where no
+    transaction waits for a cross-core handoff. Otherwise throughput decides,
+    and a cross-thread handoff only pays when both threads hold a core at the
+    same time: with four idle CPUs every stage gets a thread (``stages``);
+    with two idle CPUs that are near each other, two threads of two stages
+    each (``pairs``); otherwise all four stages on one thread (``single``),
+    which never waits for a descheduled partner. docs/pipeline.md gives the
+    measurements behind it."""
     idle = cpus - load
     why = f"{cpus} CPUs, load {load:.1f}"
+    if rate is not None and rate <= AUTO_SINGLE_MAX_RATE:
+        return "single", f"auto: {why}, {rate:,.0f} txn/s fits one thread (lowest latency: no cross-core handoff)"
     if cpus >= 4 and idle >= 3.5:
         return "stages", f"auto: {why}, at least 4 CPUs idle"
     if cpus >= 2 and idle >= 1.5:
@@ -69,16 +84,37 @@ def choose_topology(cpus: int, load: float, round_trip_ns: float | None) -> tupl
     return "single", f"auto: {why}, fewer than 2 CPUs idle"
 
 
-def _auto_topology(core: Any) -> tuple[str, str]:
+def choose_wait(threads: int, cpus: int, load: float) -> tuple[str, str]:
+    """The rule ``wait="auto"`` applies, with the reason it prints.
+
+    A busy-spinning thread only hurts when it holds a core another thread of
+    the pipeline needs, or when other work needs that core (it then keeps it
+    until the scheduler's tick instead of handing it over). So: ``busy`` when
+    every pipeline thread can have an idle CPU of its own (idle CPUs, usable
+    CPUs minus the load average, at least ``threads - 0.5``), else ``yield``.
+    Busy waiting is what keeps the latency tail low: at 100,000 txn/s on one
+    thread, ``yield`` gave each sched_yield to whatever else was runnable and
+    an end-to-end p99.9 of about 100 us, ``busy`` about 4 us
+    (docs/pipeline.md)."""
+    idle = cpus - load
+    why = f"auto: {threads} thread{'s' if threads > 1 else ''}, {cpus} CPUs, load {load:.1f}"
+    if threads <= cpus and idle >= threads - 0.5:
+        return "busy", f"{why}: an idle CPU for each"
+    return "yield", f"{why}: busy spinning would hold a CPU other work needs"
+
+
+def _auto_topology(core: Any, rate: float | None, load: float) -> tuple[str, str]:
     """Measure what choose_topology needs (a few ms) and apply it."""
     allowed = sorted(os.sched_getaffinity(0))
+    if rate is not None and rate <= AUTO_SINGLE_MAX_RATE:
+        return choose_topology(len(allowed), load, None, rate)  # no measurement needed
     rt = None
     if len(allowed) >= 2:
         try:
             rt = min(core.bench_round_trip(allowed[0], allowed[1], 2000)[0] / 2000 for _ in range(3))
         except (OSError, ValueError, MemoryError):
             rt = None
-    return choose_topology(len(allowed), os.getloadavg()[0], rt)
+    return choose_topology(len(allowed), load, rt, rate)
 
 
 STAGES = ("ingress", "book", "bundle", "output")
@@ -134,8 +170,9 @@ class PipelineConfig:
     (random-walk mid, bids below and asks above: never crosses)."""
     backpressure: str = "drop"
     """When the first ring is full: ``drop`` (count) or ``block`` (wait)."""
-    wait: str = "yield"
-    """Idle threads: ``busy`` spin, ``yield`` (spin then sched_yield) or ``park`` (spin, yield, sleep)."""
+    wait: str = "auto"
+    """Idle threads: ``busy`` spin, ``yield`` (spin then sched_yield), ``park``
+    (spin, yield, sleep) or ``auto`` (measured at start: ``choose_wait``)."""
     topology: str = "auto"
     """Stages per thread: ``auto`` (measured at start: ``choose_topology``),
     ``single``, ``pairs``, ``split`` or ``stages``."""
@@ -175,7 +212,7 @@ class PipelineConfig:
             _check_number("rate", self.rate, 1, 1e9)
         _check_choice("price_mode", self.price_mode, PRICE_MODES)
         _check_choice("backpressure", self.backpressure, BACKPRESSURES)
-        _check_choice("wait", self.wait, WAITS)
+        _check_choice("wait", self.wait, WAIT_CHOICES)
         _check_choice("topology", self.topology, TOPOLOGIES)
         _check_number("ring_capacity", self.ring_capacity, _core.PIPE_MIN_RING, 1 << 26, integer=True)
         if self.ring_capacity & (self.ring_capacity - 1):
@@ -257,6 +294,10 @@ class PipelineReport:
     core-to-core round trip when measured."""
     topology_reason: str = ""
     """Why ``auto`` picked the topology ('' when it was given)."""
+    wait_strategy: str = ""
+    """The wait strategy the threads used (what ``auto`` resolved to)."""
+    wait_reason: str = ""
+    """Why ``auto`` picked the wait strategy ('' when it was given)."""
     output: dict[str, Any] | None = None
     """With an output file: its path, records and bytes written, their
     Adler-32, and ``error`` (None, or the write error that cut it short)."""
@@ -319,7 +360,8 @@ class PipelineReport:
             "latency_ns": self.latency_ns,
             "invariants": [dataclasses.asdict(i) for i in self.invariants],
             "first_violation": self.first_violation,
-            "wait": {"yields": self.wait_yields, "sleeps": self.wait_sleeps},
+            "wait": {"strategy": self.wait_strategy, "reason": self.wait_reason,
+                     "yields": self.wait_yields, "sleeps": self.wait_sleeps},
             "interrupted": self.interrupted,
             "output": self.output,
             "percentiles_ns": self.percentiles_ns,
@@ -439,8 +481,13 @@ class Pipeline:
                 raise PipelineConfigError(msg) from None
         cfg = self.config
         topology, self.topology_reason = cfg.topology, ""
+        load = os.getloadavg()[0]
         if topology == "auto":
-            topology, self.topology_reason = _auto_topology(core)
+            topology, self.topology_reason = _auto_topology(core, None if cfg.saturate else cfg.rate, load)
+        self.wait_strategy, self.wait_reason = cfg.wait, ""
+        if cfg.wait == "auto":
+            threads = TOPOLOGY_THREADS[topology].count("|") + 1
+            self.wait_strategy, self.wait_reason = choose_wait(threads, len(os.sched_getaffinity(0)), load)
         self._native = core._NativePipeline({
             "rate": float(cfg.rate),
             # Rounded up: a positive duration never becomes 0 ("until stopped").
@@ -448,7 +495,7 @@ class Pipeline:
             "saturate": int(cfg.saturate),
             "price_mode": PRICE_MODES.index(cfg.price_mode),
             "backpressure": BACKPRESSURES.index(cfg.backpressure),
-            "wait": WAITS.index(cfg.wait),
+            "wait": WAITS.index(self.wait_strategy),
             "topology": TOPOLOGIES.index(topology),
             "pin": int(cfg.pin),
             "ring_capacity": cfg.ring_capacity,
@@ -595,6 +642,8 @@ class Pipeline:
             output=output,
             percentiles_ns=percentiles,
             topology_reason=self.topology_reason,
+            wait_strategy=self.wait_strategy,
+            wait_reason=self.wait_reason,
         )
 
     def _finish_output(self) -> dict[str, Any] | None:

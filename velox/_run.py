@@ -34,7 +34,7 @@ from ._pipeline import (
     PRICE_MODES,
     TOPOLOGIES,
     TOPOLOGY_THREADS,
-    WAITS,
+    WAIT_CHOICES,
     Pipeline,
     PipelineConfig,
     PipelineConfigError,
@@ -55,12 +55,16 @@ examples:
   velox verify bundles.bin                    is that file complete (header, trailer, checksum, FIFO)?
 
 topologies (I ingress, B book, U bundle builder, O output):
-  auto    measured at start: 'stages' with 4 idle CPUs, 'pairs' with 2 idle CPUs
-          whose core-to-core round trip is at most 200 ns, else 'single' (no
-          cross-core handoff to wait for); the header line says why
+  auto    measured at start: 'single' for a rate one thread carries (at most
+          5,000,000 txn/s: no cross-core handoff in any latency); saturated or
+          faster, 'stages' with 4 idle CPUs, 'pairs' with 2 idle CPUs whose
+          core-to-core round trip is at most 200 ns, else 'single'; the header
+          line says why
   single  I+B+U+O      pairs  I+B | U+O      split  I | B+U+O      stages  I | B | U | O
 A spinning thread that shares a core with the thread it waits for steals the
 time slice that thread needs: with fewer CPUs than threads use 'yield' or 'park'.
+--wait auto (the default) picks 'busy' when every thread has an idle CPU of its
+own, else 'yield'.
 
 latency: 'e2e' is from the ingress timestamp to the output stage, minus the
 time a transaction deliberately waits in the bundle builder; 'total' includes
@@ -109,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("threads")
     g.add_argument("--topology", choices=TOPOLOGIES, default=d.topology,
                    help=f"stages per thread (default {d.topology}; see below)")
-    g.add_argument("--wait", choices=WAITS, default=d.wait,
-                   help=f"idle strategy: busy spin, spin then yield, spin/yield/sleep (default {d.wait})")
+    g.add_argument("--wait", choices=WAIT_CHOICES, default=d.wait,
+                   help="idle strategy: busy spin, spin then yield, spin/yield/sleep, or auto: busy when "
+                        f"every pipeline thread has an idle CPU, else yield (default {d.wait})")
     g.add_argument("--pin", action=argparse.BooleanOptionalAction, default=d.pin,
                    help="pin threads to distinct CPUs when there are enough (default: on; a lone thread is "
                         "never pinned)")
@@ -181,7 +186,7 @@ def print_summary(r: PipelineReport, out: TextIO) -> None:
     print(file=out)
     print(f"summary: {r.elapsed_s:.2f} s, seed {r.seed}, topology {r.topology} "
           f"({TOPOLOGY_THREADS[r.topology]}; {r.threads} thread{'' if r.threads == 1 else 's'} on {r.cpus} CPUs, "
-          f"{'pinned' if r.pinned else 'not pinned'}), wait {r.config['wait']}"
+          f"{'pinned' if r.pinned else 'not pinned'}), wait {r.wait_strategy or r.config['wait']}"
           + (", interrupted" if r.interrupted else ""), file=out)
     rows = [
         ("generated", c["ingress"]["generated"]),
@@ -408,7 +413,8 @@ def _main(argv: list[str] | None, out: TextIO) -> int:
         print(f"velox run: {length}, {load}, {cfg.price_mode} prices, backpressure "
               f"{'block' if cfg.saturate else cfg.backpressure}, seed {pipe.seed}; topology {pipe.topology} "
               f"({TOPOLOGY_THREADS[pipe.topology]}"
-              f"{'; ' + pipe.topology_reason if pipe.topology_reason else ''}), wait {cfg.wait}; Ctrl-C stops early",
+              f"{'; ' + pipe.topology_reason if pipe.topology_reason else ''}), wait {pipe.wait_strategy}"
+              f"{' (' + pipe.wait_reason + ')' if pipe.wait_reason else ''}; Ctrl-C stops early",
               file=out, flush=True)
         telemetry = _start_telemetry(parser, args, pipe, out)
         if telemetry == 2:

@@ -164,3 +164,12 @@ def test_cli_lists_report():
     from velox import _cli
 
     assert _cli.COMMANDS["report"][0] == "velox._report_cli"
+
+
+@pytest.mark.parametrize(("asked", "resolved", "shown"), [
+    ("auto", {"strategy": "busy", "reason": "auto: ..."}, "busy (auto)"),
+    ("yield", {"strategy": "yield", "reason": ""}, "yield"),
+    ("auto", {"yields": 0, "sleeps": 0}, "auto"),  # a report from before the strategy was recorded
+])
+def test_run_title_names_the_wait_strategy_used(asked, resolved, shown):
+    assert _render._wait({"config": {"wait": asked}, "wait": resolved}) == shown

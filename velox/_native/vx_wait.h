@@ -8,9 +8,12 @@
  *            slice that thread needs (milliseconds under CFS): only for
  *            threads with a core of their own.
  *   - yield: spin VX_WAIT_SPINS times, then sched_yield() on every further
- *            idle pass (the Disruptor's YieldingWaitStrategy). The default: a
- *            thread sharing a core hands it over within microseconds, and one
- *            alone on a core keeps spinning (sched_yield returns at once).
+ *            idle pass (the Disruptor's YieldingWaitStrategy). A thread
+ *            sharing a core hands it over within microseconds, and one alone
+ *            on a core keeps spinning (sched_yield returns at once); but any
+ *            runnable task gets the core, which costs the latency tail.
+ *            `--wait auto` (velox._pipeline.choose_wait) picks busy when every
+ *            pipeline thread has an idle CPU, this otherwise.
  *   - park:  spin, then yield VX_WAIT_YIELDS times, then sleep with a growing
  *            nanosleep (1 us doubling to VX_WAIT_PARK_MAX_NS), like the
  *            Disruptor's SleepingWaitStrategy. Frees the core for other work at

@@ -140,7 +140,14 @@ def _run_title(inp: Input) -> str:
     c = inp.data["config"]
     load = "saturated" if c.get("saturate") else f"{c.get('rate', 0):,.0f} txn/s"
     return (f"{inp.name}: {load}, {inp.data['elapsed_s']:.2f} s, seed {inp.data.get('seed')}, "
-            f"topology {inp.data.get('topology')}, wait {c.get('wait')}")
+            f"topology {inp.data.get('topology')}, wait {_wait(inp.data)}")
+
+
+def _wait(run: dict[str, Any]) -> str:
+    """The wait strategy a run used ('auto' resolved, when the report says what it resolved to)."""
+    asked = run["config"].get("wait")
+    used = (run.get("wait") or {}).get("strategy")
+    return f"{used} (auto)" if used and asked == "auto" else str(used or asked)
 
 
 def _machine_rows(m: dict[str, Any], run: dict[str, Any]) -> list[list[str]]:
