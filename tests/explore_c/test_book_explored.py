@@ -26,6 +26,15 @@ SCENARIOS = {
                                                    ("best", BID, 0, 0)], [("add", BID, 101, 1)]],
     "asks_refill_while_emptying": [[("add", ASK, 101, 2), ("remove", ASK, 101, 2)], [("add", ASK, 101, 1)]],
     "both_sides": [[("add", BID, 101, 1), ("remove", BID, 101, 1)], [("add", ASK, 102, 3), ("add", BID, 100, 1)]],
+    # The single-writer updates (the pipeline's book stage): one thread writes with plain stores while
+    # another queries. The query meets the emptied level's stale bit and clears it while the writer
+    # refills: the refill's seq_cst store and the query's clear and re-read must not miss each other.
+    "owner_refill_while_query_clears": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
+                                         ("owner_add", BID, 102, 2)], [("best", BID, 0, 0)]],
+    "owner_fills_neighbour_while_query_clears_word": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
+                                                       ("owner_add", BID, 101, 1)], [("best", BID, 0, 0)]],
+    "owner_asks_with_two_queries": [[("owner_add", ASK, 101, 2), ("owner_remove", ASK, 101, 2),
+                                     ("owner_add", ASK, 101, 1)], [("best", ASK, 0, 0)], [("best", ASK, 0, 0)]],
 }
 
 

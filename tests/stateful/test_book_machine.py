@@ -47,9 +47,11 @@ def book_machine(core: ModuleType) -> type[LockstepMachine]:
             self.book = None
 
         @initialize(levels=st.sampled_from([1, 2, 3, 16, 1024]), tick_shift=st.sampled_from([0, 1, 4, 6]),
-                    base=st.one_of(st.none(), st.just(0), st.integers(0, 1 << 40)))
-        def create(self, levels: int, tick_shift: int, base: int | None) -> None:
-            self.book = core.OrderBook(levels=levels, tick_shift=tick_shift, base_price=base)
+                    base=st.one_of(st.none(), st.just(0), st.integers(0, 1 << 40)), single_writer=st.booleans())
+        def create(self, levels: int, tick_shift: int, base: int | None, single_writer: bool) -> None:
+            # single_writer: the same model holds the single-writer path (the pipeline's book stage) to it.
+            self.book = core.OrderBook(levels=levels, tick_shift=tick_shift, base_price=base,
+                                       single_writer=single_writer)
             self.state = book_model.init(levels=levels, tick_shift=tick_shift, base_price=base)
 
         def _price(self, level: int, offset: int) -> int:

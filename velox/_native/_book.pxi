@@ -1,7 +1,7 @@
 # OrderBook: lock-free aggregated price levels.
 from velox._native.vx_book cimport (
     vx_book, vx_book_params_ok, vx_book_create, vx_book_destroy, vx_book_level, vx_book_level_price,
-    vx_book_add, vx_book_remove, vx_book_update, vx_book_depth, vx_book_best, VX_BOOK_MAX_LEVELS, VX_BOOK_MAX_TICK_SHIFT,
+    vx_book_add, vx_book_remove, vx_book_update, vx_book_owner_add, vx_book_owner_remove, vx_book_depth, vx_book_best, VX_BOOK_MAX_LEVELS, VX_BOOK_MAX_TICK_SHIFT,
 )
 
 _INT64_MAX = 0x7FFFFFFFFFFFFFFF
@@ -16,6 +16,12 @@ cdef class OrderBook:
     compare-exchange at most ``max_retries`` times and raise ``velox.Timeout``
     (changing nothing) beyond that. Best prices are a level's lowest price.
     Safe to call from several threads at once.
+
+    ``single_writer=True`` updates with the single-writer C path the
+    pipeline's book stage uses (``vx_book_owner_add`` / ``_remove``: a plain
+    store, a locked instruction only when a level fills, never a Timeout).
+    Every call holds the GIL, which makes the Python threads calling it one
+    writer at a time, so it is safe from any thread on CPython with a GIL.
     """
 
     cdef vx_book *b
@@ -23,8 +29,11 @@ cdef class OrderBook:
     cdef readonly uint32_t tick_shift
     cdef readonly int64_t base_price
     cdef readonly uint32_t max_retries
+    cdef readonly bint single_writer
 
-    def __cinit__(self, levels=1024, tick_shift=4, base_price=None, max_retries=100):
+    def __cinit__(self, levels=1024, tick_shift=4, base_price=None, max_retries=100, single_writer=False):
+        if not isinstance(single_writer, bool):
+            raise TypeError(f"single_writer must be True or False, got {single_writer!r}")
         _check_int("levels", levels, 1, VX_BOOK_MAX_LEVELS)
         _check_int("tick_shift", tick_shift, 0, VX_BOOK_MAX_TICK_SHIFT)
         _check_int("max_retries", max_retries, 1, 0xFFFFFFFF)
@@ -43,6 +52,7 @@ cdef class OrderBook:
         self.tick_shift = tick_shift
         self.base_price = base_price
         self.max_retries = max_retries
+        self.single_writer = single_writer
 
     def __dealloc__(self):
         vx_book_destroy(self.b)
@@ -74,6 +84,9 @@ cdef class OrderBook:
         # and dropping and retaking the GIL costs more than the update); the
         # retries, which can spin with backoff, run without it. Together they
         # make at most max_retries attempts, as the C API does.
+        # Single writer: held GIL is what makes this thread the one writer.
+        if self.single_writer:
+            return vx_book_owner_add(self.b, s, p, delta) if delta > 0 else vx_book_owner_remove(self.b, s, p, -delta)
         cdef int err = vx_book_update(self.b, s, p, delta, 1)
         if err != VX_ETIMEOUT or self.max_retries == 1:
             return err
@@ -142,4 +155,5 @@ cdef class OrderBook:
 
     def __repr__(self):
         return (f"OrderBook(levels={self.levels}, tick_shift={self.tick_shift}, "
-                f"base_price={self.base_price}, max_retries={self.max_retries})")
+                f"base_price={self.base_price}, max_retries={self.max_retries}"
+                f"{', single_writer=True' if self.single_writer else ''})")

@@ -46,6 +46,8 @@ vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift
 void vx_book_destroy(vx_book *b);
 int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty);
 int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
+int vx_book_owner_add(vx_book *b, int side, int64_t price, int64_t qty);
+int vx_book_owner_remove(vx_book *b, int side, int64_t price, int64_t qty);
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
 int vx_book_best(vx_book *b, int side, int64_t *price);
 

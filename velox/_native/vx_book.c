@@ -183,6 +183,45 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint
     }
 }
 
+/* update_level for a book with one writer: the calling thread. */
+static int owner_update(vx_book *b, int side, int64_t price, int64_t delta) {
+    if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
+    int64_t level = vx_book_level(b, price);
+    if (level < 0) return (int)level;
+    uint32_t rank = rank_of(b, side, (uint32_t)level);
+    vx_book_side *s = &b->side[side];
+    vx_atomic_i64 *q = &s->qty[rank];
+    /* relaxed: this thread is the level's only writer, so by coherence the
+     * load returns its own last store: the checks below are exact. */
+    int64_t cur = vx_load(q, VX_RELAXED);
+    if (delta > 0 ? cur > INT64_MAX - delta : cur < -delta) return delta > 0 ? VX_EOVERFLOW : VX_EUNDERFLOW;
+    int64_t next = cur + delta;
+    if (cur == 0) {
+        /* seq_cst: a fill. As the seq_cst compare-exchange in update_level,
+         * it must not be reordered after mark_nonempty's seq_cst load of the
+         * level's bit (the store-buffering pair with clear_rank's clear and
+         * re-read); on x86 this is the one locked instruction (xchg). */
+        vx_store(q, next, VX_SEQ_CST);
+        mark_nonempty(s, rank);
+    } else {
+        /* relaxed: not a fill, so no bit to keep, and the counter publishes
+         * nothing else: a query needs only coherence (depth reads this one
+         * counter; best_rank1 confirms a bit with a seq_cst load of it). */
+        vx_store(q, next, VX_RELAXED);
+    }
+    return VX_OK;
+}
+
+int vx_book_owner_add(vx_book *b, int side, int64_t price, int64_t qty) {
+    if (qty <= 0) return VX_EINVAL;
+    return owner_update(b, side, price, qty);
+}
+
+int vx_book_owner_remove(vx_book *b, int side, int64_t price, int64_t qty) {
+    if (qty <= 0) return VX_EINVAL;
+    return owner_update(b, side, price, -qty);
+}
+
 int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty) {
     if (qty <= 0) return VX_EINVAL;
     return update_level(b, side, price, qty, b->max_retries);

@@ -27,7 +27,9 @@
  * re-read are seq_cst, which rules out the store-buffering outcome where
  * both miss each other. So an add/cancel pair costs two RMWs (the two
  * quantity updates) plus, rarely, one to set a bit; best_bid / best_ask are
- * exact at quiescence. The argument is in docs/order-book.md; the explorer
+ * exact at quiescence. A book with a single writer can skip the RMWs
+ * (vx_book_owner_add / _remove): one locked instruction per fill, none
+ * otherwise. The argument is in docs/order-book.md; the explorer
  * checks it on this code (tests/explore_c) and so does the stress suite.
  */
 #ifndef VX_BOOK_H
@@ -88,6 +90,16 @@ int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
  *  attempts (VX_ETIMEOUT beyond, nothing changed). The Python binding makes one
  *  attempt holding the GIL and releases it only for the retries. */
 int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts);
+/** Single-writer updates, for a book that only one thread ever writes (the
+ *  pipeline's book stage): the same results and checks as vx_book_add and
+ *  vx_book_remove (never VX_ETIMEOUT), but the level's quantity is written
+ *  with a store instead of a compare-exchange. Only a fill (0 -> positive)
+ *  pays a locked instruction (its seq_cst store, which the store-buffering
+ *  argument with concurrent queries needs); other updates are plain stores.
+ *  Any number of threads may query (depth, best) meanwhile. No other thread
+ *  may write the book in any way: two writers would lose updates. */
+int vx_book_owner_add(vx_book *b, int side, int64_t price, int64_t qty);
+int vx_book_owner_remove(vx_book *b, int side, int64_t price, int64_t qty);
 /** Resting quantity at the level holding price (VX_ERANGE / VX_EINVAL as negatives). */
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
 /** Best level's price into *price; returns 1, or 0 when the side is empty.

@@ -15,6 +15,8 @@ cdef extern from "vx_book.h" nogil:
     int64_t vx_book_level_price(const vx_book *b, uint32_t level)
     int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty)
     int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty)
+    int vx_book_owner_add(vx_book *b, int side, int64_t price, int64_t qty)
+    int vx_book_owner_remove(vx_book *b, int side, int64_t price, int64_t qty)
     int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts)
     int64_t vx_book_depth(vx_book *b, int side, int64_t price)
     int vx_book_best(vx_book *b, int side, int64_t *price)

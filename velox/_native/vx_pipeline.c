@@ -55,6 +55,9 @@ typedef struct ingress_state {
 } ingress_state;
 
 typedef struct book_state {
+    /* Written only by the book stage's thread, so with vx_book_owner_add /
+     * _remove (no compare-exchange); other threads only query it
+     * (vx_pipeline_book_depth). */
     _Alignas(VX_CACHELINE) vx_book *book;
     resting window[VX_ORDER_LIFETIME];  /**< the last VX_ORDER_LIFETIME orders */
     uint64_t applied;
@@ -315,7 +318,7 @@ static void book_count(vx_pipeline *p, int rc) {
 static void book_cancel(vx_pipeline *p, resting *w) {
     book_state *st = &p->bk;
     if (w->qty == 0) return;
-    int rc = vx_book_remove(st->book, w->side, w->price, w->qty);
+    int rc = vx_book_owner_remove(st->book, w->side, w->price, w->qty);
     if (rc == VX_OK) {
         st->live_qty -= w->qty;
         ctr_add(p, VX_STAGE_BOOK, VX_BK_CANCELS, 1);
@@ -329,7 +332,7 @@ static void book_apply(vx_pipeline *p, const vx_txn *t) {
     book_state *st = &p->bk;
     resting *w = &st->window[st->applied % VX_ORDER_LIFETIME];
     book_cancel(p, w); /* the order placed VX_ORDER_LIFETIME transactions ago */
-    int rc = vx_book_add(st->book, t->side, t->price, t->qty);
+    int rc = vx_book_owner_add(st->book, t->side, t->price, t->qty);
     if (rc == VX_OK) {
         st->live_qty += t->qty;
         w->price = t->price;

@@ -230,6 +230,21 @@ _ALL = [
        ("vx_book.c",
         "    if (vx_load(&s->words[w], VX_SEQ_CST) & BIT_OF(rank)) return;",
         "    if (vx_load(&s->words[w], VX_ACQUIRE) & BIT_OF(rank)) return; /* MUTANT */")),
+    _m("book_owner_no_underflow_check",
+       "the single-writer remove skips its underflow check: a level's quantity goes negative instead of the "
+       "call failing with nothing changed",
+       ("book",),
+       ("vx_book.c",
+        "    if (delta > 0 ? cur > INT64_MAX - delta : cur < -delta) return delta > 0 ? VX_EOVERFLOW : VX_EUNDERFLOW;",
+        "    if (delta > 0 && cur > INT64_MAX - delta) return VX_EOVERFLOW; /* MUTANT */")),
+    _m("book_owner_fill_relaxed",
+       "the single writer's fill (0 -> positive) is a relaxed store instead of seq_cst: a query clearing the "
+       "level's stale bit and the writer finding the bit still set can miss each other (store buffering), "
+       "and the refilled level is lost from the best price at quiescence",
+       ("explore",),
+       ("vx_book.c",
+        "        vx_store(q, next, VX_SEQ_CST);",
+        "        vx_store(q, next, VX_RELAXED); /* MUTANT */")),
     _m("ring_publish_relaxed",
        "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
        "written (x86 hides it from stress runs; TSan does not)",

@@ -79,8 +79,10 @@ def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: b
 def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, levels: int = 4,
               tick_shift: int = 0, base: int = 100, max_retries: int = 100):
     """Threads apply (op, side, price, qty) lists to one book; op is "add",
-    "remove" or "best" (a best-price query, which may clear stale bitmap bits
-    while the others update; price and qty are ignored). After the joins:
+    "remove", "owner_add" / "owner_remove" (the single-writer updates: only one
+    thread of a test may use them, and no other thread may write) or "best" (a
+    best-price query, which may clear stale bitmap bits while the others
+    update; price and qty are ignored). After the joins:
     every level's quantity equals the model's sum of the successful operations
     (conservation; a Timeout changes nothing and is counted, never lost), no
     level is negative, and best bid/ask equal a recomputation from the levels."""
@@ -98,7 +100,8 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
                         p = ffi.new("int64_t *")
                         done.append(p[0] if lib.vx_book_best(b, side, p) else None)
                         continue
-                    fn = lib.vx_book_add if op == "add" else lib.vx_book_remove
+                    fn = {"add": lib.vx_book_add, "remove": lib.vx_book_remove,
+                          "owner_add": lib.vx_book_owner_add, "owner_remove": lib.vx_book_owner_remove}[op]
                     rc = fn(b, side, price, qty)
                     assert rc in (VX_OK, VX_EUNDERFLOW, VX_ETIMEOUT), f"{op}({side}, {price}, {qty}) returned {rc}"
                     done.append(rc)
@@ -111,7 +114,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
                 for (op, side, price, qty), rc in zip(ops, rcs):
                     if op != "best" and rc == VX_OK:
                         key = (side, (price - base) >> tick_shift)
-                        expect[key] = expect.get(key, 0) + (qty if op == "add" else -qty)
+                        expect[key] = expect.get(key, 0) + (qty if op.endswith("add") else -qty)
             best = {BID: None, ASK: None}
             for side in (BID, ASK):
                 for level in range(levels):
