@@ -72,6 +72,11 @@ typedef struct bundle_state {
     uint64_t arrival[VX_BUNDLE_MAX];    /**< when each pending transaction reached the builder */
     vx_txn staging[STAGING_RECS];       /**< framed bundles waiting for room in ring2 */
     size_t staged_off, staged_n;
+    /* Room reserved in ring2 at the start of a pass: bundles are framed
+     * straight into it (no staging copy) while they fit and nothing is
+     * staged, and published together at the end of the pass. */
+    vx_txn *res_a, *res_b;
+    size_t res_na, res_k, res_used;
     uint64_t last_now;                  /**< clock of the previous pass (0 before the first) */
     uint64_t prev_now;                  /**< clock of the pass before the current one */
     int final_flushed;
@@ -416,11 +421,16 @@ static size_t book_step(vx_pipeline *p) {
 /* Bundle builder                                                          */
 /* ---------------------------------------------------------------------- */
 
-/* Frame the bundle in st->out (arrival ticks in st->arrival) into staging. */
+/* Frame the bundle in st->out (arrival ticks in st->arrival): straight into
+ * the room reserved in ring2 when it fits there and nothing is staged (so
+ * frames stay in order), else into staging. */
 static void bundle_stage_out(vx_pipeline *p) {
     bundle_state *st = &p->bu;
     const vx_bundle *bd = &st->out;
-    vx_txn *dst = st->staging + st->staged_off + st->staged_n;
+    size_t n = 1 + (bd->count + ARRIVALS_PER_REC - 1) / ARRIVALS_PER_REC + bd->count;
+    int direct = st->staged_n == 0 && st->res_used + n <= st->res_k;
+    size_t at = direct ? st->res_used : st->staged_off + st->staged_n;
+#define FRAME_REC(i) (direct ? REC(st->res_a, st->res_na, st->res_b, at + (i)) : &st->staging[at + (i)])
     vx_txn hdr = {.id = bd->seq,
                   .ts = bd->flush_ts,
                   .price = (int64_t)bd->first_ts,
@@ -428,16 +438,19 @@ static void bundle_stage_out(vx_pipeline *p) {
                   .side = (uint8_t)bd->reason,
                   .flags = VX_PIPE_HEADER,
                   .producer = 0};
-    size_t n = 0;
-    dst[n++] = hdr;
+    size_t k = 0; /* FRAME_REC evaluates its argument twice: k++ stays outside it */
+    *FRAME_REC(k) = hdr;
+    k++;
     for (uint32_t i = 0; i < bd->count; i += ARRIVALS_PER_REC) {
         arrivals_rec ar = {{0, 0, 0, 0}};
         for (uint32_t j = 0; j < ARRIVALS_PER_REC && i + j < bd->count; j++) ar.t[j] = st->arrival[i + j];
-        memcpy(&dst[n++], &ar, sizeof ar);
+        memcpy(FRAME_REC(k), &ar, sizeof ar);
+        k++;
     }
-    memcpy(&dst[n], bd->txns, bd->count * sizeof(vx_txn));
-    n += bd->count;
-    st->staged_n += n;
+    for (uint32_t i = 0; i < bd->count; i++, k++) *FRAME_REC(k) = bd->txns[i];
+#undef FRAME_REC
+    if (direct) st->res_used += n;
+    else st->staged_n += n;
     /* Every pass polls before it pushes, so with a correct builder a bundle
      * leaves at the first pass whose clock is past its deadline: the pass
      * before the one handing it out must still have been before it. */
@@ -448,9 +461,13 @@ static void bundle_stage_out(vx_pipeline *p) {
             1);
 }
 
-/* Push staged records to ring2; returns 1 when staging is empty. */
+/* Publish the frames written into ring2's reserved room, then push staged
+ * records after them; returns 1 when staging is empty. */
 static int bundle_push_staged(vx_pipeline *p, size_t *work) {
     bundle_state *st = &p->bu;
+    vx_ring_publish(p->ring[2], st->res_used);
+    *work += st->res_used;
+    st->res_k = st->res_used = 0;
     if (st->staged_n == 0) {
         st->staged_off = 0;
         return 1;
@@ -476,6 +493,11 @@ static size_t bundle_step(vx_pipeline *p) {
         stage_done(p, VX_STAGE_BUNDLE);
         return 1;
     }
+    /* Staging is empty here: reserve room for every frame this pass can make
+     * (k transactions make at most 3k records, plus the poll's bundle). */
+    st->res_k = vx_ring_try_reserve(p->ring[2], 3 * (size_t)p->cfg.batch + MAX_BUNDLE_RECS, &st->res_a, &st->res_na,
+                                    &st->res_b);
+    st->res_used = 0;
     uint64_t now = vx_tsc_now();
     st->prev_now = st->last_now;
     st->last_now = now;
