@@ -94,11 +94,13 @@ def test_quantity_up_to_int64_max() -> None:
     assert b.best_bid() is None
 
 
-def test_threads_conserve_quantity() -> None:
+@pytest.mark.parametrize("single_writer", [False, True])
+def test_threads_conserve_quantity(single_writer: bool) -> None:
     """Two threads add and remove on shared levels (the GIL is released around
-    the compare-exchange loop); at quiescence every level holds what the
-    successful calls add up to, and the best prices are exact."""
-    b = velox.OrderBook(max_retries=1_000_000)
+    the compare-exchange loop; a single-writer book's calls hold it, which
+    makes the threads one writer at a time); at quiescence every level holds
+    what the successful calls add up to, and the best prices are exact."""
+    b = velox.OrderBook(max_retries=1_000_000, single_writer=single_writer)
     prices = [1_000_000 + 16 * k for k in range(4)]
     net = [[0] * 4 for _ in range(2)]
 
@@ -122,7 +124,29 @@ def test_threads_conserve_quantity() -> None:
     assert b.best_bid() == prices[-1]
 
 
-def test_repr_is_constructor_call() -> None:
-    b = velox.OrderBook(levels=8, tick_shift=2, base_price=100, max_retries=5)
+@pytest.mark.parametrize("single_writer", [False, True])
+def test_repr_is_constructor_call(single_writer: bool) -> None:
+    b = velox.OrderBook(levels=8, tick_shift=2, base_price=100, max_retries=5, single_writer=single_writer)
     again = eval(repr(b), {"OrderBook": velox.OrderBook})
-    assert (again.levels, again.tick_shift, again.base_price, again.max_retries) == (8, 2, 100, 5)
+    assert (again.levels, again.tick_shift, again.base_price, again.max_retries, again.single_writer) == (
+        8, 2, 100, 5, single_writer)
+
+
+@pytest.mark.parametrize("bad", [1, 0, "yes", None])
+def test_single_writer_must_be_a_bool(bad) -> None:
+    with pytest.raises(TypeError, match="single_writer must be True or False"):
+        velox.OrderBook(single_writer=bad)
+
+
+def test_single_writer_book_reuses_emptied_levels() -> None:
+    """The writer's query clears the bits of emptied levels: the best price follows the book down
+    and back up, and never names an empty level."""
+    b = velox.OrderBook(levels=256, tick_shift=0, base_price=1000, single_writer=True)
+    for p in range(1000, 1256):
+        b.add(BID, p, 1)
+    for p in range(1255, 1000, -1):
+        assert b.best_bid() == p
+        b.remove(BID, p, 1)
+    assert b.best_bid() == 1000
+    b.add(BID, 1200, 3)
+    assert b.best_bid() == 1200 and b.depth(BID, 1200) == 3

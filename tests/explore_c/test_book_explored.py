@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from velox import explore
-from velox_testing.explore_c import ASK, BID, VX_ETIMEOUT, VX_OK, book_test
+from velox_testing.explore_c import _TXN, ASK, BID, VX_ETIMEOUT, VX_OK, book_test
 
 SCENARIOS = {
     "same_level_adds": [[("add", BID, 101, 1)], [("add", BID, 101, 2)]],
@@ -26,16 +26,42 @@ SCENARIOS = {
                                                    ("best", BID, 0, 0)], [("add", BID, 101, 1)]],
     "asks_refill_while_emptying": [[("add", ASK, 101, 2), ("remove", ASK, 101, 2)], [("add", ASK, 101, 1)]],
     "both_sides": [[("add", BID, 101, 1), ("remove", BID, 101, 1)], [("add", ASK, 102, 3), ("add", BID, 100, 1)]],
-    # The single-writer updates (the pipeline's book stage): one thread writes with plain stores while
-    # another queries. The query meets the emptied level's stale bit and clears it while the writer
-    # refills: the refill's seq_cst store and the query's clear and re-read must not miss each other.
-    "owner_refill_while_query_clears": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
-                                         ("owner_add", BID, 102, 2)], [("best", BID, 0, 0)]],
-    "owner_fills_neighbour_while_query_clears_word": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
-                                                       ("owner_add", BID, 101, 1)], [("best", BID, 0, 0)]],
+    # A single-writer book (the pipeline's book stage): one thread writes with plain stores and sets
+    # the bits of the levels it fills; the other threads' queries only read, and the writer's own
+    # query (owner_best) clears the stale bits of emptied levels.
+    "owner_refill_while_querying": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
+                                     ("owner_add", BID, 102, 2)], [("best", BID, 0, 0)]],
+    "owner_fills_neighbour_while_querying": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
+                                              ("owner_add", BID, 101, 1)], [("best", BID, 0, 0)]],
+    "owner_clears_stale_bits_while_querying": [[("owner_add", BID, 102, 1), ("owner_remove", BID, 102, 1),
+                                                ("owner_best", BID, 0, 0), ("owner_add", BID, 101, 1)],
+                                               [("best", BID, 0, 0)]],
     "owner_asks_with_two_queries": [[("owner_add", ASK, 101, 2), ("owner_remove", ASK, 101, 2),
                                      ("owner_add", ASK, 101, 1)], [("best", ASK, 0, 0)], [("best", ASK, 0, 0)]],
 }
+
+
+def test_a_book_takes_only_its_own_kind_of_update(core):
+    """A single-writer book refuses the shared updates (VX_EINVAL), a shared book the owner calls."""
+    ffi, lib = core.ffi, core.lib
+    einval = _TXN["VX_EINVAL"]
+
+    def body():
+        err = ffi.new("int *")
+        sw = lib.vx_book_create_single_writer(100, 4, 0, err)
+        shared = lib.vx_book_create(100, 4, 0, 10, err)
+        p = ffi.new("int64_t *")
+        try:
+            assert lib.vx_book_add(sw, BID, 101, 1) == einval and lib.vx_book_remove(sw, BID, 101, 1) == einval
+            assert lib.vx_book_owner_add(shared, BID, 101, 1) == einval
+            assert lib.vx_book_owner_remove(shared, BID, 101, 1) == einval
+            assert lib.vx_book_owner_best(shared, BID, p) == einval
+            assert lib.vx_book_depth(sw, BID, 101) == 0 and lib.vx_book_depth(shared, BID, 101) == 0
+        finally:
+            lib.vx_book_destroy(sw)
+            lib.vx_book_destroy(shared)
+
+    assert explore.check(body).complete
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

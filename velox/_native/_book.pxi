@@ -1,7 +1,7 @@
 # OrderBook: lock-free aggregated price levels.
 from velox._native.vx_book cimport (
-    vx_book, vx_book_params_ok, vx_book_create, vx_book_destroy, vx_book_level, vx_book_level_price,
-    vx_book_add, vx_book_remove, vx_book_update, vx_book_owner_add, vx_book_owner_remove, vx_book_depth, vx_book_best, VX_BOOK_MAX_LEVELS, VX_BOOK_MAX_TICK_SHIFT,
+    vx_book, vx_book_params_ok, vx_book_create, vx_book_create_single_writer, vx_book_destroy, vx_book_level, vx_book_level_price,
+    vx_book_add, vx_book_remove, vx_book_update, vx_book_owner_add, vx_book_owner_remove, vx_book_owner_best, vx_book_depth, vx_book_best, VX_BOOK_MAX_LEVELS, VX_BOOK_MAX_TICK_SHIFT,
 )
 
 _INT64_MAX = 0x7FFFFFFFFFFFFFFF
@@ -17,11 +17,12 @@ cdef class OrderBook:
     (changing nothing) beyond that. Best prices are a level's lowest price.
     Safe to call from several threads at once.
 
-    ``single_writer=True`` updates with the single-writer C path the
-    pipeline's book stage uses (``vx_book_owner_add`` / ``_remove``: a plain
-    store, a locked instruction only when a level fills, never a Timeout).
-    Every call holds the GIL, which makes the Python threads calling it one
-    writer at a time, so it is safe from any thread on CPython with a GIL.
+    ``single_writer=True`` makes the single-writer book the pipeline's book
+    stage uses (``vx_book_create_single_writer``: updates are plain stores,
+    no locked instruction, never a Timeout). Every call holds the GIL, which
+    makes the Python threads calling it one writer at a time with
+    happens-before between them, so it is safe from any thread on CPython
+    with a GIL.
     """
 
     cdef vx_book *b
@@ -45,7 +46,10 @@ cdef class OrderBook:
                 f"base_price + (levels << tick_shift) = {base_price + (levels << tick_shift)} "
                 f"does not fit in a signed 64-bit price")
         cdef int err = 0
-        self.b = vx_book_create(base_price, levels, tick_shift, max_retries, &err)
+        if single_writer:
+            self.b = vx_book_create_single_writer(base_price, levels, tick_shift, &err)
+        else:
+            self.b = vx_book_create(base_price, levels, tick_shift, max_retries, &err)
         if self.b == NULL:
             _raise_for(err, "OrderBook")
         self.levels = levels
@@ -131,17 +135,24 @@ cdef class OrderBook:
         _check_int("level", level, 0, self.levels - 1)
         return vx_book_level_price(self.b, level)
 
+    cdef int _best(self, int side, int64_t *p):
+        # A single-writer book: the caller holds the GIL, so it is the writer,
+        # and its query may tidy the stale bits (vx_book_owner_best).
+        if self.single_writer:
+            return vx_book_owner_best(self.b, side, p) == 1
+        return vx_book_best(self.b, side, p) == 1
+
     def best_bid(self):
         """Price of the highest non-empty bid level, or None."""
         cdef int64_t p
-        if vx_book_best(self.b, VX_BID, &p):
+        if self._best(VX_BID, &p):
             return p
         return None
 
     def best_ask(self):
         """Price of the lowest non-empty ask level, or None."""
         cdef int64_t p
-        if vx_book_best(self.b, VX_ASK, &p):
+        if self._best(VX_ASK, &p):
             return p
         return None
 

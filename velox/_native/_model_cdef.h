@@ -43,6 +43,7 @@ uint64_t vx_mpmc_len(vx_mpmc *q);
 
 typedef struct vx_book vx_book;
 vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries, int *err);
+vx_book *vx_book_create_single_writer(int64_t base_price, uint32_t levels, uint32_t tick_shift, int *err);
 void vx_book_destroy(vx_book *b);
 int vx_book_add(vx_book *b, int side, int64_t price, int64_t qty);
 int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
@@ -50,6 +51,7 @@ int vx_book_owner_add(vx_book *b, int side, int64_t price, int64_t qty);
 int vx_book_owner_remove(vx_book *b, int side, int64_t price, int64_t qty);
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
 int vx_book_best(vx_book *b, int side, int64_t *price);
+int vx_book_owner_best(vx_book *b, int side, int64_t *price);
 
 typedef struct vx_bundle_builder vx_bundle_builder;
 vx_bundle_builder *vx_bundle_builder_new(uint32_t max_txns, uint64_t timeout);

@@ -67,6 +67,14 @@ vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift
     return b;
 }
 
+vx_book *vx_book_create_single_writer(int64_t base_price, uint32_t levels, uint32_t tick_shift, int *err) {
+    vx_book *b = vx_book_create(base_price, levels, tick_shift, 1, err);
+    /* A plain field: written before the book is handed to any other thread,
+     * which needs happens-before for the book itself anyway. */
+    if (b != NULL) b->single_writer = 1;
+    return b;
+}
+
 void vx_book_destroy(vx_book *b) {
     if (b == NULL) return;
     free(b->side[VX_BID].qty);
@@ -151,6 +159,7 @@ static int clear_rank(vx_book_side *s, uint32_t rank) {
 
 static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
     if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
+    if (b->single_writer) return VX_EINVAL; /* its writer uses vx_book_owner_add / _remove */
     int64_t level = vx_book_level(b, price);
     if (level < 0) return (int)level;
     uint32_t rank = rank_of(b, side, (uint32_t)level);
@@ -183,31 +192,38 @@ static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint
     }
 }
 
-/* update_level for a book with one writer: the calling thread. */
+/* Set `bit` in *word for a single-writer book's writer; returns whether the
+ * word was zero. The bits are the writer's alone (its queries clear them
+ * with plain stores, other threads' queries only read). */
+static int owner_set_bit(vx_atomic_u64 *word, uint64_t bit) {
+    /* relaxed: only the writer stores here, so this reads its own last store. */
+    uint64_t old = vx_load(word, VX_RELAXED);
+    /* release: a query that reads the bit (its loads are seq_cst, so
+     * acquire) also reads the quantity stored before it. */
+    if (!(old & bit)) vx_store(word, old | bit, VX_RELEASE);
+    return old == 0;
+}
+
+/* update_level for a single-writer book: the calling thread is its writer. */
 static int owner_update(vx_book *b, int side, int64_t price, int64_t delta) {
     if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
+    if (!b->single_writer) return VX_EINVAL;
     int64_t level = vx_book_level(b, price);
     if (level < 0) return (int)level;
     uint32_t rank = rank_of(b, side, (uint32_t)level);
     vx_book_side *s = &b->side[side];
     vx_atomic_i64 *q = &s->qty[rank];
-    /* relaxed: this thread is the level's only writer, so by coherence the
-     * load returns its own last store: the checks below are exact. */
+    /* relaxed: the writer's own last store (single writer), so the checks
+     * below are exact. */
     int64_t cur = vx_load(q, VX_RELAXED);
     if (delta > 0 ? cur > INT64_MAX - delta : cur < -delta) return delta > 0 ? VX_EOVERFLOW : VX_EUNDERFLOW;
-    int64_t next = cur + delta;
-    if (cur == 0) {
-        /* seq_cst: a fill. As the seq_cst compare-exchange in update_level,
-         * it must not be reordered after mark_nonempty's seq_cst load of the
-         * level's bit (the store-buffering pair with clear_rank's clear and
-         * re-read); on x86 this is the one locked instruction (xchg). */
-        vx_store(q, next, VX_SEQ_CST);
-        mark_nonempty(s, rank);
-    } else {
-        /* relaxed: not a fill, so no bit to keep, and the counter publishes
-         * nothing else: a query needs only coherence (depth reads this one
-         * counter; best_rank1 confirms a bit with a seq_cst load of it). */
-        vx_store(q, next, VX_RELAXED);
+    /* relaxed: the counter publishes nothing; a query needs only coherence
+     * for it, and a fill's bit store below is the release that orders it. */
+    vx_store(q, cur + delta, VX_RELAXED);
+    if (cur == 0) { /* a fill (cur == 0 cannot be a removal: no underflow) */
+        uint32_t w = WORD_OF(rank);
+        /* Emptying leaves the bits set; the writer's next query clears them. */
+        if (owner_set_bit(&s->words[w], BIT_OF(rank))) owner_set_bit(&s->summary[WORD_OF(w)], BIT_OF(w));
     }
     return VX_OK;
 }
@@ -245,12 +261,30 @@ int64_t vx_book_depth(vx_book *b, int side, int64_t price) {
     return vx_load(&b->side[side].qty[rank_of(b, side, (uint32_t)level)], VX_RELAXED);
 }
 
-/* Highest rank whose quantity is positive, as rank + 1 (0: none). Bits over
- * levels found empty are cleared on the way (clear_rank, clear_word). */
-static uint32_t best_rank1(vx_book_side *s) {
+/* How a query treats the stale bits it meets. */
+enum { QUERY_SHARED, QUERY_READ_ONLY, QUERY_OWNER };
+
+/* A single-writer book's writer clears bit `bit` of *word: plain stores, as
+ * nothing else writes them. Returns whether the word is zero after. */
+static int owner_clear_bit(vx_atomic_u64 *word, uint64_t bit) {
+    /* relaxed: the writer's own last store (single writer). */
+    uint64_t next = vx_load(word, VX_RELAXED) & ~bit;
+    /* relaxed: a cleared bit publishes nothing; other threads' queries that
+     * still see it set confirm it by the level's quantity. */
+    vx_store(word, next, VX_RELAXED);
+    return next == 0;
+}
+
+/* Highest rank whose quantity is positive, as rank + 1 (0: none). A shared
+ * book's queries clear the bits over levels they find empty (clear_rank,
+ * clear_word), a single-writer book's writer clears them with plain stores,
+ * and other threads' queries of a single-writer book only read. */
+static uint32_t best_rank1(vx_book_side *s, int how) {
     for (uint32_t t = s->nsummary; t-- > 0;) {
         /* seq_cst: pairs with the seq_cst fetch-or in mark_nonempty; a fill
-         * that set nothing because its bit was set is covered by the bit. */
+         * that set nothing because its bit was set is covered by the bit.
+         * (A single-writer book: acquire would do, pairing with the release
+         * in owner_set_bit.) */
         uint64_t top = vx_load(&s->summary[t], VX_SEQ_CST);
         while (top != 0) {
             uint32_t w = t * VX_BOOK_WORD_BITS + top_bit(top);
@@ -258,7 +292,8 @@ static uint32_t best_rank1(vx_book_side *s) {
             /* seq_cst: as above, for the word's bits. */
             uint64_t word = vx_load(&s->words[w], VX_SEQ_CST);
             if (word == 0) {
-                clear_word(s, w);
+                if (how == QUERY_SHARED) clear_word(s, w);
+                else if (how == QUERY_OWNER) owner_clear_bit(&s->summary[t], BIT_OF(w));
                 continue;
             }
             while (word != 0) {
@@ -267,18 +302,29 @@ static uint32_t best_rank1(vx_book_side *s) {
                 /* seq_cst: a fill's quantity write before its bit check
                  * (update_level) is ordered before this read. */
                 if (vx_load(&s->qty[rank], VX_SEQ_CST) > 0) return rank + 1;
-                if (clear_rank(s, rank)) return rank + 1;
+                if (how == QUERY_SHARED && clear_rank(s, rank)) return rank + 1;
+                if (how == QUERY_OWNER && owner_clear_bit(&s->words[w], BIT_OF(rank)))
+                    owner_clear_bit(&s->summary[t], BIT_OF(w));
             }
         }
     }
     return 0;
 }
 
-int vx_book_best(vx_book *b, int side, int64_t *price) {
-    uint32_t best1 = best_rank1(&b->side[side]);
+static int best_price(vx_book *b, int side, int64_t *price, int how) {
+    uint32_t best1 = best_rank1(&b->side[side], how);
     if (best1 == 0) return 0;
     uint32_t rank = best1 - 1;
     uint32_t level = side == VX_BID ? rank : b->levels - 1 - rank;
     *price = vx_book_level_price(b, level);
     return 1;
+}
+
+int vx_book_best(vx_book *b, int side, int64_t *price) {
+    return best_price(b, side, price, b->single_writer ? QUERY_READ_ONLY : QUERY_SHARED);
+}
+
+int vx_book_owner_best(vx_book *b, int side, int64_t *price) {
+    if (!b->single_writer) return VX_EINVAL;
+    return best_price(b, side, price, QUERY_OWNER);
 }

@@ -27,9 +27,18 @@
  * re-read are seq_cst, which rules out the store-buffering outcome where
  * both miss each other. So an add/cancel pair costs two RMWs (the two
  * quantity updates) plus, rarely, one to set a bit; best_bid / best_ask are
- * exact at quiescence. A book with a single writer can skip the RMWs
- * (vx_book_owner_add / _remove): one locked instruction per fill, none
- * otherwise. The argument is in docs/order-book.md; the explorer
+ * exact at quiescence.
+ *
+ * A single-writer book (vx_book_create_single_writer; the pipeline's book
+ * stage owns one) has no locked instruction at all: its one writer updates
+ * with vx_book_owner_add / _remove, plain stores, and sets a level's bits on
+ * a fill with plain stores too; the bits are the writer's alone. Queries
+ * from other threads (vx_book_best) only read and skip the stale bits of
+ * emptied levels; the writer's own queries (vx_book_owner_best) clear the
+ * stale bits they meet, so its best price stays a few instructions away.
+ * With nothing but reads racing the writer's stores, no store-buffering
+ * argument is needed: a bit is set whenever its level is non-empty and the
+ * writer is between updates. The argument is in docs/order-book.md; the explorer
  * checks it on this code (tests/explore_c) and so does the stress suite.
  */
 #ifndef VX_BOOK_H
@@ -65,6 +74,7 @@ typedef struct vx_book_side {
 
 typedef struct vx_book {
     vx_book_side side[2];  /**< indexed by enum vx_side */
+    int single_writer;     /**< set at creation: one writer, owner updates only */
     int64_t base_price;    /**< price of level 0, in ticks */
     uint32_t levels;       /**< levels per side */
     uint32_t tick_shift;   /**< log2 of ticks per level */
@@ -75,6 +85,11 @@ typedef struct vx_book {
 int vx_book_params_ok(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries);
 vx_book *vx_book_create(int64_t base_price, uint32_t levels, uint32_t tick_shift, uint32_t max_retries,
                         int *err);
+/** A single-writer book: only vx_book_owner_add / _remove may update it,
+ *  from one thread at a time (with happens-before between successive
+ *  writers, as a lock or a thread hand-off gives); vx_book_add / _remove /
+ *  _update return VX_EINVAL on it. Any number of threads may query it. */
+vx_book *vx_book_create_single_writer(int64_t base_price, uint32_t levels, uint32_t tick_shift, int *err);
 void vx_book_destroy(vx_book *b);
 
 /** Level of a price, or VX_ERANGE. */
@@ -90,20 +105,21 @@ int vx_book_remove(vx_book *b, int side, int64_t price, int64_t qty);
  *  attempts (VX_ETIMEOUT beyond, nothing changed). The Python binding makes one
  *  attempt holding the GIL and releases it only for the retries. */
 int vx_book_update(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts);
-/** Single-writer updates, for a book that only one thread ever writes (the
- *  pipeline's book stage): the same results and checks as vx_book_add and
- *  vx_book_remove (never VX_ETIMEOUT), but the level's quantity is written
- *  with a store instead of a compare-exchange. Only a fill (0 -> positive)
- *  pays a locked instruction (its seq_cst store, which the store-buffering
- *  argument with concurrent queries needs); other updates are plain stores.
- *  Any number of threads may query (depth, best) meanwhile. No other thread
- *  may write the book in any way: two writers would lose updates. */
+/** Updates of a single-writer book by its writer (VX_EINVAL on any other
+ *  book): the same results and checks as vx_book_add and vx_book_remove,
+ *  never VX_ETIMEOUT, no locked instruction. Two threads writing at once
+ *  would lose updates: the caller guarantees one writer. */
 int vx_book_owner_add(vx_book *b, int side, int64_t price, int64_t qty);
 int vx_book_owner_remove(vx_book *b, int side, int64_t price, int64_t qty);
 /** Resting quantity at the level holding price (VX_ERANGE / VX_EINVAL as negatives). */
 int64_t vx_book_depth(vx_book *b, int side, int64_t price);
 /** Best level's price into *price; returns 1, or 0 when the side is empty.
- *  Clears the bits of levels it finds empty on the way. */
+ *  In a shared book, clears the bits of levels it finds empty on the way;
+ *  in a single-writer book it only reads. */
 int vx_book_best(vx_book *b, int side, int64_t *price);
+/** vx_book_best for a single-writer book's writer (VX_EINVAL on any other
+ *  book, as a negative): clears, with plain stores, the stale bits of the
+ *  emptied levels it meets. */
+int vx_book_owner_best(vx_book *b, int side, int64_t *price);
 
 #endif /* VX_BOOK_H */

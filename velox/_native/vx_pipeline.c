@@ -55,9 +55,9 @@ typedef struct ingress_state {
 } ingress_state;
 
 typedef struct book_state {
-    /* Written only by the book stage's thread, so with vx_book_owner_add /
-     * _remove (no compare-exchange); other threads only query it
-     * (vx_pipeline_book_depth). */
+    /* A single-writer book: only the book stage's thread writes it
+     * (vx_book_owner_add / _remove / _best, no locked instruction); other
+     * threads only read it (vx_pipeline_book_depth). */
     _Alignas(VX_CACHELINE) vx_book *book;
     resting window[VX_ORDER_LIFETIME];  /**< the last VX_ORDER_LIFETIME orders */
     uint64_t applied;
@@ -351,7 +351,8 @@ static void book_apply(vx_pipeline *p, const vx_txn *t) {
         st->since_cross = 0;
         int64_t bid, ask;
         ctr_add(p, VX_STAGE_BOOK, VX_BK_CROSS_CHECKS, 1);
-        if (vx_book_best(st->book, VX_BID, &bid) && vx_book_best(st->book, VX_ASK, &ask) && bid >= ask)
+        if (vx_book_owner_best(st->book, VX_BID, &bid) == 1 && vx_book_owner_best(st->book, VX_ASK, &ask) == 1 &&
+            bid >= ask)
             ctr_add(p, VX_STAGE_BOOK, VX_BK_CROSSED, 1);
     }
 }
@@ -370,7 +371,7 @@ static void book_finish(vx_pipeline *p) {
     ctr_set(p, VX_STAGE_BOOK, VX_BK_CONSERVED, total == st->live_qty);
     for (uint32_t i = 0; i < VX_ORDER_LIFETIME; i++) book_cancel(p, &st->window[i]);
     int64_t bid, ask;
-    int empty = st->live_qty == 0 && !vx_book_best(b, VX_BID, &bid) && !vx_book_best(b, VX_ASK, &ask);
+    int empty = st->live_qty == 0 && vx_book_owner_best(b, VX_BID, &bid) == 0 && vx_book_owner_best(b, VX_ASK, &ask) == 0;
     ctr_set(p, VX_STAGE_BOOK, VX_BK_EMPTY_AT_END, empty);
     st->finished = 1;
     stage_done(p, VX_STAGE_BOOK);
@@ -862,8 +863,7 @@ vx_pipeline *vx_pipeline_create(const vx_pipeline_cfg *cfg, int *err) {
         p->ring[r] = vx_ring_create(cfg->ring_capacity, 0, err);
         if (p->ring[r] == NULL) goto fail;
     }
-    p->bk.book = vx_book_create(VX_INGRESS_BASE_PRICE, VX_INGRESS_LEVELS, VX_INGRESS_TICK_SHIFT,
-                                VX_BOOK_DEFAULT_RETRIES, err);
+    p->bk.book = vx_book_create_single_writer(VX_INGRESS_BASE_PRICE, VX_INGRESS_LEVELS, VX_INGRESS_TICK_SHIFT, err);
     if (p->bk.book == NULL) goto fail;
     double ns_per_tick = vx_tsc_ns_per_tick();
     p->timeout_ticks = vx_tsc_from_ns(cfg->bundle_timeout_ns);

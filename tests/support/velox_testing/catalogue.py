@@ -237,14 +237,20 @@ _ALL = [
        ("vx_book.c",
         "    if (delta > 0 ? cur > INT64_MAX - delta : cur < -delta) return delta > 0 ? VX_EOVERFLOW : VX_EUNDERFLOW;",
         "    if (delta > 0 && cur > INT64_MAX - delta) return VX_EOVERFLOW; /* MUTANT */")),
-    _m("book_owner_fill_relaxed",
-       "the single writer's fill (0 -> positive) is a relaxed store instead of seq_cst: a query clearing the "
-       "level's stale bit and the writer finding the bit still set can miss each other (store buffering), "
-       "and the refilled level is lost from the best price at quiescence",
+    _m("book_owner_fill_skips_summary",
+       "a single-writer fill of an empty first-level word never sets the word's second-level bit: the best "
+       "price misses every level of that word",
+       ("book",),
+       ("vx_book.c",
+        "        if (owner_set_bit(&s->words[w], BIT_OF(rank))) owner_set_bit(&s->summary[WORD_OF(w)], BIT_OF(w));",
+        "        owner_set_bit(&s->words[w], BIT_OF(rank)); /* MUTANT */")),
+    _m("book_owner_queries_clear",
+       "other threads' queries of a single-writer book clear the stale bits they meet, as a shared book's "
+       "queries do: their read-modify-writes race with the writer's plain load and store of the same word",
        ("explore",),
        ("vx_book.c",
-        "        vx_store(q, next, VX_SEQ_CST);",
-        "        vx_store(q, next, VX_RELAXED); /* MUTANT */")),
+        "    return best_price(b, side, price, b->single_writer ? QUERY_READ_ONLY : QUERY_SHARED);",
+        "    return best_price(b, side, price, QUERY_SHARED); /* MUTANT */")),
     _m("ring_publish_relaxed",
        "SPSC push publishes tail with a relaxed store: the consumer may read the slot before the record is "
        "written (x86 hides it from stress runs; TSan does not)",

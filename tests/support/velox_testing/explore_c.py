@@ -77,10 +77,11 @@ def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: b
 
 
 def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, levels: int = 4,
-              tick_shift: int = 0, base: int = 100, max_retries: int = 100):
+              tick_shift: int = 0, base: int = 100, max_retries: int = 100, single_writer: bool | None = None):
     """Threads apply (op, side, price, qty) lists to one book; op is "add",
-    "remove", "owner_add" / "owner_remove" (the single-writer updates: only one
-    thread of a test may use them, and no other thread may write) or "best" (a
+    "remove", "owner_add" / "owner_remove" / "owner_best" (the writer's calls on a
+    single-writer book, which the test creates when an op is one of these or
+    ``single_writer`` is True: only one thread of the test may make them) or "best" (a
     best-price query, which may clear stale bitmap bits while the others
     update; price and qty are ignored). After the joins:
     every level's quantity equals the model's sum of the successful operations
@@ -90,15 +91,22 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
 
     def body():
         err = ffi.new("int *")
-        b = lib.vx_book_create(base, levels, tick_shift, max_retries, err)
+        sw = single_writer if single_writer is not None else any(
+            op.startswith("owner_") for ops in ops_by_thread for op, *_ in ops)
+        if sw:
+            b = lib.vx_book_create_single_writer(base, levels, tick_shift, err)
+        else:
+            b = lib.vx_book_create(base, levels, tick_shift, max_retries, err)
         assert b != ffi.NULL, f"vx_book_create failed: {err[0]}"
         try:
             def worker(ops):
                 done = []
                 for op, side, price, qty in ops:
-                    if op == "best":
+                    if op in ("best", "owner_best"):
                         p = ffi.new("int64_t *")
-                        done.append(p[0] if lib.vx_book_best(b, side, p) else None)
+                        rc = (lib.vx_book_best if op == "best" else lib.vx_book_owner_best)(b, side, p)
+                        assert rc in (0, 1), f"{op}({side}) returned {rc}"
+                        done.append(p[0] if rc else None)
                         continue
                     fn = {"add": lib.vx_book_add, "remove": lib.vx_book_remove,
                           "owner_add": lib.vx_book_owner_add, "owner_remove": lib.vx_book_owner_remove}[op]
@@ -112,7 +120,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
             expect: dict[tuple[int, int], int] = {}
             for ops, rcs in zip(ops_by_thread, results):
                 for (op, side, price, qty), rc in zip(ops, rcs):
-                    if op != "best" and rc == VX_OK:
+                    if not op.endswith("best") and rc == VX_OK:
                         key = (side, (price - base) >> tick_shift)
                         expect[key] = expect.get(key, 0) + (qty if op.endswith("add") else -qty)
             best = {BID: None, ASK: None}
