@@ -431,7 +431,12 @@ static void bundle_stage_out(vx_pipeline *p) {
     size_t n = 1 + (bd->count + ARRIVALS_PER_REC - 1) / ARRIVALS_PER_REC + bd->count;
     int direct = st->staged_n == 0 && st->res_used + n <= st->res_k;
     size_t at = direct ? st->res_used : st->staged_off + st->staged_n;
-#define FRAME_REC(i) (direct ? REC(st->res_a, st->res_na, st->res_b, at + (i)) : &st->staging[at + (i)])
+    /* Where the frame goes, when it is one contiguous run (NULL: it wraps
+     * around the end of ring2, so it is written record by record). */
+    vx_txn *run = !direct ? &st->staging[at]
+                  : at + n <= st->res_na ? st->res_a + at
+                  : at >= st->res_na ? st->res_b + (at - st->res_na) : NULL;
+#define FRAME_REC(i) (run ? &run[i] : REC(st->res_a, st->res_na, st->res_b, at + (i)))
     vx_txn hdr = {.id = bd->seq,
                   .ts = bd->flush_ts,
                   .price = (int64_t)bd->first_ts,
@@ -448,7 +453,12 @@ static void bundle_stage_out(vx_pipeline *p) {
         memcpy(FRAME_REC(k), &ar, sizeof ar);
         k++;
     }
-    for (uint32_t i = 0; i < bd->count; i++, k++) *FRAME_REC(k) = bd->txns[i];
+    if (run) {
+        memcpy(&run[k], bd->txns, bd->count * sizeof(vx_txn));
+        k += bd->count;
+    } else {
+        for (uint32_t i = 0; i < bd->count; i++, k++) *FRAME_REC(k) = bd->txns[i];
+    }
 #undef FRAME_REC
     if (direct) st->res_used += n;
     else st->staged_n += n;

@@ -125,9 +125,9 @@ _ALL = [
        "the bundle stage frames a bundle's first two transactions in the wrong order",
        ("pipeline",),
        ("vx_pipeline.c",
-        "    for (uint32_t i = 0; i < bd->count; i++, k++) *FRAME_REC(k) = bd->txns[i];",
-        "    for (uint32_t i = 0; i < bd->count; i++, k++) *FRAME_REC(k) = bd->txns[i < 2 && bd->count >= 2 ? 1 - i : i];"
-        " /* MUTANT */")),
+        "#undef FRAME_REC\n",
+        "    if (bd->count >= 2) { vx_txn x = *FRAME_REC(k - bd->count); *FRAME_REC(k - bd->count) = "
+        "*FRAME_REC(k - bd->count + 1); *FRAME_REC(k - bd->count + 1) = x; } /* MUTANT */\n#undef FRAME_REC\n")),
     _m("pipeline_timeout_in_ns_not_ticks",
        "the builder gets the bundle timeout in nanoseconds where it counts TSC ticks (flushes early)",
        ("pipeline",),
