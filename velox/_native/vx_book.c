@@ -157,13 +157,24 @@ static int clear_rank(vx_book_side *s, uint32_t rank) {
     return 0;
 }
 
-static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
+/* Where an update of (side, price) lands: its side, rank and quantity, or
+ * the error (VX_EINVAL: a bad side, or a book of the other kind than the
+ * caller's update; VX_ERANGE: a price outside the book). */
+static int locate(vx_book *b, int side, int64_t price, int single_writer, vx_book_side **s, uint32_t *rank) {
     if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
-    if (b->single_writer) return VX_EINVAL; /* its writer uses vx_book_owner_add / _remove */
+    if (b->single_writer != single_writer) return VX_EINVAL; /* each kind has its own updates */
     int64_t level = vx_book_level(b, price);
     if (level < 0) return (int)level;
-    uint32_t rank = rank_of(b, side, (uint32_t)level);
-    vx_book_side *s = &b->side[side];
+    *rank = rank_of(b, side, (uint32_t)level);
+    *s = &b->side[side];
+    return VX_OK;
+}
+
+static int update_level(vx_book *b, int side, int64_t price, int64_t delta, uint32_t attempts) {
+    vx_book_side *s = NULL; /* set by locate when it returns VX_OK */
+    uint32_t rank = 0;
+    int err = locate(b, side, price, 0, &s, &rank);
+    if (err != VX_OK) return err;
     vx_atomic_i64 *q = &s->qty[rank];
     /* relaxed: a starting guess; the compare-exchange checks it. */
     int64_t cur = vx_load(q, VX_RELAXED);
@@ -206,12 +217,10 @@ static int owner_set_bit(vx_atomic_u64 *word, uint64_t bit) {
 
 /* update_level for a single-writer book: the calling thread is its writer. */
 static int owner_update(vx_book *b, int side, int64_t price, int64_t delta) {
-    if (side != VX_BID && side != VX_ASK) return VX_EINVAL;
-    if (!b->single_writer) return VX_EINVAL;
-    int64_t level = vx_book_level(b, price);
-    if (level < 0) return (int)level;
-    uint32_t rank = rank_of(b, side, (uint32_t)level);
-    vx_book_side *s = &b->side[side];
+    vx_book_side *s = NULL; /* set by locate when it returns VX_OK */
+    uint32_t rank = 0;
+    int err = locate(b, side, price, 1, &s, &rank);
+    if (err != VX_OK) return err;
     vx_atomic_i64 *q = &s->qty[rank];
     /* relaxed: the writer's own last store (single writer), so the checks
      * below are exact. */
