@@ -58,8 +58,8 @@ def choose_topology(cpus: int, load: float, round_trip_ns: float | None,
                     rate: float | None = None) -> tuple[str, str]:
     """The rule ``topology="auto"`` applies, with the reason it prints.
 
-    ``cpus`` usable CPUs, ``load`` the 1-minute load average (other work
-    wanting a CPU), ``round_trip_ns`` the core-to-core round trip between the
+    ``cpus`` usable CPUs, ``load`` the CPUs' worth of other work running on
+    them (``busy_cpus``), ``round_trip_ns`` the core-to-core round trip between the
     first two usable CPUs (None: not measured), ``rate`` the Poisson rate
     (None: saturated). A Poisson run one thread can carry with room to spare
     (at most ``AUTO_SINGLE_MAX_RATE``) runs on one thread, where no
@@ -71,7 +71,7 @@ def choose_topology(cpus: int, load: float, round_trip_ns: float | None,
     which never waits for a descheduled partner. docs/pipeline.md gives the
     measurements behind it."""
     idle = cpus - load
-    why = f"{cpus} CPUs, load {load:.1f}"
+    why = f"{cpus} CPUs, {load:.1f} busy"
     if rate is not None and rate <= AUTO_SINGLE_MAX_RATE:
         return "single", f"auto: {why}, {rate:,.0f} txn/s fits one thread (lowest latency: no cross-core handoff)"
     if cpus >= 4 and idle >= 3.5:
@@ -91,16 +91,50 @@ def choose_wait(threads: int, cpus: int, load: float) -> tuple[str, str]:
     the pipeline needs, or when other work needs that core (it then keeps it
     until the scheduler's tick instead of handing it over). So: ``busy`` when
     every pipeline thread can have an idle CPU of its own (idle CPUs, usable
-    CPUs minus the load average, at least ``threads - 0.5``), else ``yield``.
+    CPUs minus ``load``, the CPUs' worth of other work, at least
+    ``threads - 0.5``), else ``yield``.
     Busy waiting is what keeps the latency tail low: at 100,000 txn/s on one
     thread, ``yield`` gave each sched_yield to whatever else was runnable and
     an end-to-end p99.9 of about 100 us, ``busy`` about 4 us
     (docs/pipeline.md)."""
     idle = cpus - load
-    why = f"auto: {threads} thread{'s' if threads > 1 else ''}, {cpus} CPUs, load {load:.1f}"
+    why = f"auto: {threads} thread{'s' if threads > 1 else ''}, {cpus} CPUs, {load:.1f} busy"
     if threads <= cpus and idle >= threads - 0.5:
         return "busy", f"{why}: an idle CPU for each"
     return "yield", f"{why}: busy spinning would hold a CPU other work needs"
+
+
+def _cpu_times(cpus: list[int]) -> tuple[float, float] | None:
+    """(busy, total) jiffies of these CPUs from /proc/stat, or None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    want = {f"cpu{c}" for c in cpus}
+    busy = total = 0.0
+    for line in lines:
+        name, _, rest = line.partition(" ")
+        if name in want:
+            v = [float(x) for x in rest.split()]
+            idle = v[3] + (v[4] if len(v) > 4 else 0.0)  # idle + iowait
+            total += sum(v[:8])  # guest time is already counted in user
+            busy += sum(v[:8]) - idle
+    return (busy, total) if total > 0 else None
+
+
+def busy_cpus(cpus: list[int], window_s: float = 0.05) -> float:
+    """CPUs' worth of work running on ``cpus`` now: their busy fraction over
+    ``window_s`` seconds (/proc/stat), times their number. What ``auto``
+    uses: the load average would also count the last minute's own runs, so
+    a run right after another one would see a busy machine. Where /proc/stat
+    is missing, the 1-minute load average stands in."""
+    a = _cpu_times(cpus)
+    time.sleep(window_s)
+    b = _cpu_times(cpus)
+    if a is None or b is None or b[1] <= a[1]:
+        return min(float(len(cpus)), os.getloadavg()[0])
+    return len(cpus) * (b[0] - a[0]) / (b[1] - a[1])
 
 
 def _auto_topology(core: Any, rate: float | None, load: float) -> tuple[str, str]:
@@ -481,7 +515,7 @@ class Pipeline:
                 raise PipelineConfigError(msg) from None
         cfg = self.config
         topology, self.topology_reason = cfg.topology, ""
-        load = os.getloadavg()[0]
+        load = busy_cpus(sorted(os.sched_getaffinity(0))) if "auto" in (topology, cfg.wait) else 0.0
         if topology == "auto":
             topology, self.topology_reason = _auto_topology(core, None if cfg.saturate else cfg.rate, load)
         self.wait_strategy, self.wait_reason = cfg.wait, ""
