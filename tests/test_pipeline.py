@@ -6,6 +6,8 @@ ThreadSanitizer build tests/test_pipeline_tsan.py."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -342,3 +344,22 @@ def test_auto_topology_is_resolved_and_reported():
         report = _pipeline.drive(pipe)
     assert report.ok and report.topology_reason == pipe.topology_reason
     assert report.to_json_dict()["topology_reason"] == pipe.topology_reason
+
+
+def test_busy_cpus_sees_a_spinning_process():
+    """auto's measure of other work: a process spinning on a CPU makes that CPU count as busy."""
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    code = f"import os, time; os.sched_setaffinity(0, {{{cpu}}}); t = time.time() + 3\nwhile time.time() < t: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.3)  # started and pinned
+        assert _pipeline.busy_cpus([cpu], window_s=0.2) >= 0.5
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_busy_cpus_falls_back_to_the_load_average(monkeypatch):
+    monkeypatch.setattr(_pipeline, "_cpu_times", lambda cpus: None)
+    monkeypatch.setattr(_pipeline.os, "getloadavg", lambda: (7.5, 0.0, 0.0))
+    assert _pipeline.busy_cpus([0, 1], window_s=0.0) == 2.0  # never more than the CPUs asked about
