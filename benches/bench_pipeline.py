@@ -9,10 +9,12 @@ peers measured in the same round:
   (``vx_bench_ring``): the most one cross-core handoff can carry at that
   moment, the ceiling of any multi-thread topology;
 * the minimal pipeline peer (``vx_bench_pipe.c``): the four stages written as
-  plainly as C allows on one thread, with the same two compare-exchanges per
-  transaction on the book and no rings, histograms, counters or clock reads:
-  the pace of the work every transaction needs, which ``single`` is compared
-  with.
+  plainly as C allows on one thread, with no rings, histograms, counters or
+  clock reads: the pace of the work every transaction needs, which the
+  topologies are compared with. It runs twice: with two compare-exchanges per
+  transaction on the book (``CAS peer``, a shared book's work), and with a
+  plain load and store for each (``SW peer``, the single-writer book the
+  pipeline's book stage owns: the like-for-like ratio).
 
 Run it as a script (it is not a pytest-benchmark file: one run takes seconds)::
 
@@ -57,9 +59,9 @@ def ring_peer_rate() -> float:
     return n / (r["elapsed_ns"] / 1e9)
 
 
-def pipeline_peer_rate() -> float:
+def pipeline_peer_rate(single_writer: bool = False) -> float:
     """Transactions per second through the minimal single-thread pipeline peer."""
-    r = _core.bench_pipeline_peer(20_000_000)
+    r = _core.bench_pipeline_peer(20_000_000, single_writer=single_writer)
     assert r["fifo_violations"] == 0 and r["conserved"], r
     return r["transactions"] / (r["elapsed_ns"] / 1e9)
 
@@ -79,13 +81,14 @@ def main(argv: list[str] | None = None) -> int:
                               "repeats": args.repeats, "saturated": {}, "latency": {}}
     rt_all, ring_all = [], []
     print(f"{'saturated':<10}{'txn/s (median)':>16}{'per CPU s':>14}{'round trip ns':>15}{'ring peer rec/s':>17}"
-          f"{'pipeline peer txn/s':>21}{'ratio':>7}")
+          f"{'CAS peer txn/s':>16}{'ratio':>7}{'SW peer txn/s':>15}{'ratio':>7}")
     for topo in TOPOLOGIES:
-        rates, per_cpu, rts, rings, peers = [], [], [], [], []
+        rates, per_cpu, rts, rings, peers, sw_peers = [], [], [], [], [], []
         for i in range(args.repeats):
             rts.append(round_trip_ns())
             rings.append(ring_peer_rate())
             peers.append(pipeline_peer_rate())
+            sw_peers.append(pipeline_peer_rate(single_writer=True))
             r = run_pipeline(PipelineConfig(duration=args.seconds, saturate=True, topology=topo, seed=1000 + i,
                                             flush_slack_us=10_000_000))
             if not r.ok:
@@ -95,13 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         rt_all += rts
         ring_all += rings
         ratio = statistics.median(r / p for r, p in zip(rates, peers))
+        sw_ratio = statistics.median(r / p for r, p in zip(rates, sw_peers))
         out["saturated"][topo] = {"txn_per_s": statistics.median(rates), "runs": rates,
                                   "txn_per_cpu_s": statistics.median(per_cpu),
                                   "round_trip_ns": statistics.median(rts), "ring_peer_rec_per_s": statistics.median(rings),
-                                  "pipeline_peer_txn_per_s": statistics.median(peers), "ratio_to_peer": ratio}
+                                  "pipeline_peer_txn_per_s": statistics.median(peers), "ratio_to_peer": ratio,
+                                  "sw_peer_txn_per_s": statistics.median(sw_peers), "ratio_to_sw_peer": sw_ratio}
         print(f"{topo:<10}{statistics.median(rates):>16,.0f}{statistics.median(per_cpu):>14,.0f}"
               f"{statistics.median(rts):>15,.0f}{statistics.median(rings):>17,.0f}"
-              f"{statistics.median(peers):>21,.0f}{ratio:>7.2f}")
+              f"{statistics.median(peers):>16,.0f}{ratio:>7.2f}{statistics.median(sw_peers):>15,.0f}{sw_ratio:>7.2f}")
 
     print(f"\n{'latency at':<10}{args.rate:>10,.0f}/s  e2e p50 / p99 / p99.9 us (medians), drops, ingress lag p99 us")
     for wait in ("auto", "yield", "busy", "park"):

@@ -252,9 +252,12 @@ def test_pipeline_peer_runs_and_checks_itself():
     order and its book is conserved; bad arguments are errors."""
     from velox._native import _core
 
-    r = _core.bench_pipeline_peer(100_003, seed=7)
-    assert r["transactions"] == 100_003 and r["fifo_violations"] == 0 and r["conserved"]
-    assert r["elapsed_ns"] > 0
+    for single_writer in (False, True):
+        r = _core.bench_pipeline_peer(100_003, seed=7, single_writer=single_writer)
+        assert r["transactions"] == 100_003 and r["fifo_violations"] == 0 and r["conserved"]
+        assert r["elapsed_ns"] > 0
+    with pytest.raises(TypeError):
+        _core.bench_pipeline_peer(10, single_writer=1)
     for bad in (0, -1, 1 << 41):
         with pytest.raises(ValueError):
             _core.bench_pipeline_peer(bad)

@@ -75,17 +75,22 @@ def bench_round_trip(cpu_a, cpu_b, iterations):
     return elapsed, bool(pinned)
 
 
-def bench_pipeline_peer(transactions, seed=1):
+def bench_pipeline_peer(transactions, seed=1, single_writer=False):
     """Run the minimal single-thread pipeline peer (vx_bench_pipe.c) over
-    ``transactions``; returns elapsed_ns, transactions delivered,
-    fifo_violations and conserved (its own checks)."""
+    ``transactions``, its book updated by compare-exchange or, with
+    ``single_writer``, by plain loads and stores (as the pipeline's book
+    stage does); returns elapsed_ns, transactions delivered, fifo_violations
+    and conserved (its own checks)."""
     _check_int("transactions", transactions, 1, VX_BENCH_MAX_RECORDS)
     _check_int("seed", seed, 0, 0xFFFFFFFFFFFFFFFF)
+    if not isinstance(single_writer, bool):
+        raise TypeError(f"single_writer must be True or False, got {single_writer!r}")
     cdef vx_bench_pipe_result res
     cdef uint64_t n = transactions, s = seed
+    cdef int sw = single_writer
     cdef int err
     with nogil:
-        err = vx_bench_pipeline_peer(n, s, &res)
+        err = vx_bench_pipeline_peer(n, s, sw, &res)
     _raise_for(err, "bench_pipeline_peer")
     return {"elapsed_ns": res.elapsed_ns, "transactions": res.transactions,
             "fifo_violations": res.fifo_violations, "conserved": bool(res.conserved)}

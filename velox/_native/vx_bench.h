@@ -98,8 +98,9 @@ typedef struct vx_bench_pipe_result {
 } vx_bench_pipe_result;
 
 /** Run the minimal single-thread pipeline peer (vx_bench_pipe.c) over
- *  `transactions` (1 .. VX_BENCH_MAX_RECORDS). VX_OK, VX_EINVAL or
- *  VX_ENOMEM. */
-int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_result *out);
+ *  `transactions` (1 .. VX_BENCH_MAX_RECORDS), its book updated by
+ *  compare-exchange or (single_writer != 0) by plain loads and stores.
+ *  VX_OK, VX_EINVAL or VX_ENOMEM. */
+int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, int single_writer, vx_bench_pipe_result *out);
 
 #endif /* VX_BENCH_H */

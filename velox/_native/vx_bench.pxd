@@ -38,6 +38,6 @@ cdef extern from "vx_bench.h" nogil:
         uint64_t transactions
         uint64_t fifo_violations
         int32_t conserved
-    int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_result *out)
+    int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, int single_writer, vx_bench_pipe_result *out)
     int vx_bench_round_trip(int32_t cpu_a, int32_t cpu_b, uint64_t iterations, uint64_t *elapsed_ns,
                             int32_t *pinned)

@@ -4,9 +4,10 @@
  * The four stages of velox's pipeline written as plainly as C allows, on one
  * thread: a generator (vx_ingress's xoshiro256** with the same draws as its
  * uniform mode: producer, side, quantity, price), a book of per-level atomic
- * quantities updated by compare-exchange (add the new order, cancel the one
- * placed VX_ORDER_LIFETIME transactions earlier, as the pipeline's book stage
- * does), bundles of 16 and an output stage that checks FIFO per producer.
+ * quantities (add the new order, cancel the one placed VX_ORDER_LIFETIME
+ * transactions earlier, as the pipeline's book stage does), updated by
+ * compare-exchange as a shared vx_book is, or with a plain load and store as
+ * the pipeline's single-writer book is, bundles of 16 and an output stage that checks FIFO per producer.
  * Stages hand batches of 64 to each other through plain arrays. No rings, no
  * latency histograms, no counters, no clock reads, no framing: what is left
  * is the work every transaction needs, which is the pace `velox run
@@ -37,17 +38,24 @@ static uint64_t peer_mono_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* One compare-exchange loop on a level, as vx_book's update_level does it. */
-static inline void peer_update(vx_atomic_i64 *q, int64_t delta) {
-    /* relaxed: a starting guess; the compare-exchange checks it. */
+/* One update of a level: a compare-exchange loop, as vx_book's update_level
+ * does it, or (single_writer) a load and a store, as its owner_update does. */
+static inline void peer_update(vx_atomic_i64 *q, int64_t delta, int single_writer) {
+    /* relaxed: a starting guess the compare-exchange checks, or (single
+     * writer) this thread's own last store. */
     int64_t cur = vx_load(q, VX_RELAXED);
+    if (single_writer) {
+        /* relaxed: one thread owns the level; nothing is published. */
+        vx_store(q, cur + delta, VX_RELAXED);
+        return;
+    }
     /* seq_cst on success, relaxed on failure: the orders velox's book uses,
      * so the peer pays for the same locked instruction. */
     while (!vx_cas_weak(q, &cur, cur + delta, VX_SEQ_CST, VX_RELAXED)) {
     }
 }
 
-int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_result *out) {
+int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, int single_writer, vx_bench_pipe_result *out) {
     if (transactions < 1 || transactions > VX_BENCH_MAX_RECORDS) return VX_EINVAL;
     memset(out, 0, sizeof *out);
     vx_atomic_i64 (*book)[VX_INGRESS_LEVELS] = malloc(2 * sizeof *book);
@@ -88,11 +96,11 @@ int vx_bench_pipeline_peer(uint64_t transactions, uint64_t seed, vx_bench_pipe_r
             const vx_txn *t = &batch[i];
             peer_order *w = &window[applied % VX_ORDER_LIFETIME];
             if (w->qty) {
-                peer_update(&book[w->side][w->level], -w->qty);
+                peer_update(&book[w->side][w->level], -w->qty, single_writer);
                 live -= w->qty;
             }
             uint32_t level = (uint32_t)((uint64_t)(t->price - VX_INGRESS_BASE_PRICE) >> VX_INGRESS_TICK_SHIFT);
-            peer_update(&book[t->side][level], (int64_t)t->qty);
+            peer_update(&book[t->side][level], (int64_t)t->qty, single_writer);
             live += t->qty;
             *w = (peer_order){.qty = t->qty, .level = level, .side = t->side};
             applied++;
