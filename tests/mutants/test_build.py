@@ -60,3 +60,20 @@ def test_cache_dir_follows_the_environment(monkeypatch) -> None:
     assert str(cache_dir()) == "/tmp/velox-build-elsewhere"
     monkeypatch.delenv("VELOX_BUILD_CACHE")
     assert cache_dir().parts[-3:] == (".cache", "velox", "build")
+
+
+def test_an_object_in_the_cache_is_never_replaced(tmp_path):
+    """A finished compile goes into the cache only if no other process put the object there first: a
+    link in another process reads each object twice, and an LTO object compiled twice differs in its
+    bytes (two xdist workers once failed a link that way)."""
+    from velox._native import _build as vxb
+
+    dest = tmp_path / "vx_book.o"
+    first, second = tmp_path / ".a.tmp", tmp_path / ".b.tmp"
+    first.write_bytes(b"first compile")
+    second.write_bytes(b"second compile")
+    vxb._publish_once(first, dest)
+    inode = dest.stat().st_ino
+    vxb._publish_once(second, dest)
+    assert dest.read_bytes() == b"first compile" and dest.stat().st_ino == inode
+    assert not first.exists() and not second.exists()  # no temporary left behind

@@ -249,6 +249,24 @@ def object_key(name: str, src: Mapping[str, str], prof: Profile, extra: Sequence
     return digest(name, src[name], headers, prof.compiler(), prof.cflags, tuple(extra))
 
 
+def _publish_once(tmp: Path, dest: Path) -> None:
+    """Move a finished object into the cache unless another process got there
+    first; an object already in the cache is never replaced. Two compiles of
+    one source are equal in content but not in bytes (an LTO object carries
+    random symbol ids), and a link running in another process (pytest-xdist
+    workers building one extension) reads each object twice: replacing it in
+    between made the link fail ("resolution sub id ... not in object file")."""
+    try:
+        os.link(tmp, dest)  # atomic, and fails if dest exists
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links: the old way, a rename
+        if not dest.exists():
+            os.replace(tmp, dest)
+            return
+    tmp.unlink(missing_ok=True)
+
+
 def compile_objects(src: Mapping[str, str], names: Sequence[str], prof: Profile, *, root: Path | None = None,
                     include_dirs: Sequence[str] = (), extra_cflags: Sequence[str] = (),
                     log=None) -> list[Path]:
@@ -283,7 +301,7 @@ def compile_objects(src: Mapping[str, str], names: Sequence[str], prof: Profile,
         if proc.returncode != 0:
             errors.append(f"{' '.join(cmd)}\n{err}")
         else:
-            os.replace(tmp, obj)
+            _publish_once(tmp, obj)
     if errors:
         raise RuntimeError("compiling failed:\n" + "\n".join(errors))
     return out
