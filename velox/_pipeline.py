@@ -48,8 +48,8 @@ ORDER_LIFETIME: int = _core.ORDER_LIFETIME
 AUTO_NEAR_NS = 200.0
 
 #: ``auto`` keeps a Poisson run at or below this rate on one thread: one thread
-#: carries about 29 M txn/s saturated, so at this rate it is busy under a fifth
-#: of the time, and every stage boundary moved to another core would only add
+#: carries about 36 M txn/s saturated, so at this rate it is busy a seventh of
+#: the time or less, and every stage boundary moved to another core would only add
 #: a cross-core handoff to each transaction's latency.
 AUTO_SINGLE_MAX_RATE = 5_000_000.0
 

@@ -504,8 +504,10 @@ static size_t bundle_step(vx_pipeline *p) {
         stage_done(p, VX_STAGE_BUNDLE);
         return 1;
     }
-    /* Staging is empty here: reserve room for every frame this pass can make
-     * (k transactions make at most 3k records, plus the poll's bundle). */
+    /* Staging is empty here: reserve room for the frames this pass will
+     * likely make (a bundle of c transactions is at most 3c records; the
+     * poll's bundle and transactions left pending from earlier passes can
+     * add a little more, which then goes to staging, as before). */
     st->res_k = vx_ring_try_reserve(p->ring[2], 3 * (size_t)p->cfg.batch + MAX_BUNDLE_RECS, &st->res_a, &st->res_na,
                                     &st->res_b);
     st->res_used = 0;
