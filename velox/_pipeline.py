@@ -137,9 +137,8 @@ def busy_cpus(cpus: list[int], window_s: float = 0.05) -> float:
     return len(cpus) * (b[0] - a[0]) / (b[1] - a[1])
 
 
-def _auto_topology(core: Any, rate: float | None, load: float) -> tuple[str, str]:
-    """Measure what choose_topology needs (a few ms) and apply it."""
-    allowed = sorted(os.sched_getaffinity(0))
+def _auto_topology(core: Any, allowed: list[int], rate: float | None, load: float) -> tuple[str, str]:
+    """Measure what choose_topology needs on the ``allowed`` CPUs (a few ms) and apply it."""
     if rate is not None and rate <= AUTO_SINGLE_MAX_RATE:
         return choose_topology(len(allowed), load, None, rate)  # no measurement needed
     rt = None
@@ -515,13 +514,14 @@ class Pipeline:
                 raise PipelineConfigError(msg) from None
         cfg = self.config
         topology, self.topology_reason = cfg.topology, ""
-        load = busy_cpus(sorted(os.sched_getaffinity(0))) if "auto" in (topology, cfg.wait) else 0.0
+        allowed = sorted(os.sched_getaffinity(0))
+        load = busy_cpus(allowed) if "auto" in (topology, cfg.wait) else 0.0
         if topology == "auto":
-            topology, self.topology_reason = _auto_topology(core, None if cfg.saturate else cfg.rate, load)
+            topology, self.topology_reason = _auto_topology(core, allowed, None if cfg.saturate else cfg.rate, load)
         self.wait_strategy, self.wait_reason = cfg.wait, ""
         if cfg.wait == "auto":
             threads = TOPOLOGY_THREADS[topology].count("|") + 1
-            self.wait_strategy, self.wait_reason = choose_wait(threads, len(os.sched_getaffinity(0)), load)
+            self.wait_strategy, self.wait_reason = choose_wait(threads, len(allowed), load)
         self._native = core._NativePipeline({
             "rate": float(cfg.rate),
             # Rounded up: a positive duration never becomes 0 ("until stopped").

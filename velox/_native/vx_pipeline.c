@@ -474,7 +474,7 @@ static void bundle_stage_out(vx_pipeline *p) {
 
 /* Publish the frames written into ring2's reserved room, then push staged
  * records after them; returns 1 when staging is empty. */
-static int bundle_push_staged(vx_pipeline *p, size_t *work) {
+static int bundle_send(vx_pipeline *p, size_t *work) {
     bundle_state *st = &p->bu;
     vx_ring_publish(p->ring[2], st->res_used);
     *work += st->res_used;
@@ -498,7 +498,7 @@ static int bundle_push_staged(vx_pipeline *p, size_t *work) {
 static size_t bundle_step(vx_pipeline *p) {
     bundle_state *st = &p->bu;
     size_t work = 0;
-    if (!bundle_push_staged(p, &work)) return work;
+    if (!bundle_send(p, &work)) return work;
     if (st->final_flushed) {
         st->finished = 1;
         stage_done(p, VX_STAGE_BUNDLE);
@@ -526,7 +526,7 @@ static size_t bundle_step(vx_pipeline *p) {
         if (k == 0) {
             if (vx_bundle_builder_flush(&st->builder, now, &st->out)) bundle_stage_out(p);
             st->final_flushed = 1;
-            bundle_push_staged(p, &work);
+            bundle_send(p, &work);
             return 1;
         }
     }
@@ -544,7 +544,7 @@ static size_t bundle_step(vx_pipeline *p) {
         ctr_add(p, VX_STAGE_BUNDLE, VX_BU_IN, k);
     }
     work += k;
-    bundle_push_staged(p, &work);
+    bundle_send(p, &work);
     return work;
 }
 

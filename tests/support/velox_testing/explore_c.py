@@ -77,11 +77,11 @@ def ring_test(m: Any, capacity: int, items: int = 3, *, start: int = 0, batch: b
 
 
 def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, levels: int = 4,
-              tick_shift: int = 0, base: int = 100, max_retries: int = 100, single_writer: bool | None = None):
+              tick_shift: int = 0, base: int = 100, max_retries: int = 100):
     """Threads apply (op, side, price, qty) lists to one book; op is "add",
     "remove", "owner_add" / "owner_remove" / "owner_best" (the writer's calls on a
-    single-writer book, which the test creates when an op is one of these or
-    ``single_writer`` is True: only one thread of the test may make them) or "best" (a
+    single-writer book, which the test creates when an op is one of these:
+    only one thread of the test may make them) or "best" (a
     best-price query, which may clear stale bitmap bits while the others
     update; price and qty are ignored). After the joins:
     every level's quantity equals the model's sum of the successful operations
@@ -91,9 +91,7 @@ def book_test(m: Any, ops_by_thread: list[list[tuple[str, int, int, int]]], *, l
 
     def body():
         err = ffi.new("int *")
-        sw = single_writer if single_writer is not None else any(
-            op.startswith("owner_") for ops in ops_by_thread for op, *_ in ops)
-        if sw:
+        if any(op.startswith("owner_") for ops in ops_by_thread for op, *_ in ops):
             b = lib.vx_book_create_single_writer(base, levels, tick_shift, err)
         else:
             b = lib.vx_book_create(base, levels, tick_shift, max_retries, err)
