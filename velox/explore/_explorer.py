@@ -33,6 +33,7 @@ from typing import Any
 from ._trace import ExplorationFailure, decode_token, decode_token_builds, encode_token, failure_report
 from .rt.execution import Execution
 from .rt.plan import Plan
+from .rt.threads import Pinning
 
 _MODELS = ("rc11", "sc")
 _MODES = ("exhaustive", "random")
@@ -245,79 +246,85 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
     sharded = shard is not None and shard[1] > 1
     shared_left = _SHARED_PER_SHARD * shard[1] if sharded else 0
     next_owner = 0
-    while True:
-        if x.rng is not None:
-            if executions + blocked >= max_executions:
-                x.bounded = f"random mode, {max_executions} walks"
-                break
-            plan = Plan([])
-        else:
-            if not x.stack:
-                break
-            if max_executions is not None and executions + blocked >= max_executions:
-                x.bounded = f"max_executions={max_executions}"
-                break
-            plan = x.stack.pop()
-            if sharded and plan.owner is not None and plan.owner != shard[0]:
-                continue  # another shard's subtree
-        queued = len(x.stack)
-        exe = Execution(x, plan)
-        # The stored counterexample's execution is an extra one: it queues no
-        # plans, so the search below is exactly the usual one.
-        x.replaying = replay is not None or plan is first
-        exe.run(test)
-        x.replaying = replay is not None
-        if token_builds is not None and sorted(exe.identities) != token_builds:
-            raise ValueError(
-                f"replay token was recorded with the C build{'s' if len(token_builds) != 1 else ''} "
-                f"{', '.join(token_builds) or '(none)'}, but this run of {name} uses "
-                f"{', '.join(sorted(exe.identities)) or '(none)'}: the token belongs to another build variant "
-                "(other sources, flags or defines); re-run the exploration with this build for a new token")
-        if sharded:
-            for child in x.stack[queued:]:
-                if plan.owner is not None:
-                    child.owner = plan.owner
-                elif shared_left > 0:
-                    shared_left -= 1
-                else:
-                    child.owner = next_owner
-                    next_owner = (next_owner + 1) % shard[1]
-        mine = not sharded or plan.owner == shard[0] or (plan.owner is None and shard[0] == 0)
-        if exe.failure is not None and exe.failure.kind == "usage" and exe.failure.exc is not None:
-            raise exe.failure.exc
-        if replay is not None:
-            _check_replay_fits(exe, plan)
-        if plan is first and (exe.failure is None or exe.failure.kind == "nondeterminism"):
+    pinning = Pinning()  # the model threads run on the search's CPU, re-chosen every few ms (rt/threads.py)
+    try:
+        while True:
+            if x.rng is not None:
+                if executions + blocked >= max_executions:
+                    x.bounded = f"random mode, {max_executions} walks"
+                    break
+                plan = Plan([])
+            else:
+                if not x.stack:
+                    break
+                if max_executions is not None and executions + blocked >= max_executions:
+                    x.bounded = f"max_executions={max_executions}"
+                    break
+                plan = x.stack.pop()
+                if sharded and plan.owner is not None and plan.owner != shard[0]:
+                    continue  # another shard's subtree
+            queued = len(x.stack)
+            exe = Execution(x, plan)
+            # The stored counterexample's execution is an extra one: it queues no
+            # plans, so the search below is exactly the usual one.
+            x.replaying = replay is not None or plan is first
+            pinning.before_execution()
+            exe.run(test)
+            x.replaying = replay is not None
+            if token_builds is not None and sorted(exe.identities) != token_builds:
+                raise ValueError(
+                    f"replay token was recorded with the C build{'s' if len(token_builds) != 1 else ''} "
+                    f"{', '.join(token_builds) or '(none)'}, but this run of {name} uses "
+                    f"{', '.join(sorted(exe.identities)) or '(none)'}: the token belongs to another build variant "
+                    "(other sources, flags or defines); re-run the exploration with this build for a new token")
+            if sharded:
+                for child in x.stack[queued:]:
+                    if plan.owner is not None:
+                        child.owner = plan.owner
+                    elif shared_left > 0:
+                        shared_left -= 1
+                    else:
+                        child.owner = next_owner
+                        next_owner = (next_owner + 1) % shard[1]
+            mine = not sharded or plan.owner == shard[0] or (plan.owner is None and shard[0] == 0)
+            if exe.failure is not None and exe.failure.kind == "usage" and exe.failure.exc is not None:
+                raise exe.failure.exc
+            if replay is not None:
+                _check_replay_fits(exe, plan)
+            if plan is first and (exe.failure is None or exe.failure.kind == "nondeterminism"):
+                if exe.failure is not None:
+                    print(f"velox.explore: {name}: the stored counterexample (VELOX_EXPLORE_FIRST) no longer fits the "
+                          "test; exploring as usual", file=sys.stderr)
+                continue  # not counted: the search proper explores this execution again if it exists
             if exe.failure is not None:
-                print(f"velox.explore: {name}: the stored counterexample (VELOX_EXPLORE_FIRST) no longer fits the "
-                      "test; exploring as usual", file=sys.stderr)
-            continue  # not counted: the search proper explores this execution again if it exists
-        if exe.failure is not None:
-            token = encode_token(model, name, exe.taken, sorted(exe.identities))
-            n = executions + blocked + 1
-            header = (f"velox.explore found a failing execution ({exe.failure.kind}) after {n} execution"
-                      f"{'s' if n != 1 else ''} [model={model}, mode={mode}{', dpor' if dpor else ''}"
-                      f"{'' if x.seed is None or x.rng is None else f', seed={x.seed}'}]:")
-            text = failure_report(exe, exe.failure, token, n, header)
-            raise ExplorationFailure(text, kind=exe.failure.kind, token=token, executions=n,
-                                     failure_message=exe.failure.message)
-        if not mine:
-            pass
-        elif exe.complete:
-            executions += 1
-            key = hash(exe.graph_key())
-            new = key not in graphs
-            if new:
-                graphs.add(key)
-            if on_outcome is not None:
-                on_outcome(exe.result, new, exe.raced)
-        else:
-            blocked += 1
-        now = time.perf_counter()
-        if now - last_progress > _PROGRESS_SECONDS:
-            last_progress = now
-            print(f"velox.explore: {name}: {executions + blocked} executions, {len(x.stack)} plans queued, "
-                  f"{now - start:.0f} s", file=sys.stderr)
+                token = encode_token(model, name, exe.taken, sorted(exe.identities))
+                n = executions + blocked + 1
+                header = (f"velox.explore found a failing execution ({exe.failure.kind}) after {n} execution"
+                          f"{'s' if n != 1 else ''} [model={model}, mode={mode}{', dpor' if dpor else ''}"
+                          f"{'' if x.seed is None or x.rng is None else f', seed={x.seed}'}]:")
+                text = failure_report(exe, exe.failure, token, n, header)
+                raise ExplorationFailure(text, kind=exe.failure.kind, token=token, executions=n,
+                                         failure_message=exe.failure.message)
+            if not mine:
+                pass
+            elif exe.complete:
+                executions += 1
+                key = exe.graph_hash()
+                new = key not in graphs
+                if new:
+                    graphs.add(key)
+                if on_outcome is not None:
+                    on_outcome(exe.result, new, exe.raced)
+            else:
+                blocked += 1
+            now = time.perf_counter()
+            pinning.after_execution(now)
+            if now - last_progress > _PROGRESS_SECONDS:
+                last_progress = now
+                print(f"velox.explore: {name}: {executions + blocked} executions, {len(x.stack)} plans queued, "
+                      f"{now - start:.0f} s", file=sys.stderr)
+    finally:
+        pinning.release()
     wall = time.perf_counter() - start
     reason = x.bounded
     if replay is not None:

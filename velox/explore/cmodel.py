@@ -283,6 +283,9 @@ def attach(module: ModuleType) -> ModelModule:
     ffi = module.ffi
     lib = module.lib
     rt = _rt()
+    from .rt import orders as _orders
+    from .rt.threads import _tls
+
     with _attach_lock:
         if id(ffi) in _attached:
             return ModelModule(module)
@@ -315,12 +318,29 @@ def attach(module: ModuleType) -> ModelModule:
         @_guard(0, lib)
         def _load(p, order, file, line):
             site = _site(ffi, sites, file, line)
+            # The common case straight to the execution (a declared atomic, a valid order); anything
+            # else takes the checked path, which raises the clear error.
+            t = getattr(_tls, "thread", None)
+            o = _orders._LOAD_NUMS.get(order)
+            if t is not None and o is not None:
+                st = t.exe.c_state
+                key = None if st is None else st.atomics.get(int(ffi.cast("uintptr_t", p)))
+                if key is not None:
+                    return t.exe.op_load(key, o, site, t) & _MASK64
             return rt.rt_load(atomic(p, "vx_load", site), order, site) & _MASK64
 
         @ffi.def_extern(name="vx_py_store")
         @_guard(None, lib)
         def _store(p, value, order, file, line):
             site = _site(ffi, sites, file, line)
+            t = getattr(_tls, "thread", None)  # the common case straight to the execution, as in _load
+            o = _orders._STORE_NUMS.get(order)
+            if t is not None and o is not None:
+                st = t.exe.c_state
+                key = None if st is None else st.atomics.get(int(ffi.cast("uintptr_t", p)))
+                if key is not None:
+                    t.exe.op_store(key, int(value), o, site, t)
+                    return
             rt.rt_store(atomic(p, "vx_store", site), int(value), order, site)
 
         @ffi.def_extern(name="vx_py_rmw")
@@ -333,8 +353,15 @@ def attach(module: ModuleType) -> ModelModule:
         @_guard(1, lib)
         def _cas(p, expected, desired, weak, succ, fail, file, line):
             site = _site(ffi, sites, file, line)
-            ok, old = rt.rt_cas(atomic(p, "a compare-exchange", site), int(expected[0]), int(desired), bool(weak),
-                                succ, fail, site)
+            t = getattr(_tls, "thread", None)  # the common case straight to the execution, as in _load
+            s, f = _orders._RMW_NUMS.get(succ), _orders._LOAD_NUMS.get(fail)
+            st = None if t is None else t.exe.c_state
+            key = None if st is None else st.atomics.get(int(ffi.cast("uintptr_t", p)))
+            if key is not None and s is not None and f is not None:
+                ok, old = t.exe.op_cas(key, int(expected[0]), int(desired), bool(weak), s, f, site, t)
+            else:
+                ok, old = rt.rt_cas(atomic(p, "a compare-exchange", site), int(expected[0]), int(desired),
+                                    bool(weak), succ, fail, site)
             if not ok:
                 expected[0] = old & _MASK64
             return 1 if ok else 0

@@ -33,7 +33,7 @@ from .plan import Plan
 from .psc import ScOrder
 from .revisit import Revisits
 from .schedule import Scheduling
-from .threads import Abort, JoinHandle, ModelThread, _tls, _Worker
+from .threads import Abort, JoinHandle, ModelThread, _tls
 
 
 class Execution(Scheduling, Memory, Revisits):
@@ -71,29 +71,27 @@ class Execution(Scheduling, Memory, Revisits):
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:
-        """Run the test once (thread 0 runs ``test()``), then clean every thread up."""
-        cpus = _Worker.follow()  # the model threads run on this thread's CPU (see _Worker)
-        try:
-            main = ModelThread(self, 0, (0,), test, ())
-            self.threads.append(main)
-            self.grant(main)
-            seen = 0
-            while not self.done.acquire(timeout=self.x.watchdog):
-                # A long execution that keeps adding events is not a hang (the step bound ends a runaway
-                # one); only a whole watchdog period without a single new event is.
-                if len(self.taken) != seen:
-                    seen = len(self.taken)
-                    continue
-                self.failure = Failure(
-                    "hang",
-                    f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
-                    "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
-                    "primitives for synchronisation inside explored tests.",
-                )
-                break
-            self.cleanup()
-        finally:
-            _Worker.unfollow(cpus)
+        """Run the test once (thread 0 runs ``test()``), then clean every thread up.
+
+        The explorer keeps the calling thread and the model threads on one CPU around it (``Pinning``)."""
+        main = ModelThread(self, 0, (0,), test, ())
+        self.threads.append(main)
+        self.grant(main)
+        seen = 0
+        while not self.done.acquire(timeout=self.x.watchdog):
+            # A long execution that keeps adding events is not a hang (the step bound ends a runaway
+            # one); only a whole watchdog period without a single new event is.
+            if len(self.taken) != seen:
+                seen = len(self.taken)
+                continue
+            self.failure = Failure(
+                "hang",
+                f"no thread reached a velox.explore primitive for {self.x.watchdog:.0f} s: the test blocks on "
+                "something the explorer does not control (a real lock, sleep, I/O?). Use only velox.explore "
+                "primitives for synchronisation inside explored tests.",
+            )
+            break
+        self.cleanup()
 
     def cleanup(self) -> None:
         """Unwind every thread still parked in a primitive and wait for all OS threads to exit."""
@@ -173,24 +171,25 @@ class Execution(Scheduling, Memory, Revisits):
         return [(e.key, e.added_max, e.revisitable) for e in self.events[:upto]]
 
     # ------------------------------------------------------------ results
-    def graph_key(self) -> tuple:
-        """Canonical identity of the complete graph (independent of stamp order and thread numbering)."""
-        path = {t.tid: t.path for t in self.threads}
-        ident = [(path[e.tid], e.idx) for e in self.events]  # by stamp
-        loc_ident: dict[int, Any] = {}
-        for loc in self.locs.values():
-            loc_ident[id(loc)] = (path[loc.lid[0]], loc.lid[1])
+    def graph_hash(self) -> int:
+        """Hash of the complete graph's canonical identity (independent of stamp order and thread numbering).
 
-        def event_key(e: Event) -> tuple:
-            loc, rf, value, written = e.loc, e.rf, e.value, e.written
-            return (e.kind, None if loc is None else loc_ident[id(loc)], e.order,
-                    value if type(value) is int else _hashable(value),
-                    written if type(written) is int else _hashable(written),
-                    None if rf is None else ident[rf.stamp], e.spurious)
-
-        threads = sorted((t.path, tuple(map(event_key, t.events))) for t in self.threads)
-        mos = sorted(tuple(ident[w.stamp] for w in loc.mo) for loc in self.locs.values() if loc.mo)
-        return (tuple(threads), tuple(mos), _hashable(self.result))
+        Each event is named by its thread's path and its index in the thread, locations by their
+        initialising event, so two runs that build the same graph in another order give the same key.
+        Values that cannot be hashed are named by their ``repr``."""
+        paths = [t.path for t in self.threads]  # by tid
+        threads = sorted(
+            (t.path, tuple((e.kind, None if e.loc is None else (paths[e.loc.lid[0]], e.loc.lid[1]), e.order,
+                            e.value, e.written, None if e.rf is None else (paths[e.rf.tid], e.rf.idx), e.spurious)
+                           for e in t.events))
+            for t in self.threads)
+        mos = sorted(tuple((paths[w.tid], w.idx) for w in loc.mo) for loc in self.locs.values() if loc.mo)
+        try:
+            return hash((tuple(threads), tuple(mos), self.result))
+        except TypeError:  # an unhashable value (a list a thread returned, stored or read): name it by repr
+            threads = [(p, tuple(ev[:3] + (_hashable(ev[3]), _hashable(ev[4])) + ev[5:] for ev in evs))
+                       for p, evs in threads]
+            return hash((tuple(threads), tuple(mos), _hashable(self.result)))
 
 
 spin_state.stop_at(Execution.thread_main.__code__)
