@@ -11,6 +11,7 @@ that checkout's interpreter and ``--cap``, since the older engine may not finish
     PYTHONPATH=tests/support python benches/bench_explore_targets.py          # every target, no cap
     PYTHONPATH=tests/support python benches/bench_explore_targets.py --cap 40000 counter-weak-3x2
     PYTHONPATH=tests/support python benches/bench_explore_targets.py --json out.json
+    PYTHONPATH=tests/support python benches/bench_explore_targets.py --workers 2   # check(..., workers=2)
 
 Each line: executions (complete ones), distinct graphs, blocked/pruned runs, wall time, verdict.
 Timings on a shared machine are noisy: quote them with the load average, beside a peer run.
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cap", type=int, default=None, help="stop each target after this many executions "
                     "(the verdict then says INCOMPLETE)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per target; the median time is reported")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="check(..., workers=N): spread each exploration over N processes (default: one process; "
+                         "an older velox without the option takes only the default)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
     unknown = [t for t in args.targets if t not in TARGETS]
@@ -99,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--cap must be >= 1")
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
+    if args.workers is not None and args.workers < 1:
+        ap.error("--workers must be >= 1")
+    extra = {} if args.workers is None else {"workers": args.workers}
     rows = []
     print(f"load average: {os.getloadavg()}", flush=True)
     for name in args.targets or list(TARGETS):
@@ -106,17 +113,19 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             test = TARGETS[name]()
             t0 = time.perf_counter()
-            stats = explore.check(test, max_executions=args.cap)
+            stats = explore.check(test, max_executions=args.cap, **extra)
             times.append(time.perf_counter() - t0)
         times.sort()
         wall = times[len(times) // 2]
         verdict = "COMPLETE" if stats.complete else f"INCOMPLETE ({stats.incomplete_reason})"
         row = {"target": name, "executions": stats.executions, "distinct": stats.distinct,
                "blocked": stats.blocked, "seconds": round(wall, 3), "complete": stats.complete,
-               "verdict": verdict, "exec_per_s": round(stats.explored / wall) if wall else None}
+               "verdict": verdict, "exec_per_s": round(stats.explored / wall) if wall else None,
+               "workers": getattr(stats, "workers", 1)}
         rows.append(row)
+        spread = f" ({row['workers']} processes)" if row["workers"] > 1 else ""
         print(f"{name:28s} {stats.executions:>9,} exec {stats.distinct:>9,} distinct {stats.blocked:>8,} blocked "
-              f"{wall:9.2f} s  {row['exec_per_s']:>6,}/s  {verdict}", flush=True)
+              f"{wall:9.2f} s  {row['exec_per_s']:>6,}/s  {verdict}{spread}", flush=True)
     print(f"load average: {os.getloadavg()}")
     if args.json:
         with open(args.json, "w") as f:

@@ -56,6 +56,7 @@ class Stats:
     incomplete_reason: str | None = None  #: why the run is incomplete (the bound hit), None when complete
     assumptions: tuple[str, ...] = ()  #: what a COMPLETE verdict assumed (e.g. about code it cannot see into)
     shard: tuple[int, int] | None = None  #: (index, count): this run explored one disjoint part of the space
+    workers: int = 1  #: processes that explored it (check(..., workers=n), when the search outlived its warm-up)
 
     @property
     def explored(self) -> int:
@@ -70,7 +71,8 @@ class Stats:
     def __str__(self) -> str:
         what = (f"{self.executions} executions ({self.distinct} distinct graphs), {self.blocked} blocked/pruned, "
                 f"{self.wall_time:.3f} s [{self.model}, {self.mode}{', dpor' if self.dpor else ''}"
-                f"{'' if self.seed is None else f', seed={self.seed}'}]")
+                f"{'' if self.seed is None else f', seed={self.seed}'}"
+                f"{f', {self.workers} worker processes' if self.workers > 1 else ''}]")
         if self.shard is not None and self.shard[1] > 1:
             part = f"shard {self.shard[0]} of {self.shard[1]}"
             what = f"{what} [{part}]"
@@ -138,6 +140,7 @@ class _Explorer:
         self.pointless_spurious: set = set()
         self.replaying = False
         self.races = "raise"
+        self.stop = False  # set between executions to end the search early (a parallel worker's shared bound)
 
     def push(self, plan: Plan) -> None:
         """Queue a plan unless it was queued before."""
@@ -179,13 +182,32 @@ def _check_shard(shard: Any, mode: str, dpor: bool, replay: str | None) -> tuple
 _SHARED_PER_SHARD = 2
 
 
+def _check_workers(workers: Any, mode: str, dpor: bool, replay: str | None, shard: Any, on_outcome: Any) -> int:
+    explicit = workers is not None
+    if workers is None:
+        workers = _env_int("VELOX_EXPLORE_WORKERS") or 1
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int (processes exploring in parallel), got {workers!r}")
+    if workers == 1:
+        return 1
+    if not hasattr(os, "fork"):
+        raise ValueError("workers > 1 needs os.fork (Linux, macOS); use shard= with separate processes instead")
+    if mode != "exhaustive" or not dpor or replay is not None or shard is not None or on_outcome is not None:
+        if not explicit:
+            return 1  # VELOX_EXPLORE_WORKERS applies to the explorations that can be split this way
+        raise ValueError("workers= splits an exhaustive DPOR check(); it cannot be combined with mode='random', "
+                         "dpor=False, replay= or shard=, nor used by outcomes()/outcome_counts()")
+    return workers
+
+
 def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None, max_executions: int | None,
              mode: str, seed: int | None, replay: str | None, dpor: bool,
              on_outcome: Callable[[Any, bool, bool], None] | None, races: str = "raise",
-             shard: tuple[int, int] | None = None) -> Stats:
+             shard: tuple[int, int] | None = None, workers: int | None = None) -> Stats:
     if not callable(test):
         raise TypeError(f"velox.explore: test must be a callable taking no arguments, got {test!r}")
     shard = _check_shard(shard, mode, dpor, replay)
+    workers = _check_workers(workers, mode, dpor, replay, shard, on_outcome)
     name = _test_name(test)
     if max_preemptions is None:
         max_preemptions = _env_int("VELOX_MAX_PREEMPTIONS")
@@ -239,10 +261,44 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
             # A counterexample stored by an earlier run: its execution goes
             # first; if it no longer fails, exploration carries on as usual.
             x.stack.append(first)
+    if workers > 1:
+        from ._parallel import explore_parallel
+
+        return explore_parallel(x, test, workers, name=name, model=model, mode=mode, dpor=dpor, first=first)
     start = time.perf_counter()
+    counts = Counts()
+    _search(x, test, counts, name=name, model=model, mode=mode, dpor=dpor, replay=replay, first=first,
+            token_builds=token_builds, on_outcome=on_outcome, shard=shard, start=start)
+    wall = time.perf_counter() - start
+    reason = x.bounded
+    if replay is not None:
+        reason = "replayed one execution"
+    return Stats(executions=counts.executions, blocked=counts.blocked, distinct=len(counts.graphs), wall_time=wall,
+                 complete=reason is None, model=model, mode=mode, dpor=dpor, seed=x.seed if mode == "random" else None,
+                 incomplete_reason=reason, assumptions=tuple(sorted(x.assumptions)), shard=shard)
+
+
+class Counts:
+    """What a search has explored so far (a worker's part, with ``workers=``)."""
+
+    __slots__ = ("blocked", "executions", "graphs")
+
+    def __init__(self) -> None:
+        self.executions = 0  # complete executions
+        self.blocked = 0  # pruned or blocked ones
+        self.graphs: set[int] = set()  # hashes of the distinct complete graphs
+
+
+def _search(x: _Explorer, test: Callable[[], Any], counts: Counts, *, name: str, model: str, mode: str, dpor: bool,
+            replay: str | None, first: Plan | None, token_builds: list[str] | None,
+            on_outcome: Callable[[Any, bool, bool], None] | None, shard: tuple[int, int] | None, start: float,
+            between: Callable[[], None] | None = None, progress: bool = True) -> None:
+    """Run executions until ``x.stack`` is empty (or a bound stops the search); raise on a failure.
+
+    ``between`` runs after every execution (a parallel worker shares plans there and stops at a bound)."""
+    max_executions = x.max_executions
     last_progress = start
-    executions = blocked = 0
-    graphs: set[int] = set()
+    graphs = counts.graphs
     sharded = shard is not None and shard[1] > 1
     shared_left = _SHARED_PER_SHARD * shard[1] if sharded else 0
     next_owner = 0
@@ -250,14 +306,14 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
     try:
         while True:
             if x.rng is not None:
-                if executions + blocked >= max_executions:
+                if counts.executions + counts.blocked >= max_executions:
                     x.bounded = f"random mode, {max_executions} walks"
                     break
                 plan = Plan([])
             else:
-                if not x.stack:
+                if not x.stack or x.stop:
                     break
-                if max_executions is not None and executions + blocked >= max_executions:
+                if max_executions is not None and counts.executions + counts.blocked >= max_executions:
                     x.bounded = f"max_executions={max_executions}"
                     break
                 plan = x.stack.pop()
@@ -298,7 +354,7 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
                 continue  # not counted: the search proper explores this execution again if it exists
             if exe.failure is not None:
                 token = encode_token(model, name, exe.taken, sorted(exe.identities))
-                n = executions + blocked + 1
+                n = counts.executions + counts.blocked + 1
                 header = (f"velox.explore found a failing execution ({exe.failure.kind}) after {n} execution"
                           f"{'s' if n != 1 else ''} [model={model}, mode={mode}{', dpor' if dpor else ''}"
                           f"{'' if x.seed is None or x.rng is None else f', seed={x.seed}'}]:")
@@ -308,7 +364,7 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
             if not mine:
                 pass
             elif exe.complete:
-                executions += 1
+                counts.executions += 1
                 key = exe.graph_hash()
                 new = key not in graphs
                 if new:
@@ -316,22 +372,17 @@ def _explore(test: Callable[[], Any], *, model: str, max_preemptions: int | None
                 if on_outcome is not None:
                     on_outcome(exe.result, new, exe.raced)
             else:
-                blocked += 1
+                counts.blocked += 1
+            if between is not None:
+                between()
             now = time.perf_counter()
             pinning.after_execution(now)
-            if now - last_progress > _PROGRESS_SECONDS:
+            if progress and now - last_progress > _PROGRESS_SECONDS:
                 last_progress = now
-                print(f"velox.explore: {name}: {executions + blocked} executions, {len(x.stack)} plans queued, "
-                      f"{now - start:.0f} s", file=sys.stderr)
+                print(f"velox.explore: {name}: {counts.executions + counts.blocked} executions, {len(x.stack)} plans "
+                      f"queued, {now - start:.0f} s", file=sys.stderr)
     finally:
         pinning.release()
-    wall = time.perf_counter() - start
-    reason = x.bounded
-    if replay is not None:
-        reason = "replayed one execution"
-    return Stats(executions=executions, blocked=blocked, distinct=len(graphs), wall_time=wall,
-                 complete=reason is None, model=model, mode=mode, dpor=dpor, seed=x.seed if mode == "random" else None,
-                 incomplete_reason=reason, assumptions=tuple(sorted(x.assumptions)), shard=shard)
 
 
 def combine(parts: list[Stats]) -> Stats:
@@ -381,7 +432,8 @@ def _check_replay_fits(exe: Execution, plan: Plan) -> None:
 
 def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int | None = None,
           max_executions: int | None = None, mode: str = "exhaustive", seed: int | None = None,
-          replay: str | None = None, dpor: bool = True, shard: tuple[int, int] | None = None) -> Stats:
+          replay: str | None = None, dpor: bool = True, shard: tuple[int, int] | None = None,
+          workers: int | None = None) -> Stats:
     """Run ``test()`` under every execution the memory model allows; raise on the first failure.
 
     ``test`` builds fresh shared state (``Atomic``, ``Cell``), starts threads with
@@ -391,9 +443,13 @@ def check(test: Callable[[], Any], *, model: str = "rc11", max_preemptions: int 
 
     ``shard=(i, n)`` explores only the i-th of n disjoint parts of the space (every part runs the first
     few executions, then keeps every n-th queued plan); ``combine()`` of the n results is the verdict.
+
+    ``workers=n`` (default ``$VELOX_EXPLORE_WORKERS`` or 1) spreads an exploration that is still running
+    after a quarter of a second over n forked processes that share the remaining plans on demand, and
+    returns their combined verdict (``_parallel.py``).
     """
     return _explore(test, model=model, max_preemptions=max_preemptions, max_executions=max_executions, mode=mode,
-                    seed=seed, replay=replay, dpor=dpor, on_outcome=None, shard=shard)
+                    seed=seed, replay=replay, dpor=dpor, on_outcome=None, shard=shard, workers=workers)
 
 
 class OutcomeCounts(collections.Counter):

@@ -10,13 +10,13 @@ from . import psc, spin_state
 from .failure import Failure, format_site
 from .graph import Event, Loc
 from .orders import ACQ_REL, ACQUIRE, NA, RELEASE, SEQ_CST, UsageError, is_acquire, is_release
+from .plan import Plan
+from .threads import Abort, ModelThread, current_thread
 
 # is_acquire / is_release as set lookups (they run at every read and write).
 _ACQUIRE_ORDERS = frozenset((ACQUIRE, ACQ_REL, SEQ_CST))
 _RELEASE_ORDERS = frozenset((RELEASE, ACQ_REL, SEQ_CST))
 _RMW_KINDS = frozenset((g.RMW, g.CAS))  # events whose written value is ``written`` (Event.write_value)
-from .plan import Plan
-from .threads import Abort, ModelThread, current_thread
 
 
 def _frozen(v: Any) -> Any:
