@@ -21,7 +21,7 @@ def test_public_names():
 def test_check_signature():
     params = inspect.signature(explore.check).parameters
     assert list(params) == ["test", "model", "max_preemptions", "max_executions", "mode", "seed", "replay", "dpor",
-                            "shard"]
+                            "shard", "workers"]
     assert params["model"].default == "rc11" and params["mode"].default == "exhaustive" and params["dpor"].default
 
 

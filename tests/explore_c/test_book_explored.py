@@ -86,7 +86,7 @@ def test_best_moves_across_words(core):
     print(stats)
 
 
-# Three threads with compare-exchange retry loops (spurious failures explored): about ten thousand
+# Three threads with compare-exchange retry loops (spurious failures explored): a few hundred
 # distinct RC11 graphs each, every one explored once.
 THREE_THREADS = {
     "three_threads_same_level": [[("add", BID, 101, 1)], [("add", BID, 101, 2)], [("remove", BID, 101, 1)]],

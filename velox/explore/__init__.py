@@ -6,7 +6,7 @@ Layout (the runtime underneath, the front ends beside each other on top)::
     orders.py       memory orders: names, C numbers, legal combinations
     graph.py        execution graphs: events, locations, the RC11 coherence checks
     psc.py          RC11's SC axiom: psc's edges kept as the graph grows, and the full reference
-    threads.py      model threads: OS threads passing a baton, one running at a time
+    threads.py      model threads: OS threads passing a baton, one running at a time; CPU pinning
     schedule.py     which thread runs next, hand-off, spin loops, spawn and join
     memory.py       events, locations, reads-from and mo choices, the memory operations
     revisit.py      backward revisits (a read re-pointed at a newer write)
@@ -15,6 +15,7 @@ Layout (the runtime underneath, the front ends beside each other on top)::
     failure.py      what went wrong in a failing execution
     runtime.py      the rt_* entry points both front ends land in
   _explorer.py    the search over executions: check(), outcomes(), outcome_counts(), Stats
+  _parallel.py    one check() over several forked processes that share plans (workers=n)
   _trace.py       failure reports: trace table, replay tokens
   _api.py         the Python front end: Atomic, Cell, spawn, fence, spin_hint, yield_now, choose
   cmodel.py       the C front end: the C core's model build and your own C, under the explorer

@@ -16,7 +16,8 @@ thread per execution, default 2000) default the keywords of the same names;
 re-read the same values while the thread's state changes (or cannot be seen)
 before the exploration stops there and says INCOMPLETE. ``VELOX_EXPLORE_WATCHDOG``
 (default 60) is how many seconds without a new event make an execution a hang;
-``VELOX_EXPLORE_PIN=0`` stops keeping the model threads on the search's CPU.
+``VELOX_EXPLORE_PIN=0`` stops keeping the model threads on the search's CPU; ``VELOX_EXPLORE_WORKERS``
+(default 1) defaults ``check(..., workers=)``.
 """
 
 from __future__ import annotations
