@@ -182,3 +182,17 @@ def test_gate_catches_a_worker_that_loses_a_plan(monkeypatch, no_warmup):
     one = explore.check(test)
     many = explore.check(test, workers=2)
     assert many.executions < one.executions
+
+
+def test_a_worker_that_dies_is_reported(no_warmup):
+    import os
+
+    def body():
+        x = Atomic(0, name="x")
+        h = spawn(lambda: x.store(1, "relaxed"))
+        if x.load("relaxed") == 1:  # not in the first execution, which runs in this process
+            os._exit(3)  # as a crash in C code would end the worker
+        h.join()
+
+    with pytest.raises(RuntimeError, match=r"worker process \d of 2 died \(exit code 3\)"):
+        explore.check(body, workers=2)

@@ -112,8 +112,8 @@ def _coordinate(x: Any, test: Callable[[], Any], workers: int, counts: Any, sear
 def _deal(x: Any, plans: list[Any], conns: list[Any], procs: list[Any], counts: Any, name: str,
           start: float) -> None:
     n = len(conns)
-    for i, c in enumerate(conns):  # the stack's plans dealt out in turn, each worker's in stack order
-        c.send(("plans", plans[i::n]))
+    for i in range(n):  # the stack's plans dealt out in turn, each worker's in stack order
+        _send(conns, procs, i, ("plans", plans[i::n]), name)
     busy = {i for i in range(n) if plans[i::n]}
     queue: deque = deque()
     asked: set[int] = set()
@@ -124,7 +124,7 @@ def _deal(x: Any, plans: list[Any], conns: list[Any], procs: list[Any], counts: 
         idle = [i for i in range(n) if i not in busy]
         while queue and idle:
             i = idle.pop()
-            conns[i].send(("plans", [queue.popleft()]))
+            _send(conns, procs, i, ("plans", [queue.popleft()]), name)
             busy.add(i)
         if not busy and not queue:
             break
@@ -132,16 +132,14 @@ def _deal(x: Any, plans: list[Any], conns: list[Any], procs: list[Any], counts: 
         if idle:
             for i in busy - asked:
                 if now - refused.get(i, 0.0) >= _ASK_AGAIN:
-                    conns[i].send(("share",))
+                    _send(conns, procs, i, ("share",), name)
                     asked.add(i)
         for c in multiprocessing.connection.wait(conns, timeout=_ASK_AGAIN):
             i = conns.index(c)
             try:
                 msg = c.recv()
-            except EOFError:
-                code = procs[i].exitcode
-                raise RuntimeError(f"velox.explore: worker process {i} of {n} died (exit code {code}) while "
-                                   f"exploring {name}") from None
+            except (EOFError, OSError):
+                _died(procs, i, name)
             kind = msg[0]
             if kind == "shared":
                 asked.discard(i)
@@ -169,12 +167,15 @@ def _deal(x: Any, plans: list[Any], conns: list[Any], procs: list[Any], counts: 
             done = counts.executions + counts.blocked + sum(e + b for e, b in live.values())
             print(f"velox.explore: {name}: {done} executions, {n} worker processes ({len(busy)} busy), "
                   f"{now - start:.0f} s", file=sys.stderr)
-    for c in conns:
-        c.send(("stop",))
-    for c in conns:
-        kind, *rest = c.recv()
-        while kind != "done":  # late progress reports
+    for i in range(n):
+        _send(conns, procs, i, ("stop",), name)
+    for i, c in enumerate(conns):
+        try:
             kind, *rest = c.recv()
+            while kind != "done":  # late progress reports
+                kind, *rest = c.recv()
+        except (EOFError, OSError):
+            _died(procs, i, name)
         executions, blocked, graphs, bounded, assumptions = rest
         counts.executions += executions
         counts.blocked += blocked
@@ -182,6 +183,21 @@ def _deal(x: Any, plans: list[Any], conns: list[Any], procs: list[Any], counts: 
         if bounded is not None and x.bounded is None:
             x.bounded = bounded
         x.assumptions |= assumptions
+
+
+def _died(procs: list[Any], i: int, name: str) -> None:
+    """A worker's pipe broke: it died (a crash in C code, os._exit, the OOM killer). Say so."""
+    procs[i].join(timeout=5)
+    code = procs[i].exitcode
+    raise RuntimeError(f"velox.explore: worker process {i} of {len(procs)} died (exit code {code}) while "
+                       f"exploring {name}; its part of the exploration is lost, so there is no verdict")
+
+
+def _send(conns: list[Any], procs: list[Any], i: int, msg: tuple, name: str) -> None:
+    try:
+        conns[i].send(msg)
+    except OSError:
+        _died(procs, i, name)
 
 
 def _worker(x: Any, test: Callable[[], Any], conn: Any, cap: Any, search: dict, start: float, index: int) -> None:
