@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         spread = f" ({row['workers']} processes)" if row["workers"] > 1 else ""
         print(f"{name:28s} {stats.executions:>9,} exec {stats.distinct:>9,} distinct {stats.blocked:>8,} blocked "
-              f"{wall:9.2f} s  {row['exec_per_s']:>6,}/s  {verdict}{spread}", flush=True)
+              f"{wall:9.3f} s  {row['exec_per_s']:>6,}/s  {verdict}{spread}", flush=True)
     print(f"load average: {os.getloadavg()}")
     if args.json:
         with open(args.json, "w") as f:

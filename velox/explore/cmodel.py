@@ -197,9 +197,15 @@ class GuardedLib:
 
 
 def _guarded_call(f: Any, name: str, identity: str | None) -> Any:
+    from .rt.threads import _tls
+
     def call(*args):
         if identity is not None:
-            _identify(identity)
+            t = getattr(_tls, "thread", None)
+            if t is not None:
+                t.exe.identities.add(identity)  # rt_identify, without its checks: inside an execution
+            else:
+                _identify(identity)
         _pending.exc = None
         try:
             return f(*args)
