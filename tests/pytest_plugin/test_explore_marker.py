@@ -218,3 +218,72 @@ def test_shards_split_a_marked_test(pytester: pytest.Pytester) -> None:
     token = _token(result.stdout.str())
     replay = pytester.runpytest("-p", "no:cacheprovider", "--explore-shards=3", "--explore-replay", token)
     replay.assert_outcomes(failed=1, deselected=5)
+
+
+COUNTER = '''
+import os
+
+import pytest
+from velox import explore
+from velox.explore import _parallel
+
+_parallel.WARMUP = 0.0  # hand even this small exploration to the worker processes
+
+
+def count(threads):
+    with open("pids.txt", "a") as f:  # which processes ran the executions
+        f.write(f"{os.getpid()}\\n")
+    c = explore.Atomic(0)
+
+    def worker():
+        cur = c.load("relaxed")
+        while not c.compare_exchange_strong(cur, cur + 1, "relaxed", "relaxed")[0]:
+            cur = c.load("relaxed")
+
+    hs = [explore.spawn(worker) for _ in range(threads)]
+    for h in hs:
+        h.join()
+    return c.load("relaxed")
+
+
+@pytest.mark.explore(workers=2)
+def test_marker_workers():
+    assert count(3) == 3
+
+
+@pytest.mark.explore
+def test_option_workers():
+    assert count(3) == 3
+
+
+@pytest.mark.explore
+def test_lost_update():
+    c = explore.Atomic(0)
+
+    def inc():
+        c.store(c.load("relaxed") + 1, "relaxed")
+
+    hs = [explore.spawn(inc) for _ in range(2)]
+    for h in hs:
+        h.join()
+    assert c.load("relaxed") == 2
+'''
+
+
+def test_workers_from_marker_and_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_counter=COUNTER)
+    marker = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "marker")
+    marker.assert_outcomes(passed=1, deselected=2)
+    pids = (pytester.path / "pids.txt").read_text().split()
+    assert len(set(pids)) == 3, pids  # pytest's process (the first execution) and two workers
+    (pytester.path / "pids.txt").unlink()
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "option or lost", "--explore-workers", "2")
+    run.assert_outcomes(passed=1, failed=1, deselected=1)
+    assert len(set((pytester.path / "pids.txt").read_text().split())) == 3
+    run.stdout.fnmatch_lines(["FAILED test_counter.py::test_lost_update - *"])
+    token = _token(run.stdout.str())
+    # The replay runs the one execution, in this process, with the workers option still given.
+    replay = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--explore-workers", "2", "--explore-replay", token)
+    replay.assert_outcomes(failed=1)
+    bad = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--explore-workers", "0")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR

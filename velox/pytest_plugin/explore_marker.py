@@ -13,7 +13,8 @@ exploration, and every execution sees the same objects: pass factories or
 read-only things through them, not state the threads change.
 
 Keywords of the marker are keywords of ``check`` (``model``,
-``max_executions``, ``max_preemptions``, ``mode``, ``seed``, ``dpor``) plus
+``max_executions``, ``max_preemptions``, ``mode``, ``seed``, ``dpor``,
+``workers``) plus
 ``incomplete``: what a bounded exploration that found no failure becomes,
 ``"fail"`` (the default: a bounded run is not a pass) or ``"skip"`` (reported
 as skipped with the explorer's INCOMPLETE line). The command-line options fill
@@ -28,7 +29,7 @@ from typing import Any
 
 import pytest
 
-CHECK_KEYWORDS = ("model", "max_executions", "max_preemptions", "mode", "seed", "dpor")
+CHECK_KEYWORDS = ("model", "max_executions", "max_preemptions", "mode", "seed", "dpor", "workers")
 INCOMPLETE_POLICIES = ("fail", "skip")
 _REPLAY_KEY = pytest.StashKey[str]()
 
@@ -62,6 +63,9 @@ def addoption(parser: pytest.Parser) -> None:
                          "which fails the test unless --explore-incomplete=skip")
     group.addoption("--explore-max-preemptions", type=_preemptions, default=None, metavar="N",
                     help="explore only schedules with at most N preemptions (INCOMPLETE, as above)")
+    group.addoption("--explore-workers", type=_count, default=None, metavar="N",
+                    help="spread each exploration still running after a quarter of a second over N processes "
+                         "of this host (check(..., workers=N)); --explore-shards splits across hosts instead")
     group.addoption("--explore-incomplete", choices=INCOMPLETE_POLICIES, default=None,
                     help="what an INCOMPLETE exploration (a bound hit, no failure found) is: "
                          "fail (default) or skip, with the explorer's reason")
@@ -75,7 +79,7 @@ def addoption(parser: pytest.Parser) -> None:
 def configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "explore(model=, max_executions=, max_preemptions=, mode=, seed=, dpor=, incomplete=): run the test "
+        "explore(model=, max_executions=, max_preemptions=, mode=, seed=, dpor=, workers=, incomplete=): run the test "
         "body under velox.explore.check, once per execution the memory model allows",
     )
     token = config.getoption("--explore-replay", None)
@@ -94,6 +98,7 @@ def _command_line_keywords(config: pytest.Config) -> dict[str, Any]:
         "model": config.getoption("--explore-model"),
         "max_executions": config.getoption("--explore-max-executions"),
         "max_preemptions": config.getoption("--explore-max-preemptions"),
+        "workers": config.getoption("--explore-workers"),
     }
     return {k: v for k, v in options.items() if v is not None}
 
@@ -170,6 +175,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     shard = callspec.params.get("_explore_shard") if callspec is not None else None
     if shard is not None and not replay:
         keywords["shard"] = tuple(shard)
+        keywords.pop("workers", None)  # the shards are the split: each explores its part in one process
     stats = run_explored(body, keywords, incomplete, pyfuncitem.nodeid, replay)
     if shard is not None and stats is not None:
         _record_shard(pyfuncitem, tuple(shard), stats)
@@ -196,6 +202,7 @@ def run_explored(body: Any, keywords: dict[str, Any], incomplete: str, nodeid: s
 
     if replay:
         keywords = {**keywords, "model": decode_token(replay)[0], "replay": replay}
+        keywords.pop("workers", None)  # one execution: nothing to spread
     try:
         stats = explore.check(body, **keywords)
     except explore.ExplorationFailure as failure:
