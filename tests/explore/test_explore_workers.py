@@ -11,6 +11,7 @@ import pytest
 from velox import explore
 from velox.explore import Atomic, ExplorationFailure, _parallel, spawn
 from velox.explore.rt.orders import UsageError
+from velox_testing import shapes
 
 
 @pytest.fixture
@@ -19,44 +20,15 @@ def no_warmup(monkeypatch):
 
 
 def counter(threads: int, incs: int, weak: bool = False):
+    body = shapes.cas_counter(threads, incs, weak)
+
     def test():
-        c = Atomic(0, name="c")
-
-        def worker():
-            for _ in range(incs):
-                cur = c.load("relaxed")
-                while True:
-                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
-                    ok, cur = cas(cur, cur + 1, "relaxed", "relaxed")
-                    if ok:
-                        break
-            return cur
-
-        hs = [spawn(worker) for _ in range(threads)]
-        results = tuple(h.join() for h in hs)
-        assert c.load("relaxed") == threads * incs
-        return results
+        assert body() == threads * incs
 
     return test
 
 
-def iriw():
-    x, y = Atomic(0, name="x"), Atomic(0, name="y")
-
-    def w1():
-        x.store(1, "release")
-
-    def w2():
-        y.store(1, "release")
-
-    def r1():
-        return x.load("acquire"), y.load("acquire")
-
-    def r2():
-        return y.load("acquire"), x.load("acquire")
-
-    hs = [spawn(f) for f in (w1, w2, r1, r2)]
-    return tuple(h.join() for h in hs)
+IRIW = shapes.iriw("acquire")
 
 
 def ring_c():
@@ -67,7 +39,7 @@ def ring_c():
 
 
 CASES = {"counter 2x3": lambda: counter(2, 3), "weak counter 2x2": lambda: counter(2, 2, weak=True),
-         "iriw": lambda: iriw, "C ring, capacity 2": ring_c}
+         "iriw": lambda: IRIW, "C ring, capacity 2": ring_c}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -131,28 +103,28 @@ def test_small_explorations_stay_in_process(monkeypatch):
         raise AssertionError("a small exploration started worker processes")
 
     monkeypatch.setattr(_parallel, "_coordinate", no_processes)
-    stats = explore.check(iriw, workers=2)
-    assert stats.complete and stats.distinct == explore.check(iriw).distinct
+    stats = explore.check(IRIW, workers=2)
+    assert stats.complete and stats.distinct == explore.check(IRIW).distinct
     assert stats.workers == 1 and "worker" not in str(stats)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_workers_are_a_clear_error(bad):
     with pytest.raises(ValueError, match="workers"):
-        explore.check(iriw, workers=bad)
+        explore.check(IRIW, workers=bad)
 
 
 def test_workers_refuse_what_they_cannot_split():
     for kw in ({"dpor": False}, {"mode": "random", "seed": 1}, {"shard": (0, 2)}):
         with pytest.raises(ValueError, match="workers"):
-            explore.check(iriw, workers=2, **kw)
+            explore.check(IRIW, workers=2, **kw)
 
 
 def test_the_environment_sets_the_default(monkeypatch, no_warmup):
     monkeypatch.setenv("VELOX_EXPLORE_WORKERS", "2")
     test = counter(2, 3)
     assert explore.check(test).executions == 496
-    assert explore.outcomes(iriw)  # outcomes() cannot be split: it runs in one process
+    assert explore.outcomes(IRIW)  # outcomes() cannot be split: it runs in one process
     monkeypatch.setenv("VELOX_EXPLORE_WORKERS", "two")
     with pytest.raises(ValueError, match="VELOX_EXPLORE_WORKERS"):
         explore.check(test)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from velox import explore
 from velox.explore import Atomic, ExplorationFailure, spawn, spin_hint, yield_now
 from velox.explore.rt import spin_state
+from velox_testing.shapes import cas_counter
 
 
 def no_hint() -> None:
@@ -417,31 +418,10 @@ def test_a_bounded_weak_retry_reaches_its_give_up_by_spurious_failures():
     assert explore.outcomes(test) == {0, 1, "gave up"}
 
 
-def counter(threads: int, incs: int, weak: bool):
-    def test():
-        c = Atomic(0, name="c")
-
-        def worker():
-            for _ in range(incs):
-                cur = c.load("relaxed")
-                while True:
-                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
-                    ok, cur = cas(cur, cur + 1, "relaxed", "relaxed")
-                    if ok:
-                        break
-
-        hs = [spawn(worker) for _ in range(threads)]
-        for h in hs:
-            h.join()
-        return c.load("relaxed")
-
-    return test
-
-
 def test_a_pure_weak_retry_loop_costs_what_a_strong_one_does():
     """A spurious failure whose retry changes nothing is waiting: weak and strong explore the same graphs."""
-    weak = explore.check(counter(2, 2, True))
-    strong = explore.check(counter(2, 2, False))
+    weak = explore.check(cas_counter(2, 2, True))
+    strong = explore.check(cas_counter(2, 2, False))
     assert weak.complete and strong.complete
     assert weak.executions == strong.executions == weak.distinct
-    assert explore.outcome_counts(counter(2, 2, True)) == explore.outcome_counts(counter(2, 2, False))
+    assert explore.outcome_counts(cas_counter(2, 2, True)) == explore.outcome_counts(cas_counter(2, 2, False))

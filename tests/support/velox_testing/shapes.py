@@ -78,3 +78,27 @@ def iriw(order: str):
         return res[2], res[3]
 
     return test
+
+
+def cas_counter(threads: int, incs: int, weak: bool):
+    """``threads`` threads each add ``incs`` to a counter with a compare-exchange retry loop (the failed
+    compare-exchange hands back the value it read, which the retry expects); returns the final count."""
+
+    def test():
+        c = Atomic(0, name="c")
+
+        def worker():
+            for _ in range(incs):
+                cur = c.load("relaxed")
+                while True:
+                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
+                    ok, cur = cas(cur, cur + 1, "relaxed", "relaxed")
+                    if ok:
+                        break
+
+        hs = [spawn(worker) for _ in range(threads)]
+        for h in hs:
+            h.join()
+        return c.load("relaxed")
+
+    return test
