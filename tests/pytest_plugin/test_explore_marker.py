@@ -256,6 +256,11 @@ def test_option_workers():
     assert count(3) == 3
 
 
+@pytest.mark.explore(mode="random", seed=1, max_executions=20, incomplete="skip")
+def test_random_walks():
+    assert count(2) == 2
+
+
 @pytest.mark.explore
 def test_lost_update():
     c = explore.Atomic(0)
@@ -273,15 +278,18 @@ def test_lost_update():
 def test_workers_from_marker_and_command_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_counter=COUNTER)
     marker = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "marker")
-    marker.assert_outcomes(passed=1, deselected=2)
+    marker.assert_outcomes(passed=1, deselected=3)
     pids = (pytester.path / "pids.txt").read_text().split()
     assert len(set(pids)) == 3, pids  # pytest's process (the first execution) and two workers
     (pytester.path / "pids.txt").unlink()
     run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "option or lost", "--explore-workers", "2")
-    run.assert_outcomes(passed=1, failed=1, deselected=1)
+    run.assert_outcomes(passed=1, failed=1, deselected=2)
     assert len(set((pytester.path / "pids.txt").read_text().split())) == 3
     run.stdout.fnmatch_lines(["FAILED test_counter.py::test_lost_update - *"])
     token = _token(run.stdout.str())
+    # A random walk cannot be spread: the option leaves it to one process (a marker asking for it is an error).
+    walks = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "random", "--explore-workers", "2")
+    walks.assert_outcomes(skipped=1, deselected=3)
     # The replay runs the one execution, in this process, with the workers option still given.
     replay = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--explore-workers", "2", "--explore-replay", token)
     replay.assert_outcomes(failed=1)

@@ -148,7 +148,10 @@ def _marker_keywords(item: pytest.Function, marker: pytest.Mark) -> tuple[dict[s
     if incomplete not in INCOMPLETE_POLICIES:
         _usage(f"{item.nodeid}: explore(incomplete=...) must be one of {INCOMPLETE_POLICIES}, "
                                 f"got {incomplete!r}")
-    return {**_command_line_keywords(item.config), **kw}, incomplete
+    keywords = {**_command_line_keywords(item.config), **kw}
+    if "workers" not in kw and (keywords.get("mode", "exhaustive") != "exhaustive" or keywords.get("dpor") is False):
+        keywords.pop("workers", None)  # --explore-workers spreads the explorations that can be spread
+    return keywords, incomplete
 
 
 @pytest.hookimpl(tryfirst=True)
