@@ -10,7 +10,7 @@ from velox import explore
 from velox.explore import Atomic, ExplorationFailure, _explorer, spawn
 
 
-def counter(threads: int, incs: int):
+def counter(threads: int, incs: int, weak: bool = False):
     def test():
         c = Atomic(0, name="c")
 
@@ -18,7 +18,8 @@ def counter(threads: int, incs: int):
             for _ in range(incs):
                 cur = c.load("relaxed")
                 while True:
-                    ok, cur = c.compare_exchange_strong(cur, cur + 1, "relaxed", "relaxed")
+                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
+                    ok, cur = cas(cur, cur + 1, "relaxed", "relaxed")
                     if ok:
                         break
             return cur
@@ -44,8 +45,13 @@ def sb():
     return p.join(), q.join()
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 5])
-@pytest.mark.parametrize("name, test", [("counter2x2", counter(2, 2)), ("sb", sb)])
+# The weak counter: spurious failures, and what one execution learns about them (which ones lead
+# nowhere) changes what later ones push; a shard's part teaches it other things than another's, and
+# that must not change the shared top of the tree every shard runs (5 and 7 shards once lost and
+# doubled graphs here).
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 7])
+@pytest.mark.parametrize("name, test", [("counter2x2", counter(2, 2)), ("sb", sb),
+                                        ("weak counter 2x3", counter(2, 3, weak=True))])
 def test_shards_are_disjoint_and_cover_the_space(name, test, n):
     whole = explore.outcome_counts(test)
     parts = [explore.outcome_counts(test, shard=(i, n)) for i in range(n)]
@@ -57,7 +63,7 @@ def test_shards_are_disjoint_and_cover_the_space(name, test, n):
     verdict = explore.combine(stats)
     assert verdict.complete
     assert verdict.executions == explore.check(test).executions
-    if n > 1 and name == "counter2x2":
+    if 1 < n <= 5 and name == "counter2x2":
         assert all(s.executions > 0 for s in stats), [str(s) for s in stats]  # the work is really spread
 
 

@@ -322,6 +322,7 @@ def _search(x: _Explorer, test: Callable[[], Any], counts: Counts, *, name: str,
                     continue  # another shard's subtree
             queued = len(x.stack)
             exe = Execution(x, plan)
+            exe.shared_run = sharded and plan.owner is None
             # The stored counterexample's execution is an extra one: it queues no
             # plans, so the search below is exactly the usual one.
             x.replaying = replay is not None or plan is first

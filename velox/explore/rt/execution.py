@@ -68,6 +68,10 @@ class Execution(Scheduling, Memory, Revisits):
         self.raced = False
         self.identities: set[str] = set()  # builds of C code this execution ran (rt_identify)
         self.c_state: Any = None  # the C front end's names for this execution's C addresses (cmodel.py)
+        # A run of check(shard=...)'s shared top of the tree: every shard runs it and must push the same
+        # plans, so it neither uses nor adds to what earlier executions learned (``pointless_spurious``),
+        # which differs from shard to shard.
+        self.shared_run = False
 
     # ------------------------------------------------------------------ running
     def run(self, test: Callable[[], Any]) -> None:

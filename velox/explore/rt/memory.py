@@ -345,12 +345,12 @@ class Memory:
         rec = t.spurious_rec
         t.spurious_rec = None
         if rec is not None and rec[0] == id(loc) and state is not spin_state.UNKNOWN and rec[1] == state:
-            if t.events and t.events[-1] is rec[2]:
+            if t.events and t.events[-1] is rec[2] and not self.shared_run:
                 # Nothing at all happened in between: the retry follows from the state and the value
                 # the failure returned alone, so a spurious failure in this state is never worth trying.
                 self.x.pointless_spurious.add(state)
             self.prune("a compare-exchange retried after a spurious failure with nothing changed")
-        if state is not spin_state.UNKNOWN and state in self.x.pointless_spurious:
+        if state is not spin_state.UNKNOWN and not self.shared_run and state in self.x.pointless_spurious:
             return False
         in_a_row = t.last_spurious.get(id(loc), 0)
         if in_a_row == 0:
