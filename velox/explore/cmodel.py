@@ -200,16 +200,20 @@ def _guarded_call(f: Any, name: str, identity: str | None) -> Any:
     from .rt.threads import _tls
 
     def call(*args):
+        t = getattr(_tls, "thread", None)
         if identity is not None:
-            t = getattr(_tls, "thread", None)
             if t is not None:
                 t.exe.identities.add(identity)  # rt_identify, without its checks: inside an execution
             else:
                 _identify(identity)
         _pending.exc = None
+        if t is not None:
+            t.in_c += 1  # C frames of this thread are on its OS thread's stack (Scheduling.run_nested)
         try:
             return f(*args)
         finally:
+            if t is not None:
+                t.in_c -= 1
             raise_pending()
 
     call.__name__ = name

@@ -22,7 +22,7 @@ from .failure import Failure, format_site
 from .graph import Event
 from .orders import NA, UsageError
 from .plan import Plan
-from .threads import Abort, JoinHandle, ModelThread, current_thread
+from .threads import Abort, JoinHandle, ModelThread, _tls, current_thread
 
 
 class Scheduling:
@@ -110,7 +110,28 @@ class Scheduling:
             self.wait(t)
             raise Abort()
         if nxt is not t:
-            self.handoff(t, nxt)
+            if t.blocked_on is nxt and nxt.os_thread is None and not t.in_c:
+                self.run_nested(t, nxt)
+            else:
+                self.handoff(t, nxt)
+
+    def run_nested(self, t: ModelThread, target: ModelThread) -> None:
+        """``t`` waits in join() for ``target``, which has not started: run it on ``t``'s OS thread.
+
+        ``t`` cannot perform an event before ``target`` has finished, and the target's body returns
+        (or unwinds) only then, so lending it ``t``'s OS thread never keeps ``t`` from running when it
+        is chosen; it saves the two wake-ups of starting a pooled OS thread and coming back. The target
+        may still hand the baton to other threads and wait for it like any thread. Then ``t`` waits for
+        its own baton as usual (already released when the target's last act granted it to ``t``)."""
+        self.granted = target
+        target.baton.release()
+        target.os_thread = t.os_thread  # it has its carrier: grant() must not start another OS thread
+        try:
+            self.thread_main(target)
+        finally:
+            target.exited.release()
+            _tls.thread = t
+        self.wait(t)
 
     def enter(self, t: ModelThread) -> None:
         """Called by every primitive before it acts: return when ``t`` performs the next event."""

@@ -7,6 +7,12 @@ binary semaphore (its *baton*): it waits on its own baton, and the thread that
 decides who runs next releases the chosen thread's baton. So exactly one thread of
 the execution runs at any time and the explorer, not the OS, picks the schedule.
 
+A thread that first runs because another waits in ``join()`` for it runs on the
+joiner's OS thread instead (``Scheduling.run_nested``): the joiner cannot act
+until it has finished. Not when the joiner is inside C code (a callback into
+Python): the guest would run on top of the joiner's C frames, whose memory the
+C front end counts as the guest's own stack.
+
 When an execution ends (passed, failed or pruned) the explorer sets ``aborted`` and
 releases every parked thread: the primitive it is parked in raises ``Abort``,
 which unwinds the thread's code, and the OS thread goes back to a small pool of idle
@@ -61,6 +67,7 @@ class ModelThread:
         "finished",
         "fn",
         "forced",
+        "in_c",
         "last_spurious",
         "os_thread",
         "path",
@@ -92,6 +99,7 @@ class ModelThread:
         self.baton = threading.Lock()
         self.baton.acquire()
         self.os_thread: _Worker | None = None
+        self.in_c = 0  # calls into C code under way (cmodel): C frames of this thread are on the stack
         self.exited = threading.Lock()  # released when the body has returned
         self.exited.acquire()
         self.started = False
