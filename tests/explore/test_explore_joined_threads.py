@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from velox import explore
 from velox.explore import Atomic, spawn, spin_hint
 
@@ -98,3 +100,19 @@ def test_a_failure_in_a_joined_thread_is_reported_from_it():
         assert "thread t1: assertion failed: saw the store" in str(failure)
     else:
         raise AssertionError("the failing execution was not found")
+
+
+def test_a_joined_thread_stuck_outside_the_explorer_is_named(monkeypatch):
+    # It blocks on a real event on its joiner's OS thread: the watchdog ends the execution, and the
+    # error names it and its joiner (whose OS thread it holds).
+    monkeypatch.setenv("VELOX_EXPLORE_WATCHDOG", "0.5")
+    release = threading.Event()
+
+    def body():
+        spawn(release.wait, 30).join()
+
+    try:
+        with pytest.raises(RuntimeError, match=r"threads t0, t1 did not stop after the execution ended"):
+            explore.check(body)
+    finally:
+        release.set()  # let the stuck thread return, so its OS thread goes back to the pool

@@ -108,9 +108,14 @@ class Execution(Scheduling, Memory, Revisits):
                     pass  # already released: the thread is running towards its exit
         for t in self.threads:
             if t.os_thread is not None and not t.wait_exited(self.x.watchdog):
+                # Name every thread still running: a thread joined before it started runs on its joiner's
+                # OS thread (run_nested), so the joiner waits for it and both are listed.
+                stuck = [u for u in self.threads if u.os_thread is not None and not u.wait_exited(0)]
+                names = ", ".join(f"t{u.tid}" for u in stuck) or f"t{t.tid}"
                 raise RuntimeError(
-                    f"velox.explore: thread t{t.tid} did not stop after its execution ended; it is stuck "
-                    "outside velox.explore primitives (or swallowed the explorer's Abort exception)"
+                    f"velox.explore: thread{'s' if len(stuck) > 1 else ''} {names} did not stop after "
+                    "the execution ended; stuck outside velox.explore primitives (or swallowed the "
+                    "explorer's Abort exception)"
                 )
 
     def thread_main(self, t: ModelThread) -> None:
