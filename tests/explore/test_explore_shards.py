@@ -8,26 +8,11 @@ import pytest
 
 from velox import explore
 from velox.explore import Atomic, ExplorationFailure, _explorer, spawn
+from velox_testing import shapes
 
 
 def counter(threads: int, incs: int, weak: bool = False):
-    def test():
-        c = Atomic(0, name="c")
-
-        def worker():
-            for _ in range(incs):
-                cur = c.load("relaxed")
-                while True:
-                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
-                    ok, cur = cas(cur, cur + 1, "relaxed", "relaxed")
-                    if ok:
-                        break
-            return cur
-
-        hs = [spawn(worker) for _ in range(threads)]
-        return tuple(h.join() for h in hs), c.load("relaxed")
-
-    return test
+    return shapes.cas_counter(threads, incs, weak)
 
 
 def sb():
