@@ -54,6 +54,11 @@ AUTO_NEAR_NS = 200.0
 AUTO_SINGLE_MAX_RATE = 5_000_000.0
 
 
+def _fits_one_thread(rate: float | None) -> bool:
+    """A Poisson rate (None: saturated) that ``auto`` keeps on one thread."""
+    return rate is not None and rate <= AUTO_SINGLE_MAX_RATE
+
+
 def choose_topology(cpus: int, load: float, round_trip_ns: float | None,
                     rate: float | None = None) -> tuple[str, str]:
     """The rule ``topology="auto"`` applies, with the reason it prints.
@@ -72,7 +77,7 @@ def choose_topology(cpus: int, load: float, round_trip_ns: float | None,
     measurements behind it."""
     idle = cpus - load
     why = f"{cpus} CPUs, {load:.1f} busy"
-    if rate is not None and rate <= AUTO_SINGLE_MAX_RATE:
+    if _fits_one_thread(rate):
         return "single", f"auto: {why}, {rate:,.0f} txn/s fits one thread (lowest latency: no cross-core handoff)"
     if cpus >= 4 and idle >= 3.5:
         return "stages", f"auto: {why}, at least 4 CPUs idle"
@@ -139,7 +144,7 @@ def busy_cpus(cpus: list[int], window_s: float = 0.05) -> float:
 
 def _auto_topology(core: Any, allowed: list[int], rate: float | None, load: float) -> tuple[str, str]:
     """Measure what choose_topology needs on the ``allowed`` CPUs (a few ms) and apply it."""
-    if rate is not None and rate <= AUTO_SINGLE_MAX_RATE:
+    if _fits_one_thread(rate):
         return choose_topology(len(allowed), load, None, rate)  # no measurement needed
     rt = None
     if len(allowed) >= 2:

@@ -1,6 +1,6 @@
 """The classic memory-model shapes as explorer test bodies (store buffering,
-message passing, IRIW), for the semantics tests, the replay tests and the
-explorer benchmark."""
+message passing, IRIW) and a compare-exchange retry counter, for the
+semantics, replay, shard and workers tests and the explorer benchmark."""
 
 from __future__ import annotations
 
