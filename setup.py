@@ -36,6 +36,10 @@ _spec = importlib.util.spec_from_file_location("_velox_native_build", os.path.jo
 vxb = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = vxb
 _spec.loader.exec_module(vxb)  # pure Python: importing velox itself would need the build
+_spec = importlib.util.spec_from_file_location("_velox_compiled_runtime",
+                                               os.path.join("velox", "explore", "rt", "_compiled.py"))
+compiled_rt = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compiled_rt)  # standard library only, like _build.py
 
 from Cython.Build import cythonize  # noqa: E402
 
@@ -61,10 +65,28 @@ class build_ext(_build_ext):
         key = vxb.digest(ext.name, ext.sources, ext.extra_compile_args, ext.define_macros,
                          sorted(vxb.all_sources(testing=False).items()))
         self.build_temp = os.path.join(base, f"{ext.name.rsplit('.', 1)[-1]}-{key}")
+        target = self.get_ext_fullpath(ext.name)
+        built_at = os.path.getmtime(target) if os.path.exists(target) else None
         try:
             super().build_extension(ext)
         finally:
             self.build_temp = base
+        if ext.name in RUNTIME_MODULES and os.path.getmtime(target) != built_at:
+            # What the extension was just compiled from: the runtime loads it only while its .py still
+            # has this digest (velox/explore/rt/_compiled.py), so an edited source is never shadowed.
+            # An extension build_ext found up to date keeps the digest it was built with.
+            with open(target + compiled_rt.DIGEST_SUFFIX, "w", encoding="ascii") as f:
+                f.write(compiled_rt.source_digest(RUNTIME_MODULES[ext.name]) + "\n")
+
+    def copy_extensions_to_source(self):
+        """In-place builds (``--inplace``, editable installs): each digest goes beside its extension."""
+        super().copy_extensions_to_source()
+        build_py = self.get_finalized_command("build_py")
+        for ext in self.extensions:
+            if ext.name in RUNTIME_MODULES:
+                inplace_file, regular_file = self._get_inplace_equivalent(build_py, ext)
+                self.copy_file(regular_file + compiled_rt.DIGEST_SUFFIX, inplace_file + compiled_rt.DIGEST_SUFFIX,
+                               level=self.verbose)
 
 
 # Every native file: a change to any of them relinks the extension (build_ext
@@ -89,6 +111,17 @@ core_ext = Extension(
 ext_modules = cythonize(
     [core_ext],
     compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False},
+)
+
+# The explorer's per-event runtime modules, compiled unchanged from their .py sources (which stay the
+# source of truth and are shipped too). Annotations are left as hints, as in Python, so the compiled
+# modules behave exactly like the sources.
+RUNTIME_MODULES = {f"velox.explore.rt.{m}": os.path.join("velox", "explore", "rt", f"{m}.py")
+                   for m in compiled_rt.COMPILED}
+ext_modules += cythonize(
+    [Extension(name, [path]) for name, path in RUNTIME_MODULES.items()],
+    build_dir=os.path.join("build", "cython-runtime"),
+    compiler_directives={"language_level": "3", "annotation_typing": False},
 )
 
 setup_kwargs = dict(
