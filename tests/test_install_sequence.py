@@ -50,7 +50,11 @@ def test_readme_commands_in_sequence(tmp_path: Path) -> None:
     outside.mkdir()
     probe = [py, "-c", "import velox, velox.cmodel; r = velox.SpscRing(4); "
                        "assert r.push(velox.Transaction(id=1)) and r.pop().id == 1; "
-                       "velox.cmodel.core(); print(velox.__file__)"]
+                       "velox.cmodel.core(); "
+                       # the explorer runs its compiled runtime, current with its sources, in every install
+                       "import velox.explore.rt.execution; from velox.explore.rt import _compiled as c; "
+                       "assert c.compiled_modules() == c.COMPILED and not c.stale_modules(), c.compiled_modules(); "
+                       "print(velox.__file__)"]
     steps = [
         ([py, "-m", "pip", "install", "-q", "."], "the main command"),
         ([py, "-m", "pip", "install", "-q", "-e", ".[test,docs]"], "the test command's install"),
