@@ -375,6 +375,7 @@ def _search(x: _Explorer, test: Callable[[], Any], counts: Counts, *, name: str,
                     on_outcome(exe.result, new, exe.raced)
             else:
                 counts.blocked += 1
+            exe.dispose()
             if between is not None:
                 between()
             now = time.perf_counter()

@@ -118,6 +118,24 @@ class Execution(Scheduling, Memory, Revisits):
                     "explorer's Abort exception)"
                 )
 
+    def dispose(self) -> None:
+        """Break the execution's reference cycles (threads and execution, events and locations) once the
+        search is done with it, so that reference counting frees its objects at once: left to the cyclic
+        collector, every execution's graph survived into older generations and was traversed again and
+        again. Only for executions nobody reads again (not a failing one, whose trace is printed)."""
+        for t in self.threads:
+            t.exe = None
+            t.events = t.reads_since_write = t.spin_reads = None
+            t.blocked_on = None
+            t.prev_spin_state = t.cas_state = t.spurious_rec = None
+        for loc in self.locs.values():
+            loc.mo = loc.reads = loc.na = None
+            loc.init = None
+        for e in self.events:
+            e.loc = e.rf = None
+        self.threads = self.events = self.by_id = self.locs = None
+        self.sc_order = None
+
     def thread_main(self, t: ModelThread) -> None:
         """Body of every model OS thread."""
         t.baton.acquire()
