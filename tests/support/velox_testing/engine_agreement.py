@@ -8,7 +8,7 @@ a failure, and the shipping C ring and order book through the model build.
 
     python -m velox_testing.engine_agreement            # the runtime this process loads
     VELOX_EXPLORE_PURE=1 python -m velox_testing.engine_agreement
-    python -m velox_testing.engine_agreement --mutant   # a deliberately broken runtime (see MUTANT)
+    python -m velox_testing.engine_agreement --mutant   # a deliberately broken runtime (see break_runtime)
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def results() -> dict:
     return out
 
 
-def MUTANT() -> None:
+def break_runtime() -> None:
     """A broken runtime: a new read never reads the oldest write it may read (``read_options`` drops the
     last option). Patched on the class, so it applies to the compiled runtime and to the pure one."""
     from velox.explore.rt.execution import Execution
@@ -147,10 +147,10 @@ def MUTANT() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mutant", action="store_true", help="run a deliberately broken runtime (see MUTANT)")
+    ap.add_argument("--mutant", action="store_true", help="run a deliberately broken runtime (see break_runtime)")
     args = ap.parse_args(argv)
     if args.mutant:
-        MUTANT()
+        break_runtime()
     from velox.explore.rt._compiled import compiled_modules, stale_modules
 
     found = results()
