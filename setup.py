@@ -71,11 +71,13 @@ class build_ext(_build_ext):
             super().build_extension(ext)
         finally:
             self.build_temp = base
-        if ext.name in RUNTIME_MODULES and os.path.getmtime(target) != built_at:
-            # What the extension was just compiled from: the runtime loads it only while its .py still
-            # has this digest (velox/explore/rt/_compiled.py), so an edited source is never shadowed.
-            # An extension build_ext found up to date keeps the digest it was built with.
-            with open(target + compiled_rt.DIGEST_SUFFIX, "w", encoding="ascii") as f:
+        digest = target + compiled_rt.DIGEST_SUFFIX
+        if ext.name in RUNTIME_MODULES and (os.path.getmtime(target) != built_at or not os.path.exists(digest)):
+            # What the extension was compiled from: the runtime loads it only while its .py still has
+            # this digest (velox/explore/rt/_compiled.py), so an edited source is never shadowed. An
+            # extension build_ext found up to date keeps the digest it was built with (if it has one,
+            # else it gets its source's: up to date means compiled from it).
+            with open(digest, "w", encoding="ascii") as f:
                 f.write(compiled_rt.source_digest(RUNTIME_MODULES[ext.name]) + "\n")
 
     def copy_extensions_to_source(self):

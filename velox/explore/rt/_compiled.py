@@ -8,7 +8,7 @@ runs the same code without the interpreter's dispatch. Python prefers an extensi
 editable install. The build therefore writes, beside each extension, the SHA-256 of the source it
 was compiled from, and ``install`` puts a finder in front of the import system that loads the
 extension only when that digest matches the ``.py`` beside it; otherwise it loads the ``.py`` and
-warns once, naming the stale modules.
+warns (``StaleBuildWarning``), naming the module.
 
 ``VELOX_EXPLORE_PURE=1`` loads every one of them from its ``.py`` (for a debugger, a profiler or
 coverage, which see only Python frames). Modules that walk Python frames (the thread entry point,
