@@ -130,6 +130,8 @@ class _Explorer:
         spin_bound = _env_int("VELOX_SPIN_BOUND")
         self.spin_bound = 5 if spin_bound is None else spin_bound
         self.watchdog = float(os.environ.get("VELOX_EXPLORE_WATCHDOG", "60"))
+        # Retry iterations that change nothing are blocked (Memory.check_retry); 0 explores every one.
+        self.block_retries = os.environ.get("VELOX_EXPLORE_BLOCK_RETRIES", "1").strip() != "0"
         self.seed = seed
         self.rng = random.Random(seed) if mode == "random" else None
         self.stack: list[Plan] = []

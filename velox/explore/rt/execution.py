@@ -127,7 +127,7 @@ class Execution(Scheduling, Memory, Revisits):
             t.exe = None
             t.events = t.reads_since_write = t.spin_reads = None
             t.blocked_on = None
-            t.prev_spin_state = t.cas_state = t.spurious_rec = None
+            t.prev_spin_state = t.cas_state = t.spurious_rec = t.retry_mark = t.assumed = None
         for loc in self.locs.values():
             loc.mo = loc.reads = loc.na = None
             loc.init = None
@@ -220,7 +220,8 @@ class Execution(Scheduling, Memory, Revisits):
 
 
 spin_state.stop_at(Execution.thread_main.__code__)
-spin_state.skip_frames(Execution.op_spin.__code__, Execution.op_cas.__code__, Execution.spurious_allowed.__code__)
+spin_state.skip_frames(Execution.op_spin.__code__, Execution.op_cas.__code__, Execution.spurious_allowed.__code__,
+                       Execution.op_load.__code__, Execution.check_retry.__code__)
 spin_state.register_identity(Execution, ModelThread, JoinHandle)
 
 

@@ -223,6 +223,8 @@ class Memory:
         loc = self.locs.get(key)
         if loc is None or loc.is_cell:
             loc = self.loc_of(key, "load")  # raises the error
+        if t.after_failed_cas:
+            self.check_retry(t, loc, order, site)
         e, choice = self.new_event(t, g.LOAD, loc, SEQ_CST if self.sc_model and order != NA else order, site,
                                    "load")
         e.shown_order = order
@@ -283,6 +285,8 @@ class Memory:
         loc = self.locs.get(key)
         if loc is None or loc.is_cell:
             loc = self.loc_of(key, "compare_exchange")  # raises the error
+        if t.after_failed_cas:
+            self.check_retry(t, loc, success, site, (_frozen(expected), _frozen(desired), weak, failure))
         e, choice = self.new_event(t, g.CAS, loc, SEQ_CST if self.sc_model and success != NA else success, site, op)
         e.expected = expected
         e.weak = weak
@@ -320,6 +324,7 @@ class Memory:
             self.apply_read(t, e, w)
             if spurious:
                 t.spurious_since_write = True
+        t.after_failed_cas = not ok
         t.last_spurious[id(loc)] = t.last_spurious.get(id(loc), 0) + 1 if spurious else 0
         if spurious:
             t.spurious_rec = (id(loc), t.cas_state, e)
@@ -365,6 +370,61 @@ class Memory:
                               f"{format_site(e.site)}, each changing the thread's state; raise VELOX_SPIN_BOUND")
             return False
         return True
+
+    def check_retry(self, t: ModelThread, loc: Loc, order: int, site: Any, args: tuple = ()) -> None:
+        """At the first read after a failed compare-exchange: block a retry iteration that changed nothing.
+
+        A retry loop that re-reads at its head (``do { old = load(x); } while (!cas(x, old, f(old)))``)
+        reaches this read once per iteration. When it comes back to the same read with the same
+        thread state (``spin_state``: frames, live variables, loop iterators, objects they reach) and
+        did nothing but atomic reads and failed compare-exchanges since the last time, that iteration
+        changed nothing: the execution without it reaches this point in the same state, with fewer
+        constraints on what it reads next, and has the same outcomes. (``args``: what the read is asked
+        besides its location and order, a compare-exchange's expected and desired values: already
+        evaluated, they are no longer in the caller's live variables.) The thread is blocked here for
+        the rest of the execution (an ``assume(false)``, as GenMC's spin-assume), so the failed
+        iterations are not explored as new families of graphs. The condition depends only on the
+        thread's own events and values, so every re-run decides it the same way.
+
+        A loop that can never exit must still be reported: when nothing else can run, a blocked
+        iteration that read the latest value of everything it read would repeat forever, and the
+        execution ends as a livelock; otherwise the thread would have read something newer, and the
+        execution (counted as blocked) is covered by the one without the iteration
+        (``Scheduling.end_no_runnable``). State that cannot be seen (C code) never blocks.
+        """
+        t.after_failed_cas = False
+        if not self.x.block_retries or t.in_c:
+            t.retry_mark = None
+            return
+        here = (loc.lid, order, site, args)
+        mark = t.retry_mark
+        if args and (mark is None or mark[0] != here):
+            # A compare-exchange right after a failed one: where the loop carries the value the failure
+            # returned into ``expected`` it never comes back the same, so its state (a capture costs as
+            # much as a few events) is only taken once the same compare-exchange repeats.
+            t.retry_mark = (here, None, len(t.events))
+            return
+        state = spin_state.snapshot(stable=self.stable_id)
+        if state is spin_state.UNKNOWN:
+            t.retry_mark = None
+            return
+        t.retry_mark = (here, state, len(t.events))
+        if mark is None or mark[0] != here or mark[1] != state:
+            return
+        since = t.events[mark[2]:]
+        if not since or not all(e.kind == g.LOAD or (e.kind == g.CAS and not e.is_write) for e in since):
+            return
+        t.retry_mark = None
+        # The block is an event of the thread (shown as "retry blocked" in traces): whoever granted the
+        # thread this step, a plan included, sees it take the step, as a spin hint's event does.
+        e, _choice = self.new_event(t, g.SPIN, None, NA, site, "retry blocked")
+        self.commit(t, e, 0)
+        t.assumed = since
+        t.spinning = t.confirmed = True  # not runnable, never woken (Scheduling.force_wake skips it)
+        t.spin_locs = set()
+        t.spin_reads = list(since)
+        self.schedule_away(t)  # returns only if the execution goes on without it: it never does
+        raise Abort()
 
     def op_fence(self, order: int, site: Any) -> None:
         t = current_thread("fence()")

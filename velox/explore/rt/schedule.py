@@ -182,10 +182,24 @@ class Scheduling:
             self.complete = True
             self.end()
             return
+        assumed = [t for t in live if t.assumed is not None]
+        if any(not self.latest(t.assumed) for t in assumed):
+            # A blocked retry iteration read something older than the latest value: run on, it would have
+            # read something newer; the execution without the iteration covers it (Memory.check_retry).
+            if self.failure is None and self.pruned is None:
+                self.pruned = "a retry iteration that changed nothing was blocked"
+            self.end()
+            return
         spinners = [t for t in live if t.spinning]
         lines = []
         for t in live:
-            if t.spinning:
+            if t.assumed is not None:
+                where = t.assumed[0].site
+                seen = ", ".join(f"{r.loc.name}={g.describe_value(r.value)}" for r in t.assumed)
+                lines.append(f"  t{t.tid} retries forever at {format_site(where)}: each iteration of its loop reads "
+                             f"the latest values ({seen}), fails its compare-exchange and comes back to the same "
+                             "state, and no other thread can change them")
+            elif t.spinning:
                 where = t.events[-1].site if t.events else "?"
                 seen = ", ".join(f"{r.loc.name}={g.describe_value(r.value)}" for r in t.spin_reads)
                 lines.append(f"  t{t.tid} spins forever at {format_site(where)}: it read the latest value of "

@@ -55,7 +55,9 @@ class ModelThread:
 
     __slots__ = (
         "acq_pending",
+        "after_failed_cas",
         "args",
+        "assumed",
         "baton",
         "blocked_on",
         "cas_state",
@@ -77,6 +79,7 @@ class ModelThread:
         "reads_since_write",
         "rel_fence_view",
         "result",
+        "retry_mark",
         "rs_view",
         "spin_locs",
         "spin_reads",
@@ -126,6 +129,9 @@ class ModelThread:
         self.last_spurious: dict[int, int] = {}  # per location: spurious failures in a row of this thread's CASes
         self.spurious_rec: tuple | None = None  # (location, state, event) of a spurious failure, no write since
         self.cas_state: Any = None  # the thread's state at its current compare-exchange
+        self.after_failed_cas = False  # its last atomic event was a failed compare-exchange (check_retry)
+        self.retry_mark: tuple | None = None  # (read, state) at the first read after a failed CAS, and where
+        self.assumed: list | None = None  # the retry iteration that changed nothing: blocked for good
 
     def runnable(self) -> bool:
         """True when the thread can perform an event now."""

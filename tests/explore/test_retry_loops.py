@@ -1,0 +1,322 @@
+"""Retry iterations that change nothing are blocked, never an outcome or a report lost.
+
+A compare-exchange loop that re-reads at its head and comes back to the same read in the same
+state, having only read and failed since, is blocked there (``Memory.check_retry``): the execution
+without that iteration has the same outcomes. Every program below gives the same verdict and the
+same outcomes with the rule as without it (``VELOX_EXPLORE_BLOCK_RETRIES=0``), under RC11 and SC:
+loops whose state changes from one iteration to the next (a give-up counter, a record of what was
+seen, an assertion on what was read, a plain access in the loop) are not blocked. A loop that can
+never exit is still reported, as a livelock. The mutant at the bottom (block without comparing the
+thread's state) loses an outcome and is caught.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from velox import explore
+from velox.explore import Atomic, Cell, ExplorationFailure, choose, spawn
+from velox.explore.rt.execution import Execution
+
+
+def load_at_head_counter(threads: int, incs: int, weak: bool):
+    def test():
+        c = Atomic(0, name="c")
+
+        def worker():
+            seen = None
+            for _ in range(incs):
+                while True:
+                    cur = c.load("relaxed")
+                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
+                    ok, _v = cas(cur, cur + 1, "relaxed", "relaxed")
+                    if ok:
+                        seen = cur
+                        break
+            return seen
+
+        hs = [spawn(worker) for _ in range(threads)]
+        last = tuple(h.join() for h in hs)
+        return last, c.load("relaxed")
+
+    return test
+
+
+def gives_up_after(tries: int):
+    """A retry loop with a give-up counter: its state changes every iteration, so it is never blocked."""
+    def test():
+        c = Atomic(0, name="c")
+
+        def bump():
+            for n in range(tries):
+                cur = c.load("relaxed")
+                ok, _v = c.compare_exchange_strong(cur, cur + 1, "acq_rel", "acquire")
+                if ok:
+                    return n
+            return "gave up"
+
+        def other():
+            for _ in range(tries):
+                c.fetch_add(1, "relaxed")
+
+        a, b = spawn(bump), spawn(other)
+        b.join()
+        return a.join(), c.load("relaxed")
+
+    return test
+
+
+def records_what_it_saw():
+    def test():
+        x = Atomic(0, name="x")
+
+        def loop():
+            seen = []
+            while True:
+                v = x.load("acquire")
+                seen.append(v)
+                ok, _v = x.compare_exchange_strong(v, v + 10, "acq_rel", "acquire")
+                if ok:
+                    return tuple(seen)
+
+        def writer():
+            x.store(1, "release")
+            x.store(2, "release")
+
+        a, b = spawn(loop), spawn(writer)
+        b.join()
+        return a.join()
+
+    return test
+
+
+def asserts_on_a_stale_read():
+    """The assertion fails only in an iteration that reads 1: the rule must not hide it."""
+    def test():
+        x = Atomic(0, name="x")
+
+        def loop():
+            while True:
+                v = x.load("relaxed")
+                assert v != 1, "read the intermediate value"
+                ok, _v = x.compare_exchange_strong(v, v + 10, "relaxed", "relaxed")
+                if ok:
+                    return v
+
+        def writer():
+            x.store(1, "relaxed")
+            x.store(2, "relaxed")
+
+        a, b = spawn(loop), spawn(writer)
+        b.join()
+        return a.join()
+
+    return test
+
+
+def reads_two_locations():
+    def test():
+        x, y = Atomic(0, name="x"), Atomic(0, name="y")
+
+        def loop():
+            while True:
+                v = x.load("acquire")
+                w = y.load("relaxed")
+                ok, _v = x.compare_exchange_strong(v, v + 1, "acq_rel", "acquire")
+                if ok:
+                    return w
+
+        def writer():
+            y.store(1, "relaxed")
+            x.fetch_add(5, "release")
+            y.store(2, "relaxed")
+            x.fetch_add(5, "release")
+
+        a, b = spawn(loop), spawn(writer)
+        b.join()
+        return a.join(), x.load("relaxed")
+
+    return test
+
+
+def plain_read_in_the_loop():
+    """A plain access in the iteration: never blocked (its races must all be seen)."""
+    def test():
+        x = Atomic(0, name="x")
+        data = Cell(7, name="data")
+
+        def loop():
+            while True:
+                v = x.load("acquire")
+                d = data.get()
+                ok, _v = x.compare_exchange_strong(v, v + 1, "acq_rel", "acquire")
+                if ok:
+                    return d
+
+        def writer():
+            x.fetch_add(1, "release")
+            x.fetch_add(1, "release")
+
+        a, b = spawn(loop), spawn(writer)
+        b.join()
+        return a.join()
+
+    return test
+
+
+PROGRAMS = {
+    "counter-strong-2x2": load_at_head_counter(2, 2, False),
+    "counter-weak-2x2": load_at_head_counter(2, 2, True),
+    "counter-strong-3x1": load_at_head_counter(3, 1, False),
+    "gives-up-after-3": gives_up_after(3),
+    "records-what-it-saw": records_what_it_saw(),
+    "asserts-on-a-stale-read": asserts_on_a_stale_read(),
+    "reads-two-locations": reads_two_locations(),
+    "plain-read-in-the-loop": plain_read_in_the_loop(),
+}
+
+
+def verdict(test, model: str, dpor: bool = True) -> tuple[str, object]:
+    try:
+        stats = explore.check(test, model=model, dpor=dpor)
+    except ExplorationFailure as exc:
+        return "fail", exc.kind
+    return ("pass", stats.blocked) if stats.complete else ("incomplete", stats.incomplete_reason)
+
+
+def outcomes_and_verdict(test, model: str, dpor: bool = True) -> tuple[frozenset, str, object]:
+    kind, detail = verdict(test, model, dpor)
+    try:
+        outs = frozenset(explore.outcomes(test, model=model, dpor=dpor))
+    except ExplorationFailure as exc:
+        outs = frozenset({("failure", exc.kind)})
+    return outs, kind, None if kind == "pass" else detail
+
+
+@pytest.mark.parametrize("model", ["rc11", "sc"])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_same_outcomes_and_verdict_with_and_without_the_rule(name, model, monkeypatch):
+    test = PROGRAMS[name]
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "0")
+    without = outcomes_and_verdict(test, model)
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "1")
+    with_rule = outcomes_and_verdict(test, model)
+    assert with_rule == without
+
+
+# Without DPOR every schedule is a plan, and a plan may hand the step to a thread that then blocks: the
+# block is an event of its own, so the replay stays deterministic (these failed with "nondeterminism"
+# while the block added no event). The weak 2 x 2 counter is left out: 200,000 schedules.
+@pytest.mark.parametrize("name", ["counter-strong-2x2", "reads-two-locations", "gives-up-after-3",
+                                  "asserts-on-a-stale-read", "plain-read-in-the-loop"])
+def test_same_without_dpor(name, monkeypatch):
+    test = PROGRAMS[name]
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "0")
+    without = outcomes_and_verdict(test, "rc11", dpor=False)
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "1")
+    with_rule = outcomes_and_verdict(test, "rc11", dpor=False)
+    assert with_rule[:2] == without[:2]  # the blocked count differs: fewer schedules are run to the end
+
+
+def test_a_load_at_the_head_retry_loop_explores_fewer_executions(monkeypatch):
+    test = load_at_head_counter(2, 3, False)
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "0")
+    every = explore.check(test)
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "1")
+    blocked = explore.check(test)
+    assert every.complete and blocked.complete
+    assert every.executions == every.distinct == 712 and every.blocked == 0
+    assert blocked.executions == blocked.distinct < every.executions and blocked.blocked > 0
+    assert blocked.executions + blocked.blocked < every.executions
+
+
+def test_a_loop_whose_state_changes_is_never_blocked():
+    stats = explore.check(gives_up_after(3))
+    assert stats.complete and stats.blocked == 0
+    assert ("gave up", 3) in explore.outcomes(gives_up_after(3))
+
+
+def never_succeeds(with_writer: bool):
+    def test():
+        x = Atomic(0, name="x")
+
+        def loop():
+            while True:
+                x.load("relaxed")
+                ok, _v = x.compare_exchange_strong(5, 6, "relaxed", "relaxed")
+                if ok:
+                    return
+
+        def writer():
+            x.store(4 + choose(2), "relaxed")  # 4: the loop never exits; 5: it does
+
+        h = spawn(loop)
+        if with_writer:
+            spawn(writer).join()
+        h.join()
+
+    return test
+
+
+@pytest.mark.parametrize("with_writer", [False, True])
+def test_a_loop_that_can_never_exit_is_still_a_livelock(with_writer):
+    with pytest.raises(ExplorationFailure) as info:
+        explore.check(never_succeeds(with_writer))
+    assert info.value.kind == "livelock"
+    assert "retries forever" in str(info.value)
+    assert "x=4" in str(info.value) if with_writer else "x=0" in str(info.value)
+    # the report replays
+    with pytest.raises(ExplorationFailure) as again:
+        explore.check(never_succeeds(with_writer), replay=info.value.token)
+    assert again.value.kind == "livelock"
+
+
+def test_a_loop_that_exits_once_written_is_complete():
+    def test():
+        x = Atomic(0, name="x")
+
+        def loop():
+            while True:
+                x.load("relaxed")
+                ok, _v = x.compare_exchange_strong(5, 6, "relaxed", "relaxed")
+                if ok:
+                    return "done"
+
+        h = spawn(loop)
+        x.store(5, "relaxed")
+        return h.join()
+
+    stats = explore.check(test)
+    assert stats.complete and stats.blocked > 0
+    assert explore.outcomes(test) == {"done"}
+
+
+def test_without_the_rule_the_loop_that_never_exits_hits_the_step_bound(monkeypatch):
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "0")
+    monkeypatch.setenv("VELOX_MAX_STEPS", "60")
+    with pytest.raises(ExplorationFailure) as info:
+        explore.check(never_succeeds(False))
+    assert info.value.kind == "step bound"
+
+
+# ------------------------------------------------------------------ mutant
+def test_mutant_blocking_without_comparing_state_loses_the_give_up_outcome(monkeypatch):
+    """The rule without its state comparison: block a thread that comes back to the same read after
+    failing twice, whatever its state. The give-up path (its counter is state) is then never reached."""
+    def check_retry(self, t, loc, order, site, args=()):
+        t.after_failed_cas = False
+        here = (loc.lid, order, site, args)
+        mark = t.retry_mark
+        t.retry_mark = (here, None, len(t.events))
+        if mark is not None and mark[0] == here:
+            t.assumed = t.events[mark[2]:]
+            t.spinning = t.confirmed = True
+            t.spin_locs = set()
+            t.spin_reads = list(t.assumed)
+            self.schedule_away(t)
+
+    reference = outcomes_and_verdict(gives_up_after(3), "rc11")
+    monkeypatch.setattr(Execution, "check_retry", check_retry)
+    broken = outcomes_and_verdict(gives_up_after(3), "rc11")
+    assert broken != reference
+    assert ("gave up", 3) in reference[0] and ("gave up", 3) not in broken[0]
