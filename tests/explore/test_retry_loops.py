@@ -320,3 +320,62 @@ def test_mutant_blocking_without_comparing_state_loses_the_give_up_outcome(monke
     broken = outcomes_and_verdict(gives_up_after(3), "rc11")
     assert broken != reference
     assert ("gave up", 3) in reference[0] and ("gave up", 3) not in broken[0]
+
+
+class Tries:
+    """A retry counter kept as a class attribute: state the capture reads through the class the code names."""
+
+    count = 0
+
+
+def gives_up_counting_in_a_class(tries: int):
+    def test():
+        Tries.count = 0
+        c = Atomic(0, name="c")
+
+        def bump():
+            while True:
+                cur = c.load("relaxed")
+                if Tries.count >= tries:
+                    return "gave up"
+                ok, _v = c.compare_exchange_strong(cur, cur + 1, "relaxed", "relaxed")
+                if ok:
+                    return "done"
+                Tries.count += 1
+
+        def other():
+            for _ in range(tries):
+                c.fetch_add(1, "relaxed")
+
+        a, b = spawn(bump), spawn(other)
+        b.join()
+        return a.join()
+
+    return test
+
+
+def test_state_in_a_class_attribute_the_loop_names_is_seen(monkeypatch):
+    """The loop's only changing state is ``Tries.count``: without it in the captured state, the second
+    failed iteration would look like the first and be blocked, and "gave up" would never be reached."""
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "0")
+    every = explore.outcomes(gives_up_counting_in_a_class(2))
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "1")
+    assert explore.outcomes(gives_up_counting_in_a_class(2)) == every == {"gave up", "done"}
+
+
+def test_mutant_capture_without_named_attributes_loses_the_give_up(monkeypatch):
+    from velox.explore.rt import spin_state
+
+    monkeypatch.setattr(spin_state, "_global_attrs", lambda code: ())
+    monkeypatch.setattr(spin_state, "_attr_pairs", {})
+    assert explore.outcomes(gives_up_counting_in_a_class(2)) == {"done"}
+
+
+def test_a_verdict_that_relied_on_blocking_says_so():
+    blocked = explore.check(load_at_head_counter(2, 2, False))
+    assert blocked.complete and blocked.blocked > 0
+    assert any(a.startswith("retry iterations that returned a thread to the same state were blocked")
+               for a in blocked.assumptions)
+    assert "assuming retry iterations" in str(blocked)
+    never = explore.check(gives_up_after(3))
+    assert never.complete and never.assumptions == ()

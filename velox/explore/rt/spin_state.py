@@ -178,6 +178,31 @@ def _hidden(code: types.CodeType, lasti: int) -> int | None:
     return result
 
 
+_MODULE = types.ModuleType
+_MISSING = _Marker("missing")  # an attribute a code names that its module or class does not hold (yet)
+_attr_pairs: dict[types.CodeType, tuple[tuple[str, str], ...]] = {}
+_ATTR_OPS = frozenset(("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"))
+
+
+def _global_attrs(code: types.CodeType) -> tuple[tuple[str, str], ...]:
+    """The (global, attribute) pairs a code object reads or writes as ``name.attr`` (``stats.retries += 1``).
+
+    A module or a class is compared by identity, so the attributes of it that the code uses are state of
+    their own. Found in the bytecode: a global load followed, within two instructions (``COPY`` for an
+    augmented assignment), by an attribute access."""
+    instrs = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
+    pairs = []
+    for k, ins in enumerate(instrs):
+        if ins.opname != "LOAD_GLOBAL":
+            continue
+        for nxt in instrs[k + 1:k + 3]:
+            if nxt.opname in _ATTR_OPS:
+                pairs.append((ins.argval, nxt.argval))
+                break
+            if nxt.opname not in ("COPY", "PUSH_NULL"):
+                break
+    return tuple(dict.fromkeys(pairs))
+
 _live_cache: dict[tuple[types.CodeType, int], frozenset[int] | None] = {}
 _EVERYTHING = ("locals", "vars", "exec", "eval", "globals", "__import__")
 
@@ -519,8 +544,19 @@ def snapshot(frame: types.FrameType | None = None, stable: Any = None) -> Any:
             values = tuple([v if type(v) in plain else freeze(v) for v in _slots(base, wanted)])
             names = code.co_names
             glob = f.f_globals
-            used = tuple([(name, freeze(glob[name])) for name in names if name in glob])
-            out.append((id(code), f.f_lasti, values, used))
+            used = [(name, freeze(glob[name])) for name in names if name in glob]
+            # A module or class the code names is compared by identity, but the attributes of it that
+            # the code names are state too (``stats.retries += 1``): their plain values are added.
+            pairs = _attr_pairs.get(code)
+            if pairs is None:
+                pairs = _attr_pairs[code] = _global_attrs(code)
+            for name, attr in pairs:
+                holder = glob.get(name)
+                if type(holder) is _MODULE or isinstance(holder, type):
+                    value = holder.__dict__.get(attr, _MISSING)
+                    used.append((name, attr, value if type(value) in plain or value is _MISSING
+                                 else freeze(value)))
+            out.append((id(code), f.f_lasti, values, tuple(used)))
             if top:
                 return tuple(out)
             f = parent
