@@ -16,12 +16,12 @@ from .threads import Abort, ModelThread, current_thread
 # is_acquire / is_release as set lookups (they run at every read and write).
 _ACQUIRE_ORDERS = frozenset((ACQUIRE, ACQ_REL, SEQ_CST))
 _RELEASE_ORDERS = frozenset((RELEASE, ACQ_REL, SEQ_CST))
-_RMW_KINDS = frozenset((g.RMW, g.CAS))
+_RMW_KINDS = frozenset((g.RMW, g.CAS))  # events whose written value is ``written`` (Event.write_value)
 # Stated in a COMPLETE verdict when check_retry blocked an iteration: what "the same state" rested on.
 _RETRY_ASSUMPTION = (
     "retry iterations that returned a thread to the same state were blocked (its state: its frames' live "
     "variables, the objects they reach, and the module and class attributes its code names; "
-    "VELOX_EXPLORE_BLOCK_RETRIES=0 explores every iteration)")  # events whose written value is ``written`` (Event.write_value)
+    "VELOX_EXPLORE_BLOCK_RETRIES=0 explores every iteration)")
 
 
 def _frozen(v: Any) -> Any:

@@ -203,6 +203,7 @@ def _global_attrs(code: types.CodeType) -> tuple[tuple[str, str], ...]:
                 break
     return tuple(dict.fromkeys(pairs))
 
+
 _live_cache: dict[tuple[types.CodeType, int], frozenset[int] | None] = {}
 _EVERYTHING = ("locals", "vars", "exec", "eval", "globals", "__import__")
 
