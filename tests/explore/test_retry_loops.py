@@ -17,29 +17,7 @@ import pytest
 from velox import explore
 from velox.explore import Atomic, Cell, ExplorationFailure, choose, spawn
 from velox.explore.rt.execution import Execution
-
-
-def load_at_head_counter(threads: int, incs: int, weak: bool):
-    def test():
-        c = Atomic(0, name="c")
-
-        def worker():
-            seen = None
-            for _ in range(incs):
-                while True:
-                    cur = c.load("relaxed")
-                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
-                    ok, _v = cas(cur, cur + 1, "relaxed", "relaxed")
-                    if ok:
-                        seen = cur
-                        break
-            return seen
-
-        hs = [spawn(worker) for _ in range(threads)]
-        last = tuple(h.join() for h in hs)
-        return last, c.load("relaxed")
-
-    return test
+from velox_testing.shapes import load_at_head_counter
 
 
 def gives_up_after(tries: int):

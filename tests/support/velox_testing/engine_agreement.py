@@ -84,24 +84,6 @@ def _await_flag():
     return test
 
 
-def _load_at_head_counter(threads: int):
-    """A retry loop that re-loads at its head: its failed iterations are blocked (Memory.check_retry)."""
-    def test():
-        c = Atomic(0, name="c")
-
-        def worker():
-            while True:
-                cur = c.load("relaxed")
-                ok, _v = c.compare_exchange_strong(cur, cur + 1, "relaxed", "relaxed")
-                if ok:
-                    return cur
-
-        hs = [spawn(worker) for _ in range(threads)]
-        return tuple(h.join() for h in hs)
-
-    return test
-
-
 def programs() -> dict:
     from velox.explore import cmodel
 
@@ -117,7 +99,7 @@ def programs() -> dict:
         "iriw-seq_cst": shapes.iriw("seq_cst"),
         "counter-weak-2x2": shapes.cas_counter(2, 2, True),
         "counter-strong-2x3": shapes.cas_counter(2, 3, False),
-        "counter-load-at-head-3x1": _load_at_head_counter(3),
+        "counter-load-at-head-3x1": shapes.load_at_head_counter(3, 1, False),
         "poll-spin_hint": _poll(spin_hint),
         "await-flag": _await_flag(),
         "rmw-fence-cell": _rmw_mix(),

@@ -1,6 +1,7 @@
 """The classic memory-model shapes as explorer test bodies (store buffering,
-message passing, IRIW) and a compare-exchange retry counter, for the
-semantics, replay, shard and workers tests and the explorer benchmark."""
+message passing, IRIW) and compare-exchange retry counters (carrying the failed value, or
+re-reading at the loop's head), for the semantics, replay, shard, workers and retry-loop tests, the
+runtime comparison and the explorer benchmark."""
 
 from __future__ import annotations
 
@@ -100,5 +101,33 @@ def cas_counter(threads: int, incs: int, weak: bool):
         for h in hs:
             h.join()
         return c.load("relaxed")
+
+    return test
+
+
+def load_at_head_counter(threads: int, incs: int, weak: bool):
+    """The counter as C code usually writes it, re-reading at the loop's head
+    (``do { old = load(c); } while (!cas(c, old, old + 1))``): an iteration whose compare-exchange
+    fails comes back to the same read in the same state. Returns, per thread, the value its last
+    successful compare-exchange replaced, and the final count."""
+
+    def test():
+        c = Atomic(0, name="c")
+
+        def worker():
+            seen = None
+            for _ in range(incs):
+                while True:
+                    cur = c.load("relaxed")
+                    cas = c.compare_exchange_weak if weak else c.compare_exchange_strong
+                    ok, _v = cas(cur, cur + 1, "relaxed", "relaxed")
+                    if ok:
+                        seen = cur
+                        break
+            return seen
+
+        hs = [spawn(worker) for _ in range(threads)]
+        last = tuple(h.join() for h in hs)
+        return last, c.load("relaxed")
 
     return test
