@@ -6,8 +6,9 @@ without that iteration has the same outcomes. Every program below gives the same
 same outcomes with the rule as without it (``VELOX_EXPLORE_BLOCK_RETRIES=0``), under RC11 and SC:
 loops whose state changes from one iteration to the next (a give-up counter, a record of what was
 seen, an assertion on what was read, a plain access in the loop) are not blocked. A loop that can
-never exit is still reported, as a livelock. The mutant at the bottom (block without comparing the
-thread's state) loses an outcome and is caught.
+never exit is still reported, as a livelock, and a retry counter kept in a class attribute the loop
+names is state. The mutants (blocking without comparing the thread's state; a state capture blind to
+the attributes a loop names) each lose a give-up outcome and are caught.
 """
 
 from __future__ import annotations
