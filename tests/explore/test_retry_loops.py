@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from velox import explore
-from velox.explore import Atomic, Cell, ExplorationFailure, choose, spawn
+from velox.explore import Atomic, Cell, ExplorationFailure, choose, spawn, spin_hint
 from velox.explore.rt.execution import Execution
 from velox_testing.shapes import load_at_head_counter
 
@@ -358,3 +358,74 @@ def test_a_verdict_that_relied_on_blocking_says_so():
     assert "assuming retry iterations" in str(blocked)
     never = explore.check(gives_up_after(3))
     assert never.complete and never.assumptions == ()
+
+
+# ------------------------------------------------------------------ a generated family
+def generated_retry_loop(seed: int, hint: bool = False):
+    """A retry loop drawn from ``seed``: one or two locations, a load-at-the-head compare-exchange whose
+    expected value is the loaded one or a constant (which may never match), an optional give-up budget
+    and a second location read in the loop, against one or two writers storing or adding small values.
+    With ``hint``, a failed iteration ends with ``spin_hint()`` (hints change no outcome, and make a loop
+    that waits for a writer explorable without the retry rule)."""
+    import random
+
+    rng = random.Random(seed)
+    nloc = rng.choice([1, 2])
+    budget = rng.choice([None, None, None, 2, 3])
+    constant = rng.randrange(0, 5) if rng.random() < 0.3 else None
+    reads_other = nloc == 2 and rng.random() < 0.5
+    order = rng.choice(["relaxed", "acquire", "seq_cst"])
+    writers = [[(rng.choice([0, 0, nloc - 1]), rng.choice(["store", "add"]), rng.randrange(1, 4))
+                for _ in range(rng.randint(2, 3))] for _ in range(rng.randint(1, 2))]
+
+    def test():
+        xs = [Atomic(0, name=f"x{i}") for i in range(nloc)]
+
+        def loop():
+            n = 0
+            while True:
+                v = xs[0].load(order)
+                w = xs[1].load("relaxed") if reads_other else None
+                if budget is not None:
+                    if n >= budget:
+                        return "gave up", w
+                    n += 1
+                expected = v if constant is None else constant
+                ok, _v = xs[0].compare_exchange_strong(expected, expected + 10,
+                                                       "seq_cst" if order == "seq_cst" else "acq_rel",
+                                                       "relaxed" if order == "relaxed" else order)
+                if ok:
+                    return expected, w
+                if hint:
+                    spin_hint()
+
+        def writer(ops):
+            for loc, kind, val in ops:
+                if kind == "store":
+                    xs[loc].store(val, "release")
+                else:
+                    xs[loc].fetch_add(val, "release")
+
+        h = spawn(loop)
+        for ws in [spawn(writer, ops) for ops in writers]:
+            ws.join()
+        return h.join(), tuple(x.load("relaxed") for x in xs)
+
+    return test
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_generated_retry_loops_agree_with_and_without_the_rule(seed, monkeypatch):
+    """The reference is the loop with a spin hint after each failure and no retry rule: the same
+    outcomes, and a livelock exactly where the loop can never exit. Without hint and rule, a loop that
+    waits for a writer that has not run yet spins into the step bound on the first execution (the
+    explorer runs the lowest thread first); where it does not, that run must agree too."""
+    monkeypatch.setenv("VELOX_MAX_STEPS", "200")
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "0")
+    reference = outcomes_and_verdict(generated_retry_loop(seed, hint=True), "rc11")
+    plain = outcomes_and_verdict(generated_retry_loop(seed), "rc11")
+    monkeypatch.setenv("VELOX_EXPLORE_BLOCK_RETRIES", "1")
+    with_rule = outcomes_and_verdict(generated_retry_loop(seed), "rc11")
+    assert with_rule[:2] == reference[:2], f"seed {seed}"
+    if plain[1:] != ("fail", "step bound"):
+        assert with_rule[:2] == plain[:2], f"seed {seed}"
