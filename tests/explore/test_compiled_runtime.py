@@ -47,8 +47,9 @@ def _skip_unless_built_and_current() -> None:
         return
     if not _built():
         pytest.skip("the compiled runtime is not built in this checkout (pip install -e . builds it)")
-    if _stale():
-        pytest.skip(f"runtime sources edited since the build ({', '.join(_stale())}): pip install -e . rebuilds")
+    stale = _stale()
+    if stale:
+        pytest.skip(f"runtime sources edited since the build ({', '.join(stale)}): pip install -e . rebuilds")
 
 
 def _agreement(*, pure: bool, mutant: bool = False) -> dict:

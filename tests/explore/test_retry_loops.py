@@ -45,52 +45,46 @@ def gives_up_after(tries: int):
     return test
 
 
-def records_what_it_saw():
+def _against_two_stores(loop, order: str):
+    """``loop(x)`` in one thread, a writer storing 1 then 2 to ``x`` with ``order`` in another."""
     def test():
         x = Atomic(0, name="x")
 
-        def loop():
-            seen = []
-            while True:
-                v = x.load("acquire")
-                seen.append(v)
-                ok, _v = x.compare_exchange_strong(v, v + 10, "acq_rel", "acquire")
-                if ok:
-                    return tuple(seen)
-
         def writer():
-            x.store(1, "release")
-            x.store(2, "release")
+            x.store(1, order)
+            x.store(2, order)
 
-        a, b = spawn(loop), spawn(writer)
+        a, b = spawn(loop, x), spawn(writer)
         b.join()
         return a.join()
 
     return test
+
+
+def records_what_it_saw():
+    def loop(x):
+        seen = []
+        while True:
+            v = x.load("acquire")
+            seen.append(v)
+            ok, _v = x.compare_exchange_strong(v, v + 10, "acq_rel", "acquire")
+            if ok:
+                return tuple(seen)
+
+    return _against_two_stores(loop, "release")
 
 
 def asserts_on_a_stale_read():
     """The assertion fails only in an iteration that reads 1: the rule must not hide it."""
-    def test():
-        x = Atomic(0, name="x")
+    def loop(x):
+        while True:
+            v = x.load("relaxed")
+            assert v != 1, "read the intermediate value"
+            ok, _v = x.compare_exchange_strong(v, v + 10, "relaxed", "relaxed")
+            if ok:
+                return v
 
-        def loop():
-            while True:
-                v = x.load("relaxed")
-                assert v != 1, "read the intermediate value"
-                ok, _v = x.compare_exchange_strong(v, v + 10, "relaxed", "relaxed")
-                if ok:
-                    return v
-
-        def writer():
-            x.store(1, "relaxed")
-            x.store(2, "relaxed")
-
-        a, b = spawn(loop), spawn(writer)
-        b.join()
-        return a.join()
-
-    return test
+    return _against_two_stores(loop, "relaxed")
 
 
 def reads_two_locations():
